@@ -1,0 +1,174 @@
+"""Plain records passed between the pipeline stages.
+
+discover → read → parse → validate → score → rules → write. Stages hand each
+other these dataclasses (one per file, form, indicator, finding); scoring and
+the rule catalogue work on DataFrames built from them (see `frames.py`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+ERROR, WARNING, INFO = "error", "warning", "info"
+
+ACCEPTED, REJECTED, IGNORED = "accepted", "rejected", "ignored"
+
+# Keys of the funds block (项目资金): rows and columns of the 年度资金总额 table.
+FUND_ROWS = ("total", "current", "carryover", "other")
+FUND_ROW_LABELS = {
+    "total": "年度资金总额",
+    "current": "当年财政拨款",
+    "carryover": "上年结转资金",
+    "other": "其他资金",
+}
+FUND_COLS = ("initial", "full_year", "executed", "weight", "rate", "score")
+FUND_COL_LABELS = {
+    "initial": "年初预算数",
+    "full_year": "全年预算数",
+    "executed": "全年执行数",
+    "weight": "分值",
+    "rate": "执行率",
+    "score": "得分",
+}
+
+
+@dataclass
+class Cell:
+    """One value as found in a sheet: the raw value and its A1 reference."""
+
+    value: Any = None
+    ref: str = ""
+
+    @property
+    def text(self) -> str:
+        if self.value is None:
+            return ""
+        if isinstance(self.value, float) and self.value.is_integer():
+            return str(int(self.value))
+        return str(self.value).strip()
+
+
+@dataclass
+class RawIndicator:
+    """One indicator row (三级指标) of a form, values as found."""
+
+    level1: Cell
+    level2: Cell
+    name: Cell
+    target: Cell
+    actual: Cell
+    weight: Cell
+    score: Cell
+    deviation: Cell
+    row: int  # 1-based sheet row
+
+
+@dataclass
+class Category:
+    """A 二级指标 block and how many real (non-placeholder) indicators it holds."""
+
+    level1: str
+    level2: str
+    indicators: int
+    ref: str
+
+
+@dataclass
+class Block:
+    """A 一级指标 block with the points its label promises ("产出指标 50 分")."""
+
+    label: str
+    points: float | None
+    ref: str
+
+
+@dataclass
+class RawForm:
+    """One self-evaluation form as located in one sheet, before normalization."""
+
+    source_file: str
+    sheet: str
+    title: Cell
+    year: int | None
+    project: Cell
+    department: Cell
+    unit: Cell
+    funds: dict[str, dict[str, Cell]]  # FUND_ROWS → FUND_COLS → Cell
+    goal_expected: Cell
+    goal_actual: Cell
+    indicators: list[RawIndicator]
+    categories: list[Category]
+    blocks: list[Block]
+    total_weight: Cell
+    total_reported: Cell
+
+
+@dataclass
+class Finding:
+    """One result of the rule catalogue: a rejection (error) or a flag."""
+
+    rule: str
+    severity: str
+    source_file: str
+    sheet: str = ""
+    cell: str = ""
+    unit: str = ""
+    project: str = ""
+    message: str = ""
+    value: str = ""
+    expected: str = ""
+    form_id: int | None = None
+    indicator_id: int | None = None
+    field: str = ""  # normalized field the finding is about (for highlighting)
+    identity: str = ""  # what the finding is about, independent of file name and row
+
+    @property
+    def anomaly_id(self) -> str:
+        """Stable across runs for the same finding (SPEC section 4).
+
+        Keyed on the form's identity (unit, project, year) and the field or
+        indicator path rather than on file name and row, so a resubmission or
+        an inserted row keeps the id — and with it the auditor's review.
+        """
+        basis = "|".join((self.rule, self.identity or self.source_file, self.field))
+        return "A" + hashlib.sha1(basis.encode("utf-8")).hexdigest()[:11].upper()
+
+
+@dataclass
+class FormRecord:
+    """What a form contributed to run.json."""
+
+    sheet: str
+    unit: str
+    project: str
+    status: str
+    code: str = ""
+    message: str = ""
+    form_id: int | None = None
+
+
+@dataclass
+class FileRecord:
+    """One inbox file and its fate: accepted, rejected or ignored."""
+
+    path: str  # relative to the inbox, with forward slashes
+    size: int
+    mtime: float
+    sha256: str = ""
+    status: str = ""
+    code: str = ""
+    message: str = ""
+    forms: list[FormRecord] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {
+            "path": self.path,
+            "sha256": self.sha256,
+            "size": self.size,
+            "status": self.status,
+            "code": self.code,
+            "message": self.message,
+            "forms": [f.__dict__ for f in self.forms],
+        }

@@ -1,0 +1,105 @@
+"""Turn parsed forms into two DataFrames: one row per form, one row per indicator.
+
+Numbers are parsed here (text numbers, full-width digits, units, percentages);
+the raw text of each required amount is kept beside its number so validation
+can tell an empty cell (MISSING_FIELD) from one that is not a number (BAD_NUMBER).
+Each frame carries a `cells` column mapping field → A1 reference so every
+finding can name its cell.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from .models import FUND_COLS, FUND_ROWS, RawForm
+from .values import clean_text, parse_amount
+
+
+@dataclass
+class Submission:
+    """A parsed form plus what we know of its file (needed for duplicates)."""
+
+    form: RawForm
+    mtime: float
+
+
+FORM_COLUMNS = [
+    "source_file", "sheet", "department", "unit", "project", "year", "title",
+    *[f"fund_{r}_{c}" for r in FUND_ROWS for c in FUND_COLS],
+    "budget_full_year_raw", "executed_raw", "budget_full_year_ok", "executed_ok",
+    "total_weight", "total_reported", "goal_expected", "goal_actual",
+    "blocks", "categories", "cells", "mtime",
+]
+INDICATOR_COLUMNS = [
+    "form_id", "level1", "level2", "name", "target", "actual", "weight",
+    "score_reported", "deviation", "row", "cells",
+]
+
+
+def build_frames(submissions: list[Submission]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    forms, indicators = [], []
+    for form_id, sub in enumerate(submissions):
+        forms.append(_form_row(sub))
+        indicators.extend({"form_id": form_id, **row} for row in _indicator_rows(sub.form))
+    forms_df = pd.DataFrame(forms, columns=FORM_COLUMNS)
+    forms_df.index.name = "form_id"
+    ind_df = pd.DataFrame(indicators, columns=INDICATOR_COLUMNS)
+    ind_df.index.name = "indicator_id"
+    return forms_df, ind_df
+
+
+def _form_row(sub: Submission) -> dict:
+    form = sub.form
+    row: dict = {
+        "source_file": form.source_file,
+        "sheet": form.sheet,
+        "department": clean_text(form.department.value),
+        "unit": clean_text(form.unit.value),
+        "project": clean_text(form.project.value),
+        "year": form.year,
+        "title": clean_text(form.title.value),
+        "goal_expected": clean_text(form.goal_expected.value),
+        "goal_actual": clean_text(form.goal_actual.value),
+        "blocks": form.blocks,
+        "categories": form.categories,
+        "mtime": sub.mtime,
+    }
+    cells = {"project": form.project.ref, "department": form.department.ref,
+             "unit": form.unit.ref, "title": form.title.ref}
+    for r in FUND_ROWS:
+        for c in FUND_COLS:
+            cell = form.funds[r][c]
+            row[f"fund_{r}_{c}"] = parse_amount(cell.value).value
+            cells[f"fund_{r}_{c}"] = cell.ref
+    for name, cell in (("budget_full_year", form.funds["total"]["full_year"]),
+                       ("executed", form.funds["total"]["executed"])):
+        row[f"{name}_raw"] = clean_text(cell.value)
+        row[f"{name}_ok"] = parse_amount(cell.value).ok
+    row["total_weight"] = parse_amount(form.total_weight.value).value
+    row["total_reported"] = parse_amount(form.total_reported.value).value
+    cells["total_weight"] = form.total_weight.ref
+    cells["total_reported"] = form.total_reported.ref
+    row["cells"] = cells
+    return row
+
+
+def _indicator_rows(form: RawForm):
+    for ind in form.indicators:
+        yield {
+            "level1": clean_text(ind.level1.value),
+            "level2": clean_text(ind.level2.value),
+            "name": clean_text(ind.name.value),
+            "target": ind.target.value,
+            "actual": ind.actual.value,
+            "weight": parse_amount(ind.weight.value).value,
+            "score_reported": parse_amount(ind.score.value).value,
+            "deviation": clean_text(ind.deviation.value),
+            "row": ind.row,
+            "cells": {
+                "level1": ind.level1.ref, "level2": ind.level2.ref, "name": ind.name.ref,
+                "target": ind.target.ref, "actual": ind.actual.ref, "weight": ind.weight.ref,
+                "score": ind.score.ref, "deviation": ind.deviation.ref,
+            },
+        }

@@ -1,0 +1,287 @@
+"""Find a self-evaluation form in a sheet by anchoring on its labels.
+
+Nothing here depends on fixed cell addresses or on merge information (ods has
+none): each block is located by its labels, a header row's labels give the
+column span of each field, and a value is the first non-empty cell of its span.
+Merged cells hold their value in the top-left cell only, which is exactly what
+"first non-empty cell of the span" and carrying 一级/二级 labels down give.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from .models import (
+    FUND_COLS,
+    FUND_ROWS,
+    Block,
+    Category,
+    Cell,
+    RawForm,
+    RawIndicator,
+)
+from .read import Sheet, a1
+from .values import clean_text, label_key, parse_amount
+
+# Label stems per field: a cell is the label when its key starts with a stem and
+# the rest is short (a suffix such as 数, 合计) — prose mentioning a label is not one.
+HEADER_LABELS = {"project": "项目名称", "department": "主管部门", "unit": "实施单位"}
+FUND_COL_STEMS = {
+    "initial": ("年初预算",),
+    "full_year": ("全年预算",),
+    "executed": ("全年执行", "实际执行"),
+    "weight": ("分值",),
+    "rate": ("执行率",),
+    "score": ("得分",),
+}
+FUND_ROW_STEMS = {
+    "total": ("年度资金总额", "资金总额"),
+    "current": ("当年财政拨款", "其中当年财政拨款", "财政拨款"),
+    "carryover": ("上年结转资金", "上年结转", "其中上年结转资金"),
+    "other": ("其他资金",),
+}
+INDICATOR_COL_STEMS = {
+    "level1": ("一级指标",),
+    "level2": ("二级指标",),
+    "name": ("三级指标",),
+    "target": ("年度指标值", "指标值", "年度目标值"),
+    "actual": ("实际完成值", "完成值", "实际值"),
+    "weight": ("分值",),
+    "score": ("得分",),
+    "deviation": ("偏差原因", "未完成原因", "偏差原因分析及改进措施"),
+}
+_PLACEHOLDER = re.compile(r"^(指标\s*\d*\s*[:：]?|[.。…·、]+|\s*)$")
+_YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
+_POINTS = re.compile(r"(\d+(?:\.\d+)?)\s*分")
+
+
+def is_placeholder(value) -> bool:
+    """"指标 1:", "指标2：", "....." and "……" stand in for indicators nobody filled in."""
+    return bool(_PLACEHOLDER.match(clean_text(value)))
+
+
+def matches(key: str, stems: Iterable[str], slack: int = 3) -> bool:
+    return any(key.startswith(s) and len(key) - len(s) <= slack for s in stems)
+
+
+class _Locator:
+    """Label positions of one sheet, for the anchoring lookups below."""
+
+    def __init__(self, sheet: Sheet):
+        self.sheet = sheet
+        self.labels: list[tuple[int, int, str]] = []  # (row, col, key), in reading order
+        for r, row in enumerate(sheet.rows):
+            for c, value in enumerate(row):
+                if isinstance(value, str) and value.strip():
+                    self.labels.append((r + sheet.row0, c + sheet.col0, label_key(value)))
+
+    def find(self, stems: Iterable[str], after_row: int = -1, row: int | None = None):
+        stems = tuple(stems)
+        for r, c, key in self.labels:
+            if r > after_row and (row is None or r == row) and matches(key, stems):
+                return r, c
+        return None
+
+    def contains(self, text: str):
+        for r, c, key in self.labels:
+            if text in key:
+                return r, c
+        return None
+
+    def cell(self, row: int, col: int) -> Cell:
+        return Cell(self.sheet.value(row, col), a1(row, col))
+
+    def right_of(self, row: int, col: int, stop_keys: Iterable[str]) -> Cell:
+        """The first value right of a label, stopping at the next label."""
+        stop = tuple(stop_keys)
+        for c in range(col + 1, self.sheet.width):
+            value = self.sheet.value(row, c)
+            if value is None or clean_text(value) == "":
+                continue
+            if isinstance(value, str) and matches(label_key(value), stop):
+                break
+            return Cell(value, a1(row, c))
+        return Cell(None, a1(row, col + 1))
+
+    def spans(self, row: int, stems: dict[str, tuple[str, ...]]) -> dict[str, range]:
+        """Column span of each header label in `row`: from its column up to the next label."""
+        found = {}
+        for r, c, key in self.labels:
+            if r != row:
+                continue
+            for name, options in stems.items():
+                if name not in found and matches(key, options):
+                    found[name] = c
+                    break
+        cols = sorted(found.values())
+        spans = {}
+        for name, c in found.items():
+            later = [x for x in cols if x > c]
+            spans[name] = range(c, later[0] if later else c + 2)
+        return spans
+
+    def in_span(self, row: int, span: range | None) -> Cell:
+        if span is None:
+            return Cell(None, "")
+        for c in span:
+            value = self.sheet.value(row, c)
+            if value is not None and clean_text(value) != "":
+                return Cell(value, a1(row, c))
+        return Cell(None, a1(row, span.start))
+
+
+def parse_sheet(sheet: Sheet, source_file: str) -> RawForm | None:
+    """The form in `sheet`, or None when the sheet is not a self-evaluation form."""
+    loc = _Locator(sheet)
+    title_pos = loc.contains("绩效自评表")
+    project_pos = loc.find([HEADER_LABELS["project"]])
+    funds_row = _funds_header_row(loc)
+    indicator_row = _row_of(loc.find(INDICATOR_COL_STEMS["name"]))
+    anchors = [title_pos, project_pos, funds_row, indicator_row, loc.find(["实施单位"])]
+    # Two anchors make a form: a 填报说明 sheet may quote one label, never the layout.
+    if sum(a is not None for a in anchors) < 2:
+        return None
+    header_top = project_pos[0] if project_pos else (funds_row or 0)
+    title = loc.cell(*title_pos) if title_pos else Cell()
+    funds = _funds(loc, funds_row, indicator_row)
+    indicators, categories, blocks, total = _indicators(loc, indicator_row)
+    goal_expected, goal_actual = _goals(loc)
+    return RawForm(
+        source_file=source_file,
+        sheet=sheet.name,
+        title=title,
+        year=_year(loc, header_top),
+        project=_header_value(loc, "project"),
+        department=_header_value(loc, "department"),
+        unit=_header_value(loc, "unit"),
+        funds=funds,
+        goal_expected=goal_expected,
+        goal_actual=goal_actual,
+        indicators=indicators,
+        categories=categories,
+        blocks=blocks,
+        total_weight=total[0],
+        total_reported=total[1],
+    )
+
+
+def _row_of(pos):
+    return None if pos is None else pos[0]
+
+
+def _header_value(loc: _Locator, field: str) -> Cell:
+    pos = loc.find([HEADER_LABELS[field]])
+    if pos is None:
+        return Cell()
+    stop = [*HEADER_LABELS.values(), "项目资金", "年初预算"]
+    return loc.right_of(pos[0], pos[1], stop)
+
+
+def _year(loc: _Locator, above_row: int) -> int | None:
+    for r, _c, _key in loc.labels:
+        if r > above_row:
+            break
+        match = _YEAR.search(clean_text(loc.sheet.value(r, _c)))
+        if match:
+            return int(match.group(1))
+    return None
+
+
+def _funds_header_row(loc: _Locator) -> int | None:
+    return _row_of(loc.find(FUND_COL_STEMS["full_year"]))
+
+
+def _funds(loc: _Locator, header_row: int | None, stop_row: int | None) -> dict:
+    empty = {r: {c: Cell() for c in FUND_COLS} for r in FUND_ROWS}
+    if header_row is None:
+        return empty
+    spans = loc.spans(header_row, FUND_COL_STEMS)
+    first_col = min((s.start for s in spans.values()), default=loc.sheet.width)
+    end = stop_row if stop_row is not None else header_row + 8
+    for r, c, key in loc.labels:
+        if not header_row < r < end or c >= first_col:
+            continue
+        for row_name, stems in FUND_ROW_STEMS.items():
+            if matches(key, stems, slack=4) and empty[row_name]["full_year"].ref == "":
+                empty[row_name] = {col: loc.in_span(r, spans.get(col)) for col in FUND_COLS}
+                break
+    return empty
+
+
+def _goals(loc: _Locator) -> tuple[Cell, Cell]:
+    expected = loc.find(["预期目标"])
+    actual = loc.find(["实际完成情况"])
+    if expected is None:
+        return Cell(), Cell()
+    row = expected[0]
+    stems = {"expected": ("预期目标",), "actual": ("实际完成情况",)}
+    spans = loc.spans(row, stems)
+    if actual is not None and actual[0] == row:
+        spans["actual"] = range(actual[1], loc.sheet.width)
+    return loc.in_span(row + 1, spans.get("expected")), loc.in_span(row + 1, spans.get("actual"))
+
+
+def _indicators(loc: _Locator, header_row: int | None):
+    """Indicator rows, 二级 categories, 一级 blocks and the 总分 row (weight, reported)."""
+    if header_row is None:
+        return [], [], [], (Cell(), Cell())
+    spans = loc.spans(header_row, INDICATOR_COL_STEMS)
+    indicators: list[RawIndicator] = []
+    categories: list[Category] = []
+    blocks: list[Block] = []
+    level1 = level2 = Cell()
+    total = (Cell(), Cell())
+    label_end = spans["name"].start if "name" in spans else loc.sheet.width
+    for row in range(header_row + 1, loc.sheet.height):
+        if _is_total_row(loc, row, label_end):
+            total = _total(loc, row, spans)
+            break
+        l1 = loc.in_span(row, spans.get("level1"))
+        l2 = loc.in_span(row, spans.get("level2"))
+        if l1.value is not None and not is_placeholder(l1.value):
+            level1, level2 = l1, Cell()
+            blocks.append(Block(clean_text(l1.value), _points(l1.value), l1.ref))
+        if l2.value is not None and not is_placeholder(l2.value):
+            level2 = l2
+            categories.append(Category(clean_text(level1.value), clean_text(l2.value), 0, l2.ref))
+        values = {f: loc.in_span(row, spans.get(f)) for f in
+                  ("name", "target", "actual", "weight", "score", "deviation")}
+        if not _is_indicator(values):
+            continue
+        indicators.append(RawIndicator(level1=level1, level2=level2, row=row + 1, **values))
+        if categories and categories[-1].level2 == clean_text(level2.value):
+            categories[-1].indicators += 1
+    return indicators, categories, blocks, total
+
+
+def _is_indicator(values: dict[str, Cell]) -> bool:
+    filled = [f for f in ("target", "actual", "weight", "score") if clean_text(values[f].value)]
+    return bool(filled) or not is_placeholder(values["name"].value)
+
+
+def _is_total_row(loc: _Locator, row: int, label_end: int) -> bool:
+    for c in range(loc.sheet.col0, label_end):
+        value = loc.sheet.value(row, c)
+        if isinstance(value, str) and matches(label_key(value), ("总分", "合计"), slack=2):
+            return True
+    return False
+
+
+def _total(loc: _Locator, row: int, spans: dict[str, range]) -> tuple[Cell, Cell]:
+    weight = loc.in_span(row, spans.get("weight"))
+    score = loc.in_span(row, spans.get("score"))
+    if weight.value is None and score.value is None:
+        # Some exports shift the total row by a column: take the last two numbers.
+        numbers = [
+            Cell(loc.sheet.value(row, c), a1(row, c)) for c in range(loc.sheet.col0, loc.sheet.width)
+            if parse_amount(loc.sheet.value(row, c)).value is not None
+        ]
+        if len(numbers) >= 2:
+            return numbers[-2], numbers[-1]
+    return weight, score
+
+
+def _points(label) -> float | None:
+    match = _POINTS.search(clean_text(label))
+    return float(match.group(1)) if match else None

@@ -1,0 +1,270 @@
+"""Recompute execution rate, budget score, indicator scores, total and grade (SPEC section 2).
+
+Reported figures are never trusted: every score is derived again from the
+amounts, targets and actuals, and the facts the rule catalogue judges (sums,
+gaps, empty categories) are computed here once, as columns of the two frames.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import pandas as pd
+
+from .config import RuleSettings, ScoringSettings
+from .values import (
+    EQUAL,
+    REVERSE,
+    Measure,
+    clean_text,
+    format_number,
+    format_percent,
+    parse_measure,
+)
+
+AMOUNT_COLS = ("initial", "full_year", "executed")
+SOURCE_ROWS = ("current", "carryover", "other")
+AMOUNT_NAMES = {"initial": "年初预算数", "full_year": "全年预算数", "executed": "全年执行数"}
+
+
+@dataclass(frozen=True)
+class IndicatorScore:
+    kind: str  # quantitative, qualitative, not_applicable, incomparable, missing_actual
+    score: float | None  # recomputed; None when not applicable
+    fully_met: bool
+    tier: str = ""  # qualitative: achieved, partly, not_achieved, unknown
+    basis: str = ""  # how the score was derived, for messages
+
+
+def score_indicator(target, actual, weight: float | None, reported: float | None,
+                    cfg: ScoringSettings) -> IndicatorScore:
+    w = weight or 0.0
+    t_text, a_text = clean_text(target), clean_text(actual)
+    if any(word in t_text or word in a_text for word in cfg.not_applicable_words):
+        return IndicatorScore("not_applicable", None, True, basis="不适用，不计分")
+    t = parse_measure(target) if t_text else None
+    if t is not None:
+        return _quantitative(t, actual, a_text, w, reported)
+    return _qualitative(t_text, a_text, w, reported, cfg)
+
+
+def _quantitative(t: Measure, actual, a_text: str, w: float, reported) -> IndicatorScore:
+    if not a_text:
+        return IndicatorScore("missing_actual", 0.0, False, basis="未填报实际完成值")
+    a = parse_measure(actual)
+    if a is None or (t.unit and a.unit and t.unit != a.unit):
+        kept = min(reported, w) if reported is not None else None
+        return IndicatorScore("incomparable", kept, reported is not None and reported >= w,
+                              basis="目标值与实际值无法比较，保留自评分")
+    tn, an = _same_scale(t, a)
+    if t.direction == REVERSE:
+        ratio = 1.0 if an <= tn else (tn / an if an > 0 else 0.0)
+    elif t.direction == EQUAL:
+        ratio = 1.0 if math.isclose(an, tn) else (min(an / tn, tn / an) if an > 0 and tn > 0 else 0.0)
+    else:
+        ratio = 1.0 if an >= tn else (an / tn if tn > 0 else 0.0)
+    ratio = max(0.0, min(ratio, 1.0))
+    return IndicatorScore("quantitative", ratio * w, ratio >= 1.0,
+                          basis=f"完成比例 {format_percent(ratio)} × 分值 {format_number(w)}")
+
+
+def _same_scale(t: Measure, a: Measure) -> tuple[float, float]:
+    """95% and 0.95 are one scale; a bare 98 beside a 95% target means 98%."""
+    tn, an = t.number, a.number
+    if t.percent and not a.percent and an > 1.5:
+        an /= 100
+    if a.percent and not t.percent and tn > 1.5:
+        tn /= 100
+    return tn, an
+
+
+def _qualitative(t_text: str, a_text: str, w: float, reported, cfg: ScoringSettings):
+    if not a_text:
+        return IndicatorScore("missing_actual", 0.0, False, "not_achieved", "未填报实际完成值")
+    tier = qualitative_tier(t_text, a_text, cfg)
+    upper = cfg.tier_upper.get(tier, 1.0) * w
+    score = min(reported, upper) if reported is not None else 0.0
+    names = {"achieved": "已完成", "partly": "部分完成", "not_achieved": "未完成",
+             "unknown": "无法判断完成程度"}
+    return IndicatorScore("qualitative", max(score, 0.0), tier in ("achieved", "unknown"), tier,
+                          f"定性指标{names[tier]}，得分上限 {format_number(upper)}")
+
+
+def qualitative_tier(target: str, actual: str, cfg: ScoringSettings) -> str:
+    if actual == target:
+        return "achieved"
+    # A negation the target itself uses ("无安全事故") does not mean failure.
+    if any(w in actual and w not in target for w in cfg.not_achieved_words):
+        return "not_achieved"
+    if any(w in actual for w in cfg.partly_words):
+        return "partly"
+    if any(w in actual for w in cfg.achieved_words):
+        return "achieved"
+    return "unknown"
+
+
+def grade_of(total: float | None, cfg: ScoringSettings) -> str:
+    if total is None or (isinstance(total, float) and math.isnan(total)):
+        return ""
+    for grade, bound in sorted(cfg.grade_bounds.items(), key=lambda kv: -kv[1]):
+        if total >= bound - 1e-9:
+            return grade
+    return cfg.lowest_grade
+
+
+def score_indicators(indicators: pd.DataFrame, cfg: ScoringSettings) -> pd.DataFrame:
+    results = [
+        score_indicator(r.target, r.actual, _num(r.weight), _num(r.score_reported), cfg)
+        for r in indicators.itertuples()
+    ]
+    out = indicators.copy()
+    out["kind"] = [s.kind for s in results]
+    out["score"] = [s.score for s in results]
+    out["fully_met"] = [s.fully_met for s in results]
+    out["tier"] = [s.tier for s in results]
+    out["basis"] = [s.basis for s in results]
+    return out
+
+
+def score_forms(forms: pd.DataFrame, indicators: pd.DataFrame, cfg: ScoringSettings,
+                rules: RuleSettings) -> pd.DataFrame:
+    out = forms.copy()
+    by_form = {fid: grp for fid, grp in indicators.groupby("form_id")}
+    rows = [_form_scores(r, by_form.get(fid), cfg, rules) for fid, r in forms.iterrows()]
+    for key in rows[0] if rows else []:
+        out[key] = [row[key] for row in rows]
+    return out
+
+
+def _form_scores(form: pd.Series, inds: pd.DataFrame | None, cfg: ScoringSettings,
+                 rules: RuleSettings) -> dict:
+    inds = inds if inds is not None else pd.DataFrame(columns=["kind", "weight", "score",
+                                                               "score_reported", "level1"])
+    budget, executed = _num(form["fund_total_full_year"]), _num(form["fund_total_executed"])
+    rate = executed / budget if budget and executed is not None else None
+    weight = _num(form["fund_total_weight"])
+    budget_weight = weight if weight is not None else cfg.budget_weight
+    budget_score = min(rate, 1.0) * budget_weight if rate is not None else 0.0
+    applicable = inds[inds["kind"] != "not_applicable"]
+    na_weight = float(inds.loc[inds["kind"] == "not_applicable", "weight"].fillna(0).sum())
+    scale = cfg.total_points / (cfg.total_points - na_weight) if na_weight else 1.0
+    indicator_score = float(applicable["score"].fillna(0).sum())
+    reported_sum = float(applicable["score_reported"].fillna(0).sum())
+    total = (budget_score + indicator_score) * scale
+    reported_parts = ((_num(form["fund_total_score"]) or 0.0) + reported_sum) * scale
+    weight_sum = budget_weight + float(inds["weight"].fillna(0).sum())
+    max_field, max_amount = _max_amount(form)
+    return {
+        "budget_initial": _num(form["fund_total_initial"]),
+        "budget_full_year": budget,
+        "executed": executed,
+        "execution_rate": rate,
+        "rate_reported": _rate(_num(form["fund_total_rate"])),
+        "budget_weight": budget_weight,
+        "budget_score_reported": _num(form["fund_total_score"]),
+        "budget_score": budget_score,
+        "indicator_score": indicator_score,
+        "indicator_score_reported": reported_sum,
+        "na_weight": na_weight,
+        "reported_parts_total": reported_parts,
+        "total_score": total,
+        "grade": grade_of(total, cfg),
+        "grade_reported": grade_of(_num(form["total_reported"]), cfg),
+        "weight_sum": weight_sum,
+        "block_mismatch": _block_mismatch(form["blocks"], inds),
+        **_empty_required(form["categories"], cfg),
+        **_funds_gap(form, rules.funds_tolerance),
+        "max_amount": max_amount,
+        "max_amount_field": max_field,
+    }
+
+
+def _block_mismatch(blocks, inds: pd.DataFrame) -> str:
+    problems = []
+    for block in blocks:
+        if block.points is None:
+            continue
+        got = float(inds.loc[inds["level1"] == block.label, "weight"].fillna(0).sum())
+        if abs(got - block.points) > 1e-6:
+            name = block.label.split(" ")[0]
+            problems.append(f"「{name}」标注 {format_number(block.points)} 分，"
+                            f"其三级指标分值合计 {format_number(got)} 分")
+    return "；".join(problems)
+
+
+def _empty_required(categories, cfg: ScoringSettings) -> dict:
+    """Required 二级指标 that are missing or hold only placeholder rows, and the first one's cell."""
+    empty, refs = [], []
+    for required in cfg.required_categories:
+        found = [c for c in categories if required in c.level2.replace(" ", "")]
+        if not found or all(c.indicators == 0 for c in found):
+            empty.append(required)
+            refs.extend(c.ref for c in found)
+    return {"empty_required": "；".join(empty), "empty_required_ref": refs[0] if refs else ""}
+
+
+def _funds_gap(form: pd.Series, tolerance: float) -> dict:
+    """Columns where 年度资金总额 ≠ the sum of its filled sources; and the first such cell."""
+    gaps, fields = [], []
+    for col in AMOUNT_COLS:
+        sources = [_num(form[f"fund_{row}_{col}"]) for row in SOURCE_ROWS]
+        filled = [v for v in sources if v is not None]
+        if not filled:
+            continue
+        total = _num(form[f"fund_total_{col}"]) or 0.0
+        if abs(total - sum(filled)) > tolerance:
+            gaps.append(f"{AMOUNT_NAMES[col]}：年度资金总额 {format_number(total, 4)}，"
+                        f"各来源合计 {format_number(sum(filled), 4)}")
+            fields.append(f"fund_total_{col}")
+    return {"funds_gap": "；".join(gaps), "funds_gap_field": fields[0] if fields else ""}
+
+
+def _max_amount(form: pd.Series) -> tuple[str, float | None]:
+    best: tuple[str, float | None] = ("", None)
+    for row in ("total", *SOURCE_ROWS):
+        for col in AMOUNT_COLS:
+            value = _num(form[f"fund_{row}_{col}"])
+            if value is not None and (best[1] is None or value > best[1]):
+                best = (f"fund_{row}_{col}", value)
+    return best
+
+
+def _rate(value: float | None) -> float | None:
+    """A rate typed as 56.85 (percentage points, no % sign) means 56.85%: no unit spends 200%."""
+    return value / 100 if value is not None and value > 2 else value
+
+
+def _num(value) -> float | None:
+    if value is None:
+        return None
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(f) else f
+
+
+def mark_duplicates(forms: pd.DataFrame) -> pd.DataFrame:
+    """Same 实施单位 + 项目名称 + year in several forms: the newest (mtime, then name) counts.
+
+    Adds `duplicate_count`, `duplicate_files` and `superseded_by` (the newest copy's
+    source file, empty for the copy that counts).
+    """
+    out = forms.copy()
+    out["duplicate_count"] = 1
+    out["duplicate_files"] = ""
+    out["superseded_by"] = ""
+    if out.empty:
+        return out
+    key = out["unit"] + "|" + out["project"] + "|" + out["year"].astype("string").fillna("")
+    for _, group in out.groupby(key, sort=False):
+        if len(group) < 2:
+            continue
+        ordered = group.sort_values(["mtime", "source_file", "sheet"])
+        newest = ordered.index[-1]
+        names = "、".join(ordered["source_file"])
+        out.loc[group.index, "duplicate_count"] = len(group)
+        out.loc[group.index, "duplicate_files"] = names
+        out.loc[ordered.index[:-1], "superseded_by"] = out.at[newest, "source_file"]
+    return out

@@ -1,0 +1,140 @@
+"""Run the rule catalogue as pandera schemas over the whole run's frames.
+
+Two schemas, one per frame (forms: header and funds; indicators: one row per
+indicator), are built from the catalogue: each rule's check becomes a pandera
+`Check` named by the rule code. Validation is lazy and runs once per stage over
+the concatenated frames of the whole run (pandera's per-call overhead is large,
+NOTES.md). The failure-case table, keyed by (check name, index), becomes one
+`Finding` per failing row, with the row's cell reference from its `cells` map.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import pandas as pd
+import pandera.pandas as pa
+
+from .config import Config
+from .models import Finding
+from .rules import CATALOGUE, EVALUATE, FORMS, INDICATORS, VALIDATE, Check, Rule
+
+_FORM_COLUMNS = {
+    "source_file": pa.Column(str),
+    "sheet": pa.Column(str),
+    "project": pa.Column(str),
+    "unit": pa.Column(str),
+    "budget_full_year_raw": pa.Column(str),
+    "executed_raw": pa.Column(str),
+    "budget_full_year_ok": pa.Column(bool),
+    "executed_ok": pa.Column(bool),
+    "fund_total_full_year": pa.Column(float, nullable=True),
+    "fund_total_executed": pa.Column(float, nullable=True),
+    "total_reported": pa.Column(float, nullable=True),
+}
+_SCORED_FORM_COLUMNS = {
+    "execution_rate": pa.Column(float, nullable=True),
+    "budget_score": pa.Column(float, pa.Check.ge(0)),
+    "total_score": pa.Column(float, pa.Check.ge(0)),
+}
+_INDICATOR_COLUMNS = {
+    "form_id": pa.Column(int),
+    "name": pa.Column(str),
+    "weight": pa.Column(float, nullable=True),
+    "score_reported": pa.Column(float, nullable=True),
+    "row": pa.Column(int, pa.Check.ge(1)),
+}
+_SCORED_INDICATOR_COLUMNS = {
+    "kind": pa.Column(str, pa.Check.isin(
+        ["quantitative", "qualitative", "not_applicable", "incomparable", "missing_actual"])),
+    "score": pa.Column(float, nullable=True),
+}
+
+
+def schema(frame: str, stage: str, cfg: Config) -> pa.DataFrameSchema:
+    """The pandera schema of `frame` holding the catalogue's checks for `stage`."""
+    if frame == FORMS:
+        columns = dict(_FORM_COLUMNS, **(_SCORED_FORM_COLUMNS if stage == EVALUATE else {}))
+    else:
+        columns = dict(_INDICATOR_COLUMNS, **(_SCORED_INDICATOR_COLUMNS if stage == EVALUATE else {}))
+    checks = [
+        pa.Check(partial(check.passes, cfg=cfg), name=rule.code, ignore_na=False,
+                 description=rule.description)
+        for rule, check in _checks(frame, stage)
+    ]
+    return pa.DataFrameSchema(columns, checks=checks, name=f"{frame}:{stage}")
+
+
+def run_stage(stage: str, forms: pd.DataFrame, indicators: pd.DataFrame,
+              cfg: Config) -> list[Finding]:
+    """Findings of every rule of `stage` over both frames, in catalogue order."""
+    indicators = _with_form_columns(indicators, forms)
+    failing = {FORMS: _failures(schema(FORMS, stage, cfg), forms),
+               INDICATORS: _failures(schema(INDICATORS, stage, cfg), indicators)}
+    frames = {FORMS: forms, INDICATORS: indicators}
+    findings = []
+    for rule, check in _checks(None, stage):
+        df = frames[check.frame]
+        for index in failing[check.frame].get(rule.code, []):
+            findings.append(_finding(rule, check, df.loc[index], index, cfg))
+    return findings
+
+
+def _checks(frame: str | None, stage: str) -> list[tuple[Rule, Check]]:
+    return [(rule, check) for rule in CATALOGUE if rule.stage == stage
+            for check in rule.checks if frame is None or check.frame == frame]
+
+
+def _failures(s: pa.DataFrameSchema, df: pd.DataFrame) -> dict[str, list]:
+    """Failing index values per check name; a failure that is no rule is a bug, not data."""
+    if df.empty:
+        return {}
+    try:
+        s.validate(df, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        cases = exc.failure_cases
+        unexpected = cases[~cases["check"].isin([r.code for r in CATALOGUE])]
+        if not unexpected.empty:
+            raise RuntimeError(f"internal schema error in {s.name}:\n{unexpected.to_string()}") from exc
+        out: dict[str, list] = {}
+        for code, group in cases.groupby("check", sort=False):
+            out[code] = sorted(set(group["index"].dropna().astype(int)))
+        return out
+    return {}
+
+
+def _with_form_columns(indicators: pd.DataFrame, forms: pd.DataFrame) -> pd.DataFrame:
+    cols = ["source_file", "sheet", "unit", "project", "year"]
+    if indicators.empty:
+        return indicators.assign(**{c: pd.Series(dtype=object) for c in cols})
+    return indicators.join(forms[cols], on="form_id")
+
+
+def _finding(rule: Rule, check: Check, row: pd.Series, index, cfg: Config) -> Finding:
+    detail = check.describe(row, cfg)
+    is_indicator = check.frame == INDICATORS
+    return Finding(
+        rule=rule.code,
+        severity=rule.severity,
+        source_file=row["source_file"],
+        sheet=row["sheet"],
+        cell=detail.cell,
+        unit=row["unit"],
+        project=row["project"],
+        message=detail.message,
+        value=detail.value,
+        expected=detail.expected,
+        form_id=int(row["form_id"]) if is_indicator else int(index),
+        indicator_id=int(index) if is_indicator else None,
+        field=detail.field,
+        identity=form_identity(row),
+    )
+
+
+def form_identity(row) -> str:
+    """Who and what a form is about, independent of file name: unit|project|year."""
+    year = row["year"]
+    year = "" if year is None or pd.isna(year) else str(int(year))
+    if row["unit"] and row["project"]:
+        return f"{row['unit']}|{row['project']}|{year}"
+    return f"{row['source_file']}|{row['sheet']}"

@@ -1,0 +1,150 @@
+"""Value normalization: what clerks type into cells, turned into numbers and measures.
+
+Cells arrive from calamine as float, int, str, bool, date or None. Clerks type
+numbers as text ("80,000", "５．４"), add units ("40 家", "10 分"), write
+percentages either way ("56.85%" or 0.5685 with a % format) and comparison
+operators as symbols or words (≧, 不低于, 以内). NFKC folds full-width digits and
+punctuation to ASCII; the few symbols NFKC leaves alone are mapped by hand.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+# NFKC leaves these as they are; clerks use them interchangeably with ≥ ≤.
+_SYMBOLS = str.maketrans({"≧": "≥", "≦": "≤", "⩾": "≥", "⩽": "≤", "—": "-", "–": "-"})
+_BLANKS = {"", "-", "--", "/", "\\", "无", "——"}
+_NUMBER = r"[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|[-+]?\.\d+"
+_AMOUNT = re.compile(rf"^({_NUMBER})\s*(%|万元|元|分)?$")
+_PARENS = re.compile(r"[(（][^()（）]*[)）]")
+
+
+def clean_text(value: Any) -> str:
+    """Text of a cell with widths, operators and whitespace normalized."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ""
+        return str(int(value)) if value.is_integer() else repr(value)
+    text = unicodedata.normalize("NFKC", str(value)).translate(_SYMBOLS)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def label_key(value: Any) -> str:
+    """A label reduced to what identifies it: no spaces, line breaks or (suffixes)."""
+    text = clean_text(value)
+    text = _PARENS.sub("", text)
+    return re.sub(r"[\s:：]", "", text)
+
+
+def is_blank(value: Any) -> bool:
+    return clean_text(value) in _BLANKS
+
+
+@dataclass(frozen=True)
+class Amount:
+    """A parsed amount: `value` is None when blank; `ok` is False when not a number."""
+
+    value: float | None
+    ok: bool = True
+    percent: bool = False
+
+
+def parse_amount(value: Any) -> Amount:
+    """Parse a money, score or rate cell ("5.4", "８０,０００", "10 分", "56.85%")."""
+    if isinstance(value, bool):
+        return Amount(None, ok=False)
+    if isinstance(value, int | float):
+        return Amount(None) if math.isnan(value) else Amount(float(value))
+    if isinstance(value, date | datetime | time | timedelta):
+        return Amount(None, ok=False)
+    text = clean_text(value).replace(" ", "")
+    if text in _BLANKS:
+        return Amount(None)
+    match = _AMOUNT.match(text)
+    if not match:
+        return Amount(None, ok=False)
+    number = float(match.group(1).replace(",", ""))
+    if match.group(2) == "%":
+        return Amount(number / 100, percent=True)
+    return Amount(number)
+
+
+# --- indicator values -------------------------------------------------------------
+
+POSITIVE, REVERSE, EQUAL = "positive", "reverse", "equal"
+
+_PREFIX_OPS = [
+    ("≥", POSITIVE), (">=", POSITIVE), (">", POSITIVE), ("不低于", POSITIVE),
+    ("不少于", POSITIVE), ("达到", POSITIVE), ("大于等于", POSITIVE), ("高于", POSITIVE),
+    ("大于", POSITIVE), ("≤", REVERSE), ("<=", REVERSE), ("<", REVERSE),
+    ("不高于", REVERSE), ("不超过", REVERSE), ("不大于", REVERSE), ("小于等于", REVERSE),
+    ("低于", REVERSE), ("小于", REVERSE), ("控制在", REVERSE), ("=", EQUAL), ("等于", EQUAL),
+]
+_SUFFIX_OPS = [
+    ("及以上", POSITIVE), ("以上", POSITIVE), ("以内", REVERSE), ("及以下", REVERSE),
+    ("以下", REVERSE),
+]
+_MEASURE = re.compile(rf"^({_NUMBER})\s*([^\d]{{0,8}}?)$")
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A quantitative value: direction, number and unit ("" for plain numbers and %)."""
+
+    direction: str  # positive, reverse or equal; a bare number is positive
+    number: float
+    unit: str
+    percent: bool = False
+
+
+def parse_measure(value: Any) -> Measure | None:
+    """Parse "≥95%", "40 家", "≤5 个工作日", "不低于 90%", "5 天以内"; None if not a measure."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        return None if math.isnan(value) else Measure(POSITIVE, float(value), "")
+    text = clean_text(value)
+    direction, text = _strip_operator(text)
+    match = _MEASURE.match(text.replace(" ", ""))
+    if not match:
+        return None
+    number = float(match.group(1).replace(",", ""))
+    unit = match.group(2)
+    if unit == "%":
+        return Measure(direction or POSITIVE, number / 100, "", percent=True)
+    return Measure(direction or POSITIVE, number, unit)
+
+
+def _strip_operator(text: str) -> tuple[str | None, str]:
+    """Remove a leading and/or trailing operator; the first one found sets the direction."""
+    direction = None
+    for word, found in _PREFIX_OPS:
+        if text.startswith(word):
+            direction, text = found, text[len(word):].strip()
+            break
+    for word, found in _SUFFIX_OPS:
+        if text.endswith(word):
+            direction, text = direction or found, text[: -len(word)].strip()
+            break
+    return direction, text
+
+
+def format_number(value: float | None, digits: int = 2) -> str:
+    """Numbers in messages: up to `digits` decimals, no trailing zeros."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "（空）"
+    text = f"{value:.{digits}f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+def format_percent(value: float | None) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "（空）"
+    return f"{value * 100:.2f}%"
