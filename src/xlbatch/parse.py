@@ -22,7 +22,7 @@ from .models import (
     RawIndicator,
 )
 from .read import Sheet, a1
-from .values import clean_text, label_key, parse_amount
+from .values import clean_text, fold, label_key, parse_amount
 
 # Label stems per field: a cell is the label when its key starts with a stem and
 # the rest is short (a suffix such as 数, 合计) — prose mentioning a label is not one.
@@ -58,7 +58,7 @@ _POINTS = re.compile(r"(\d+(?:\.\d+)?)\s*分")
 
 def is_placeholder(value) -> bool:
     """"指标 1:", "指标2：", "....." and "……" stand in for indicators nobody filled in."""
-    return bool(_PLACEHOLDER.match(clean_text(value)))
+    return bool(_PLACEHOLDER.match(fold(value)))
 
 
 def matches(key: str, stems: Iterable[str], slack: int = 3) -> bool:
@@ -182,7 +182,7 @@ def _year(loc: _Locator, above_row: int) -> int | None:
     for r, _c, _key in loc.labels:
         if r > above_row:
             break
-        match = _YEAR.search(clean_text(loc.sheet.value(r, _c)))
+        match = _YEAR.search(fold(loc.sheet.value(r, _c)))
         if match:
             return int(match.group(1))
     return None
@@ -283,5 +283,5 @@ def _total(loc: _Locator, row: int, spans: dict[str, range]) -> tuple[Cell, Cell
 
 
 def _points(label) -> float | None:
-    match = _POINTS.search(clean_text(label))
+    match = _POINTS.search(fold(label))
     return float(match.group(1)) if match else None

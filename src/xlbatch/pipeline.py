@@ -169,3 +169,14 @@ def _with_counts(forms: pd.DataFrame, flags: list[Finding]) -> pd.DataFrame:
                         dtype="int64").value_counts()
         out[f"{severity}_count"] = [int(sev.get(i, 0)) for i in out.index]
     return out
+
+
+def run(inbox: Path, outbox: Path, cfg: Config) -> RunResult:
+    """Process the inbox and write every output to the outbox."""
+    from .write import write_outputs  # the writer pulls in XlsxWriter/openpyxl: load it last
+
+    result = process(inbox, cfg)
+    result.outbox = str(outbox)
+    result.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
+    write_outputs(result, outbox)
+    return result

@@ -76,7 +76,7 @@ def _missing_passes(df: pd.DataFrame, cfg: Config) -> pd.Series:
 
 def _missing_describe(row: pd.Series, cfg: Config) -> Detail:
     missing = [(label, field) for col, label, field in _REQUIRED if not str(row[col] or "")]
-    first_label, first_field = missing[0]
+    _first_label, first_field = missing[0]
     cell = _cell(row, first_field)
     where = [f"「{label}」（{_cell(row, f) or '未找到该栏'}）" for label, f in missing]
     return Detail(first_field, cell, f"必填项 {'、'.join(where)} 为空，请填写后重新报送",
@@ -91,7 +91,7 @@ def _bad_number_describe(row: pd.Series, cfg: Config) -> Detail:
     bad = [(label, field, row[raw]) for raw, ok, label, field in (
         ("budget_full_year_raw", "budget_full_year_ok", "全年预算数", "fund_total_full_year"),
         ("executed_raw", "executed_ok", "全年执行数", "fund_total_executed")) if not row[ok]]
-    label, field, raw = bad[0]
+    _label, field, raw = bad[0]
     parts = [f"「{lb}」（{_cell(row, f)}）填报为「{r}」" for lb, f, r in bad]
     return Detail(field, _cell(row, field),
                   f"{'，'.join(parts)}，不是数字；请填写以万元为单位的金额（如 5.4）",

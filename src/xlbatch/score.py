@@ -17,7 +17,7 @@ from .values import (
     EQUAL,
     REVERSE,
     Measure,
-    clean_text,
+    fold,
     format_number,
     format_percent,
     parse_measure,
@@ -40,7 +40,7 @@ class IndicatorScore:
 def score_indicator(target, actual, weight: float | None, reported: float | None,
                     cfg: ScoringSettings) -> IndicatorScore:
     w = weight or 0.0
-    t_text, a_text = clean_text(target), clean_text(actual)
+    t_text, a_text = fold(target), fold(actual)
     if any(word in t_text or word in a_text for word in cfg.not_applicable_words):
         return IndicatorScore("not_applicable", None, True, basis="不适用，不计分")
     t = parse_measure(target) if t_text else None

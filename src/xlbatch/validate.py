@@ -17,7 +17,7 @@ import pandera.pandas as pa
 
 from .config import Config
 from .models import Finding
-from .rules import CATALOGUE, EVALUATE, FORMS, INDICATORS, VALIDATE, Check, Rule
+from .rules import CATALOGUE, EVALUATE, FORMS, INDICATORS, Check, Rule
 
 _FORM_COLUMNS = {
     "source_file": pa.Column(str),

@@ -25,26 +25,33 @@ _PARENS = re.compile(r"[(（][^()（）]*[)）]")
 
 
 def clean_text(value: Any) -> str:
-    """Text of a cell with widths, operators and whitespace normalized."""
+    """Text of a cell as the clerk typed it, with runs of whitespace (line breaks) made one space.
+
+    Names keep their full-width punctuation: "失业动态监测，社会化管理服务费" is a name.
+    """
     if value is None:
         return ""
     if isinstance(value, float):
         if math.isnan(value):
             return ""
         return str(int(value)) if value.is_integer() else repr(value)
-    text = unicodedata.normalize("NFKC", str(value)).translate(_SYMBOLS)
-    return re.sub(r"\s+", " ", text).strip()
+    return re.sub(r"\s+", " ", str(value)).strip()
+
+
+def fold(value: Any) -> str:
+    """Text for parsing and matching: full-width digits, ％ ，． folded to ASCII, ≧ → ≥."""
+    return unicodedata.normalize("NFKC", clean_text(value)).translate(_SYMBOLS).strip()
 
 
 def label_key(value: Any) -> str:
     """A label reduced to what identifies it: no spaces, line breaks or (suffixes)."""
-    text = clean_text(value)
+    text = fold(value)
     text = _PARENS.sub("", text)
     return re.sub(r"[\s:：]", "", text)
 
 
 def is_blank(value: Any) -> bool:
-    return clean_text(value) in _BLANKS
+    return fold(value) in _BLANKS
 
 
 @dataclass(frozen=True)
@@ -64,7 +71,7 @@ def parse_amount(value: Any) -> Amount:
         return Amount(None) if math.isnan(value) else Amount(float(value))
     if isinstance(value, date | datetime | time | timedelta):
         return Amount(None, ok=False)
-    text = clean_text(value).replace(" ", "")
+    text = fold(value).replace(" ", "")
     if text in _BLANKS:
         return Amount(None)
     match = _AMOUNT.match(text)
@@ -110,7 +117,7 @@ def parse_measure(value: Any) -> Measure | None:
         return None
     if isinstance(value, int | float):
         return None if math.isnan(value) else Measure(POSITIVE, float(value), "")
-    text = clean_text(value)
+    text = fold(value)
     direction, text = _strip_operator(text)
     match = _MEASURE.match(text.replace(" ", ""))
     if not match:

@@ -1,0 +1,121 @@
+"""Command line: a thin layer over the pipeline's Python API (SPEC section 4).
+
+Exit status: 0 the run completed (findings are not failures); 1 the run failed
+(or, for `check`, a file would be rejected); 2 usage or configuration error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from .config import Config, ConfigError, load_config
+from .models import ERROR
+from .rules import RULES
+
+DEFAULT_CONFIG = "xlbatch.toml"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except ConfigError as exc:
+        print(f"xlbatch: 配置错误\n{exc}", file=sys.stderr)
+        return 2
+    except UsageError as exc:
+        print(f"xlbatch: {exc}", file=sys.stderr)
+        return 2
+
+
+class UsageError(Exception):
+    pass
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="xlbatch", description="项目支出绩效自评表批量审核与汇总（xlbatch）")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="审核收件箱中的全部自评表，生成全县汇总工作簿")
+    run.add_argument("--inbox", default="inbox", help="收件箱目录（默认 inbox）")
+    run.add_argument("--outbox", default="outbox", help="输出目录（默认 outbox）")
+    run.add_argument("--config", default=None, help=f"配置文件（默认 {DEFAULT_CONFIG}，如存在）")
+    run.set_defaults(handler=_run)
+    check = sub.add_parser("check", help="报送前自查：按同样的规则检查一个或多个文件")
+    check.add_argument("files", nargs="+", help="要检查的自评表文件")
+    check.add_argument("--config", default=None)
+    check.set_defaults(handler=_check)
+    template = sub.add_parser("template", help="生成空白的标准自评表模板")
+    template.add_argument("-o", "--output", default="项目支出绩效自评表（模板）.xlsx")
+    template.set_defaults(handler=_template)
+    return parser
+
+
+def _config(path: str | None) -> Config:
+    if path is not None:
+        return load_config(path)
+    default = Path(DEFAULT_CONFIG)
+    return load_config(default) if default.exists() else Config()
+
+
+def _run(args) -> int:
+    from .pipeline import run
+
+    cfg = _config(args.config)
+    inbox, outbox = Path(args.inbox), Path(args.outbox)
+    if not inbox.is_dir():
+        raise UsageError(f"收件箱目录不存在：{inbox}")
+    started = time.monotonic()
+    try:
+        result = run(inbox, outbox, cfg)
+    except OSError as exc:
+        print(f"xlbatch: 运行失败：{exc}", file=sys.stderr)
+        return 1
+    c = result.counts()
+    print(f"xlbatch {result.run_id}: 文件 {c['files']} 个（受理 {c['accepted']}，未受理 {c['rejected']}，"
+          f"忽略 {c['ignored']}），自评表 {c['forms']} 张，问题 {c['findings']} 条，"
+          f"用时 {time.monotonic() - started:.1f} 秒 → {outbox / 'consolidated.xlsx'}")
+    return 0
+
+
+def _check(args) -> int:
+    from .pipeline import check_files
+
+    cfg = _config(args.config)
+    paths = [Path(p) for p in args.files]
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        raise UsageError("文件不存在：" + "、".join(missing))
+    result = check_files(paths, cfg)
+    for record in result.files:
+        findings = [f for f in result.findings if f.source_file == record.path]
+        status = {"accepted": "可受理", "rejected": "将被退回", "ignored": "不是自评表文件"}
+        print(f"\n{record.path}：{status.get(record.status, record.status)}"
+              + (f"（{record.message}）" if record.status == "ignored" else ""))
+        for f in findings:
+            sev = {"error": "错误", "warning": "警告", "info": "提示"}[f.severity]
+            print(f"  [{sev}] {f.rule}（{RULES[f.rule].title}） 工作表「{f.sheet}」 {f.cell}")
+            print(f"      {f.message}")
+            if f.value or f.expected:
+                print(f"      填报值：{f.value or '—'}　应为：{f.expected or '—'}")
+        if not findings and record.status == "accepted":
+            print("  未发现问题")
+    rejected = any(r.status == "rejected" for r in result.files)
+    errors = sum(f.severity == ERROR for f in result.findings)
+    print(f"\n共检查 {len(result.files)} 个文件，错误 {errors} 条，问题合计 {len(result.findings)} 条")
+    return 1 if rejected else 0
+
+
+def _template(args) -> int:
+    from .template import write_template
+
+    path = write_template(Path(args.output))
+    print(f"已生成空白自评表模板：{path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

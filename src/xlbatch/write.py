@@ -1,0 +1,131 @@
+"""Write the run's outputs (SPEC section 4): consolidated.xlsx, projects.csv, anomalies.csv, run.json.
+
+All four are first written into runs/RUN_ID/ (kept as history), then copied to
+a temporary name in the outbox and renamed into place, so a crash never leaves
+a half-written file where the previous run's output was. CSVs are UTF-8 with a
+BOM; submission text that Excel would take for a formula gets a leading
+apostrophe.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import pandas as pd
+
+from .reviews import load_reviews
+from .rules import CATALOGUE
+from .workbook import write_workbook
+
+OUTPUTS = ("consolidated.xlsx", "projects.csv", "anomalies.csv", "run.json")
+
+PROJECT_COLUMNS = [
+    "source_file", "sheet", "department", "unit", "project", "year", "budget_initial",
+    "budget_full_year", "executed", "execution_rate", "budget_weight", "budget_score_reported",
+    "budget_score", "total_reported", "total_score", "grade", "grade_reported", "anomaly_count",
+    "superseded_by",
+]
+ANOMALY_COLUMNS = ["anomaly_id", "severity", "rule", "source_file", "sheet", "cell", "unit",
+                   "project", "message", "value", "expected"]
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def write_outputs(result, outbox: Path) -> Path:
+    """Write every output for `result`; returns the run's history folder."""
+    outbox.mkdir(parents=True, exist_ok=True)
+    run_dir = outbox / "runs" / result.run_id
+    run_dir.mkdir(parents=True, exist_ok=False)
+    reviews = load_reviews(outbox / "consolidated.xlsx")
+    closed = write_workbook(run_dir / "consolidated.xlsx", result, reviews)
+    write_projects_csv(run_dir / "projects.csv", result.forms)
+    write_anomalies_csv(run_dir / "anomalies.csv", result.findings)
+    result.extra["closed_reviews"] = len(closed)
+    write_run_json(run_dir / "run.json", result)
+    for name in OUTPUTS:
+        _replace(run_dir / name, outbox / name)
+    return run_dir
+
+
+def csv_safe(value) -> str:
+    """Text that Excel would evaluate as a formula gets a leading apostrophe."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def write_projects_csv(path: Path, forms: pd.DataFrame) -> None:
+    rows = []
+    for _, f in forms.iterrows():
+        row = {c: f[c] for c in PROJECT_COLUMNS}
+        row["year"] = "" if pd.isna(f["year"]) else int(f["year"])
+        row["execution_rate"] = _round(f["execution_rate"], 4)
+        for c in ("budget_initial", "budget_full_year", "executed", "budget_weight",
+                  "budget_score_reported", "budget_score", "total_reported", "total_score"):
+            row[c] = _round(f[c], 4)
+        rows.append(row)
+    _write_csv(path, PROJECT_COLUMNS, rows, text_columns={"source_file", "sheet", "department",
+                                                          "unit", "project", "superseded_by"})
+
+
+def write_anomalies_csv(path: Path, findings) -> None:
+    rows = [{"anomaly_id": f.anomaly_id, **{c: getattr(f, c) for c in ANOMALY_COLUMNS[1:]}}
+            for f in findings]
+    _write_csv(path, ANOMALY_COLUMNS, rows, text_columns=set(ANOMALY_COLUMNS))
+
+
+def _write_csv(path: Path, columns, rows, text_columns: set[str]) -> None:
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=columns)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: csv_safe(v) if k in text_columns else _blank(v)
+                             for k, v in row.items()})
+
+
+def write_run_json(path: Path, result) -> None:
+    data = {
+        "run_id": result.run_id,
+        "xlbatch_version": _version(),
+        "started_at": result.started_at,
+        "finished_at": result.finished_at,
+        "inbox": result.inbox,
+        "outbox": result.outbox,
+        "counts": result.counts(),
+        "config": result.config.model_dump(),
+        "rules": [{"code": r.code, "severity": r.severity, "title": r.title,
+                   "description": r.description} for r in CATALOGUE],
+        "files": [f.to_json() for f in result.files],
+        **result.extra,
+    }
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+def _replace(src: Path, dest: Path) -> None:
+    tmp = dest.with_name(f".{dest.name}.tmp")
+    shutil.copyfile(src, tmp)
+    os.replace(tmp, dest)
+
+
+def _round(value, digits: int):
+    if value is None or pd.isna(value):
+        return ""
+    return round(float(value), digits)
+
+
+def _blank(value):
+    if value is None:
+        return ""
+    if isinstance(value, float) and pd.isna(value):
+        return ""
+    return value
+
+
+def _version() -> str:
+    try:
+        return version("xlbatch")
+    except PackageNotFoundError:
+        return "unknown"
