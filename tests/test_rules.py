@@ -488,16 +488,24 @@ def test_reverse_indicator_met_does_not_fire(inbox):
 
 
 def test_qualitative_score_above_tier_fires(inbox):
-    # 基本得到提升 is the "partly" tier: at most 80% of 10 points.
-    spec = edit(clean_form(), STABILITY, actual="基本得到提升",
+    # 基本得到提升 is the "partly" tier: at most 80% of 10 points; 8.5 reported.
+    spec = edit(clean_form(total_reported=98), STABILITY, actual="基本得到提升", score=8.5,
                 deviation="个别群体诉求未及时回应，下一步完善回访机制")
     r = run_specs(inbox, spec)
     assert rules_of(r) == ["INDICATOR_SCORE_MISMATCH"]
     f = only(r, "INDICATOR_SCORE_MISMATCH")
     assert f.cell == "H26"
-    assert "定性指标" in f.message and "基本得到提升" in f.message
-    assert "填报为 10 分" in f.message and "8" in f.expected
-    assert f.expected == "8"
+    assert "定性指标" in f.message and "「基本得到提升」" in f.message and "「得到提升」" in f.message
+    assert "得分上限 8" in f.message and "填报为 8.5 分" in f.message
+    assert (f.value, f.expected) == ("8.5", "8")
+
+
+def test_qualitative_full_score_when_partly_met_is_inflated(inbox):
+    spec = edit(clean_form(), STABILITY, actual="基本得到提升",
+                deviation="个别群体诉求未及时回应，下一步完善回访机制")
+    r = run_specs(inbox, spec)
+    assert rules_of(r) == ["INDICATOR_SCORE_MISMATCH", "SELF_SCORE_INFLATED"]
+    assert "复算为 97.5 分" in only(r, "SELF_SCORE_INFLATED").message
 
 
 @pytest.mark.parametrize("score", [8, 7])
@@ -508,7 +516,7 @@ def test_qualitative_score_within_tier_does_not_fire(inbox, score):
 
 
 def test_qualitative_not_achieved_caps_at_60_percent(inbox):
-    spec = edit(clean_form(total_reported=97.5), STABILITY, actual="未得到明显提升", score=8,
+    spec = edit(clean_form(total_reported=96), STABILITY, actual="未得到明显提升", score=6.5,
                 deviation="受疫情影响，活动未开展")
     r = run_specs(inbox, spec)
     assert rules_of(r) == ["INDICATOR_SCORE_MISMATCH"]
@@ -666,9 +674,10 @@ def test_missing_actual_fires(inbox):
 
 
 def test_missing_actual_with_full_score_fires(inbox):
+    # No actual scores 0: the reported 10 points make the total 10 points too high.
     spec = edit(clean_form(), SATISFACTION, actual=None)
     r = run_specs(inbox, spec)
-    assert "MISSING_ACTUAL" in rules_of(r)
+    assert rules_of(r) == ["MISSING_ACTUAL", "SELF_SCORE_INFLATED"]
     assert only(r, "MISSING_ACTUAL").cell == "F34"
 
 
@@ -805,7 +814,7 @@ def test_amount_in_yuan_fires(inbox):
     assert rules_of(r) == ["AMOUNT_SCALE_SUSPECT"]
     f = only(r, "AMOUNT_SCALE_SUSPECT")
     assert f.cell == "C6"
-    assert "「年初预算数」填报为 54000" in f.message and "10000 万元" in f.message
+    assert "「年初预算数」填报为 54,000" in f.message and "超过 10,000 万元" in f.message
 
 
 def test_amount_in_yuan_only_in_executed_fires(inbox):
@@ -815,10 +824,32 @@ def test_amount_in_yuan_only_in_executed_fires(inbox):
     assert "AMOUNT_SCALE_SUSPECT" in rules_of(r)
     f = only(r, "AMOUNT_SCALE_SUSPECT")
     assert f.cell == "E6"
-    assert "「全年执行数」填报为 51300" in f.message
+    assert "「全年执行数」填报为 51,300" in f.message
 
 
 def test_large_amount_in_wan_yuan_does_not_fire(inbox):
     spec = clean_form(funds={"年度资金总额": (9800, 9800, 9310),
                              "当年财政拨款": (9800, 9800, 9310)})
     assert run_specs(inbox, spec).findings == []
+
+
+# --- one bad form never stops the run ---------------------------------------------------
+
+def test_zero_budget_does_not_crash_the_run(inbox):
+    # A cancelled project: 全年预算数 0, nothing executed; r = 0/0 is undefined.
+    spec = clean_form(funds={"年度资金总额": (0, 0, 0), "当年财政拨款": (0, 0, 0)}, rate=None,
+                      budget_score=0, total_reported=90)
+    r = run_specs(inbox, spec)
+    assert r.files[0].status in ("accepted", "rejected")
+
+
+def test_all_indicators_not_applicable_does_not_crash_the_run(inbox):
+    spec = clean_form(total_reported=100)
+    for blk in spec.blocks:
+        for cat in blk.categories:
+            for ind in cat.indicators:
+                if ind.target is not None:
+                    ind.target, ind.actual, ind.score = "不适用", "不适用", None
+    r = run_specs(inbox, spec)
+    assert r.files[0].status == "accepted"
+    assert set(r.indicators["kind"]) == {"not_applicable"}

@@ -32,6 +32,8 @@ FORM_COLUMNS = [
     "total_weight", "total_reported", "goal_expected", "goal_actual",
     "blocks", "categories", "cells", "mtime",
 ]
+FORM_NUMBERS = ("year", *[f"fund_{r}_{c}" for r in FUND_ROWS for c in FUND_COLS],
+                "total_weight", "total_reported", "mtime")
 INDICATOR_COLUMNS = [
     "form_id", "level1", "level2", "name", "target", "actual", "weight",
     "score_reported", "deviation", "row", "cells",
@@ -43,11 +45,20 @@ def build_frames(submissions: list[Submission]) -> tuple[pd.DataFrame, pd.DataFr
     for form_id, sub in enumerate(submissions):
         forms.append(_form_row(sub))
         indicators.extend({"form_id": form_id, **row} for row in _indicator_rows(sub.form))
-    forms_df = pd.DataFrame(forms, columns=FORM_COLUMNS)
+    forms_df = _as_float(pd.DataFrame(forms, columns=FORM_COLUMNS), FORM_NUMBERS)
     forms_df.index.name = "form_id"
-    ind_df = pd.DataFrame(indicators, columns=INDICATOR_COLUMNS)
+    ind_df = _as_float(pd.DataFrame(indicators, columns=INDICATOR_COLUMNS), ("weight", "score_reported"))
+    ind_df["form_id"] = ind_df["form_id"].astype("int64")
+    ind_df["row"] = ind_df["row"].astype("int64")
     ind_df.index.name = "indicator_id"
     return forms_df, ind_df
+
+
+def _as_float(df: pd.DataFrame, columns) -> pd.DataFrame:
+    # A column that is empty in every form would otherwise be `object`.
+    for col in columns:
+        df[col] = df[col].astype("float64")
+    return df
 
 
 def _form_row(sub: Submission) -> dict:

@@ -92,9 +92,17 @@ class _Locator:
     def cell(self, row: int, col: int) -> Cell:
         return Cell(self.sheet.value(row, col), a1(row, col))
 
+    def merge_end(self, row: int, col: int) -> int:
+        """Last column of the merged range whose top-left is (row, col); `col` if none."""
+        for (r0, c0), (_r1, c1) in self.sheet.merged or ():
+            if (r0, c0) == (row, col):
+                return c1
+        return col
+
     def right_of(self, row: int, col: int, stop_keys: Iterable[str]) -> Cell:
         """The first value right of a label, stopping at the next label."""
         stop = tuple(stop_keys)
+        empty_ref = a1(row, self.merge_end(row, col) + 1)
         for c in range(col + 1, self.sheet.width):
             value = self.sheet.value(row, c)
             if value is None or clean_text(value) == "":
@@ -102,7 +110,7 @@ class _Locator:
             if isinstance(value, str) and matches(label_key(value), stop):
                 break
             return Cell(value, a1(row, c))
-        return Cell(None, a1(row, col + 1))
+        return Cell(None, empty_ref)
 
     def spans(self, row: int, stems: dict[str, tuple[str, ...]]) -> dict[str, range]:
         """Column span of each header label in `row`: from its column up to the next label."""

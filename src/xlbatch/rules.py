@@ -79,7 +79,7 @@ def _missing_describe(row: pd.Series, cfg: Config) -> Detail:
     _first_label, first_field = missing[0]
     cell = _cell(row, first_field)
     where = [f"「{label}」（{_cell(row, f) or '未找到该栏'}）" for label, f in missing]
-    return Detail(first_field, cell, f"必填项 {'、'.join(where)} 为空，请填写后重新报送",
+    return Detail(first_field, cell, f"必填项{'、'.join(where)}为空，请填写后重新报送",
                   value="（空）", expected="、".join(label for label, _ in missing))
 
 
@@ -233,7 +233,7 @@ def _category_passes(df, cfg):
 def _category_describe(row, cfg):
     names = "、".join(f"「{c}指标」" for c in row["empty_required"].split("；"))
     return Detail("category:" + row["empty_required"], row["empty_required_ref"],
-                  f"必填二级指标 {names} 未设置三级指标（仅有占位行或缺失），请补充指标、指标值和完成值",
+                  f"必填二级指标{names}未设置三级指标（仅有占位行或缺失），请补充指标、指标值和完成值",
                   row["empty_required"], "至少一个三级指标")
 
 

@@ -21,6 +21,7 @@ _SYMBOLS = str.maketrans({"≧": "≥", "≦": "≤", "⩾": "≥", "⩽": "≤"
 _BLANKS = {"", "-", "--", "/", "\\", "无", "——"}
 _NUMBER = r"[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|[-+]?\.\d+"
 _AMOUNT = re.compile(rf"^({_NUMBER})\s*(%|万元|元|分)?$")
+_CJK_BREAK = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
 _PARENS = re.compile(r"[(（][^()（）]*[)）]")
 
 
@@ -35,7 +36,8 @@ def clean_text(value: Any) -> str:
         if math.isnan(value):
             return ""
         return str(int(value)) if value.is_integer() else repr(value)
-    return re.sub(r"\s+", " ", str(value)).strip()
+    text = _CJK_BREAK.sub("", str(value))  # "经济效益\n指标" is one word broken to fit a cell
+    return re.sub(r"\s+", " ", text).strip()
 
 
 def fold(value: Any) -> str:
@@ -147,7 +149,8 @@ def format_number(value: float | None, digits: int = 2) -> str:
     """Numbers in messages: up to `digits` decimals, no trailing zeros."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "（空）"
-    text = f"{value:.{digits}f}".rstrip("0").rstrip(".")
+    grouping = "," if abs(value) >= 10000 else ""  # 2,350,000 reads as 元 at a glance
+    text = f"{value:{grouping}.{digits}f}".rstrip("0").rstrip(".")
     return "0" if text == "-0" else text
 
 
