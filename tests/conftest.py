@@ -9,11 +9,11 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from seed import seed_form  # noqa: E402
+from seed import seed_form
 
-from xlbatch.config import Config  # noqa: E402
-from xlbatch.pipeline import RunResult, process  # noqa: E402
-from xlbatch.template import FormSpec, write_workbook  # noqa: E402
+from xlbatch.config import Config
+from xlbatch.pipeline import RunResult, process
+from xlbatch.template import FormSpec, write_workbook
 
 
 @pytest.fixture

@@ -25,6 +25,8 @@ from .values import (
 
 AMOUNT_COLS = ("initial", "full_year", "executed")
 SOURCE_ROWS = ("current", "carryover", "other")
+FORM_FLOATS = ("budget_initial", "budget_full_year", "executed", "execution_rate", "rate_reported",
+               "budget_score_reported", "max_amount")
 AMOUNT_NAMES = {"initial": "年初预算数", "full_year": "全年预算数", "executed": "全年执行数"}
 
 
@@ -120,7 +122,7 @@ def score_indicators(indicators: pd.DataFrame, cfg: ScoringSettings) -> pd.DataF
     ]
     out = indicators.copy()
     out["kind"] = [s.kind for s in results]
-    out["score"] = [s.score for s in results]
+    out["score"] = pd.Series([s.score for s in results], index=out.index, dtype="float64")
     out["fully_met"] = [s.fully_met for s in results]
     out["tier"] = [s.tier for s in results]
     out["basis"] = [s.basis for s in results]
@@ -134,6 +136,10 @@ def score_forms(forms: pd.DataFrame, indicators: pd.DataFrame, cfg: ScoringSetti
     rows = [_form_scores(r, by_form.get(fid), cfg, rules) for fid, r in forms.iterrows()]
     for key in rows[0] if rows else []:
         out[key] = [row[key] for row in rows]
+    # A figure that is None in every form (one form, zero budget) must still be a float column.
+    for key in FORM_FLOATS:
+        if key in out:
+            out[key] = out[key].astype("float64")
     return out
 
 

@@ -16,6 +16,7 @@ from typing import Any
 import xlsxwriter
 
 from .read import a1
+from .values import parse_amount
 
 
 @dataclass
@@ -226,9 +227,7 @@ def _write(ws, row: int, col: int, value, fmt) -> None:
 
 
 def _num(value) -> float:
-    if isinstance(value, int | float):
-        return float(value)
-    return 0.0
+    return parse_amount(value).value or 0.0
 
 
 def _ratio(executed, budget) -> float | None:

@@ -1,0 +1,215 @@
+"""The four outputs: SPEC columns, run.json accounting, the workbook's sheets, links and reviews."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from pathlib import Path
+
+import openpyxl
+import pytest
+from sample_inbox import write_sample_inbox
+from seed import seed_form
+
+from xlbatch.config import Config
+from xlbatch.pipeline import run
+from xlbatch.template import write_workbook
+from xlbatch.write import ANOMALY_COLUMNS, PROJECT_COLUMNS
+
+SPEC_PROJECT_COLUMNS = [
+    "source_file", "sheet", "department", "unit", "project", "year", "budget_initial",
+    "budget_full_year", "executed", "execution_rate", "budget_weight", "budget_score_reported",
+    "budget_score", "total_reported", "total_score", "grade", "grade_reported", "anomaly_count",
+    "superseded_by",
+]
+SPEC_ANOMALY_COLUMNS = [
+    "anomaly_id", "severity", "rule", "source_file", "sheet", "cell", "unit", "project", "message",
+    "value", "expected",
+]
+
+
+def _csv(path: Path) -> list[dict]:
+    raw = path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf"), "CSV must carry a UTF-8 BOM for Excel"
+    return list(csv.DictReader(raw.decode("utf-8-sig").splitlines()))
+
+
+def _digest(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def sample_run(tmp_path):
+    inbox, outbox = tmp_path / "inbox", tmp_path / "outbox"
+    write_sample_inbox(inbox)
+    before = _digest(inbox)
+    result = run(inbox, outbox, Config())
+    assert _digest(inbox) == before, "the inbox must never be modified"
+    return inbox, outbox, result
+
+
+def test_csv_columns_are_the_spec_contract():
+    assert PROJECT_COLUMNS == SPEC_PROJECT_COLUMNS
+    assert ANOMALY_COLUMNS == SPEC_ANOMALY_COLUMNS
+
+
+def test_sample_inbox_every_file_accounted_for(sample_run):
+    _, outbox, _ = sample_run
+    data = json.loads((outbox / "run.json").read_text(encoding="utf-8"))
+    status = {f["path"]: (f["status"], f["code"]) for f in data["files"]}
+    assert status == {
+        "示例县农业技术推广中心/高标准农田建设项目绩效自评表.xlsx": ("accepted", ""),
+        "示例县教育局/乡村学校少年宫运转经费.xlsx": ("rejected", "MISSING_FIELD"),
+        "示例县文化馆/2024年度绩效自评报告.pdf": ("ignored", ""),
+        "示例县文化馆/文化惠民工程自评表.xlsx": ("rejected", "FILE_UNREADABLE"),
+        "示例县疾病预防控制中心_基本公共卫生服务.xlsx": ("accepted", ""),
+        "示例县社会救助服务中心/困难群众救助补助资金自评.xlsx": ("accepted", ""),
+        "示例县第一中学/~$农村义务教育学生营养改善计划.xlsx": ("ignored", ""),
+        "示例县第一中学/农村义务教育学生营养改善计划.xlsx": ("accepted", ""),
+    }
+    assert data["counts"] == {"files": 8, "accepted": 4, "rejected": 2, "ignored": 2, "forms": 4,
+                              "findings": 15}
+    assert data["run_id"] and data["started_at"] and data["finished_at"]
+    assert data["config"]["rules"]["low_execution"] == 0.8
+    assert all(len(f["sha256"]) == 64 for f in data["files"])
+    missing = next(f for f in data["files"] if f["code"] == "MISSING_FIELD")
+    assert missing["forms"][0]["status"] == "rejected" and "实施单位" in missing["message"]
+
+
+def test_sample_inbox_findings_per_form(sample_run):
+    _, outbox, _ = sample_run
+    rows = _csv(outbox / "anomalies.csv")
+    by_file: dict[str, list[str]] = {}
+    for r in rows:
+        by_file.setdefault(r["source_file"], []).append(r["rule"])
+    assert sorted(by_file["示例县农业技术推广中心/高标准农田建设项目绩效自评表.xlsx"]) == sorted([
+        "RATE_MISMATCH", "BUDGET_SCORE_MISMATCH", "LOW_EXECUTION", "INDICATOR_SCORE_MISMATCH",
+        "INDICATOR_SCORE_MISMATCH", "SELF_SCORE_INFLATED", "UNEXPLAINED_DEVIATION"])
+    assert sorted(by_file["示例县疾病预防控制中心_基本公共卫生服务.xlsx"]) == sorted([
+        "FUNDS_DONT_ADD_UP", "INDICATOR_SCORE_MISMATCH", "SELF_SCORE_INFLATED", "UNEXPLAINED_DEVIATION"])
+    assert sorted(by_file["示例县社会救助服务中心/困难群众救助补助资金自评.xlsx"]) == [
+        "AMOUNT_SCALE_SUSPECT", "REQUIRED_CATEGORY_EMPTY"]
+    assert "示例县第一中学/农村义务教育学生营养改善计划.xlsx" not in by_file
+    assert len({r["anomaly_id"] for r in rows}) == len(rows)
+    rate = next(r for r in rows if r["rule"] == "RATE_MISMATCH")
+    assert rate["cell"] == "G6" and rate["value"] == "80.00%" and rate["expected"] == "72.00%"
+    assert "执行率填报为 80.00%" in rate["message"] and "应为 72.00%" in rate["message"]
+
+
+def test_projects_csv_figures(sample_run):
+    _, outbox, _ = sample_run
+    rows = {r["unit"]: r for r in _csv(outbox / "projects.csv")}
+    assert set(rows) == {"示例县第一中学", "示例县农业技术推广中心", "示例县疾病预防控制中心",
+                         "示例县社会救助服务中心"}
+    farm = rows["示例县农业技术推广中心"]
+    assert farm["execution_rate"] == "0.72" and farm["budget_full_year"] == "850.0"
+    assert float(farm["total_score"]) == pytest.approx(92.8)
+    assert farm["total_reported"] == "98.0" and farm["anomaly_count"] == "7"
+    school = rows["示例县第一中学"]
+    assert school["year"] == "2024" and school["grade"] == "优" and school["anomaly_count"] == "0"
+    assert float(school["total_reported"]) == pytest.approx(99.8)  # the formula's cached value
+
+
+def test_history_copy_matches_outputs(sample_run):
+    _, outbox, result = sample_run
+    run_dir = outbox / "runs" / result.run_id
+    for name in ("consolidated.xlsx", "projects.csv", "anomalies.csv", "run.json"):
+        assert (run_dir / name).read_bytes() == (outbox / name).read_bytes()
+
+
+def test_workbook_sheets_flags_links_and_dropdown(sample_run):
+    _, outbox, _result = sample_run
+    book = openpyxl.load_workbook(outbox / "consolidated.xlsx")
+    assert book.sheetnames[:4] == ["汇总", "异常清单", "未受理文件", "已关闭"]
+    assert set(book.sheetnames[4:]) == {"示例县第一中学", "示例县农业技术推广中心", "示例县疾病预防控制中心",
+                                        "示例县社会救助服务中心"}
+    summary = book["汇总"]
+    assert summary["C1"].value == "实施单位" and summary.max_row == 5
+    assert summary.freeze_panes == "E2" and summary.auto_filter.ref
+    anomalies = book["异常清单"]
+    header = [c.value for c in anomalies[1]]
+    assert header[0] == "编号" and header[-2:] == ["复核状态", "复核意见"]
+    rows = list(anomalies.iter_rows(min_row=2, values_only=True))
+    assert len(rows) == 15
+    validations = anomalies.data_validations.dataValidation
+    assert any(v.formula1 == '"待复核,已核实,已整改,误报"' for v in validations)
+    # The RATE_MISMATCH row links to the flagged cell of the unit's sheet, which carries the rule.
+    row = next(r for r in anomalies.iter_rows(min_row=2) if r[2].value == "RATE_MISMATCH")
+    link = row[12].hyperlink.location
+    sheet, ref = link.rsplit("!", 1)
+    target = book[sheet.strip("'")][ref]
+    assert target.value == pytest.approx(0.8)
+    assert "[RATE_MISMATCH]" in target.comment.text and "[LOW_EXECUTION]" in target.comment.text
+    assert target.fill.fgColor.rgb.endswith("FFEB9C")
+    rejected = book["未受理文件"]
+    codes = sorted(r[2] for r in rejected.iter_rows(min_row=2, values_only=True))
+    assert codes == ["FILE_UNREADABLE", "MISSING_FIELD"]
+
+
+def test_reviews_survive_the_next_run_and_closed_ones_are_kept(tmp_path):
+    inbox, outbox = tmp_path / "inbox", tmp_path / "outbox"
+    write_sample_inbox(inbox)
+    run(inbox, outbox, Config())
+    book = openpyxl.load_workbook(outbox / "consolidated.xlsx")
+    ws = book["异常清单"]
+    reviewed = {}
+    for row in ws.iter_rows(min_row=2):
+        if row[2].value in ("RATE_MISMATCH", "AMOUNT_SCALE_SUSPECT"):
+            row[13].value, row[14].value = "已核实", f"已电话核实（{row[2].value}）"
+            reviewed[row[0].value] = row[2].value
+    book.save(outbox / "consolidated.xlsx")
+    # The relief unit corrects its amounts to 万元: AMOUNT_SCALE_SUSPECT goes away.
+    relief = inbox / "示例县社会救助服务中心" / "困难群众救助补助资金自评.xlsx"
+    from sample_inbox import relief as relief_spec
+
+    spec = relief_spec()
+    spec.funds = {"年度资金总额": (235, 235, 229.8), "当年财政拨款": (235, 235, 229.8)}
+    write_workbook(relief, [("自评表", spec)])
+    run(inbox, outbox, Config())
+    book = openpyxl.load_workbook(outbox / "consolidated.xlsx")
+    open_rows = {r[0]: r for r in book["异常清单"].iter_rows(min_row=2, values_only=True)}
+    closed_rows = {r[0]: r for r in book["已关闭"].iter_rows(min_row=2, values_only=True)}
+    for anomaly_id, rule in reviewed.items():
+        if rule == "RATE_MISMATCH":
+            assert open_rows[anomaly_id][13:15] == ("已核实", "已电话核实（RATE_MISMATCH）")
+        else:
+            assert anomaly_id not in open_rows
+            assert closed_rows[anomaly_id][5:7] == ("已核实", "已电话核实（AMOUNT_SCALE_SUSPECT）")
+    # And a third run still keeps the closed review.
+    run(inbox, outbox, Config())
+    book = openpyxl.load_workbook(outbox / "consolidated.xlsx")
+    closed_ids = [r[0] for r in book["已关闭"].iter_rows(min_row=2, values_only=True)]
+    assert next(k for k, v in reviewed.items() if v == "AMOUNT_SCALE_SUSPECT") in closed_ids
+
+
+def test_anomaly_ids_are_stable_across_runs_and_file_names(tmp_path):
+    inbox, out1, out2 = tmp_path / "inbox", tmp_path / "o1", tmp_path / "o2"
+    inbox.mkdir()
+    write_workbook(inbox / "a.xlsx", [("自评表", seed_form())])
+    first = {f.rule: f.anomaly_id for f in run(inbox, out1, Config()).findings}
+    (inbox / "a.xlsx").rename(inbox / "重报.xlsx")
+    second = {f.rule: f.anomaly_id for f in run(inbox, out2, Config()).findings}
+    assert first == second and len(first) == 3
+
+
+def test_submission_text_never_becomes_a_formula(tmp_path):
+    inbox, outbox = tmp_path / "inbox", tmp_path / "outbox"
+    inbox.mkdir()
+    evil = '=HYPERLINK("http://example.invalid","点我")'
+    write_workbook(inbox / "x.xlsx", [("自评表", seed_form(unit=evil, project="+SUM(1,2)",
+                                                          department="@cmd"))])
+    run(inbox, outbox, Config())
+    projects = _csv(outbox / "projects.csv")[0]
+    assert projects["unit"] == "'" + evil and projects["project"] == "'+SUM(1,2)"
+    assert projects["department"] == "'@cmd"
+    book = openpyxl.load_workbook(outbox / "consolidated.xlsx")
+    for ws in book:
+        for row in ws.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", f"{ws.title}!{cell.coordinate} became a formula"
+    assert book["汇总"]["C2"].value == evil
+    unit_sheet = book.sheetnames[4]
+    assert unit_sheet == '=HYPERLINK("http___example.inva'  # ≤31 characters, no []:*?/\\
+    assert book[unit_sheet]["A3"].value == "项目：+SUM(1,2)"
