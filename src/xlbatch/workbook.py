@@ -195,6 +195,7 @@ def _anomalies(ws, findings: list[Finding], places: _Places, reviews: dict[str, 
                   f.project, f.source_file, f.sheet, f.cell, f.message, f.value, f.expected)
         for col, value in enumerate(values):
             ws.write_string(i, col, value or "", st.flag[f.severity]["text"] if col == 1 else st.text)
+        _fit_row(ws, i, values, [w for _, w in _ANOMALY_COLUMNS])
         place = places.of(f)
         if place:
             sheet, row, col = place
@@ -228,8 +229,10 @@ def _rejected(ws, result, st: _Styles) -> None:
             rows.append(("", record.code, record.message))
         rows += [(f.sheet, f.code, f.message) for f in record.forms if f.status == "rejected"]
         for sheet, code, message in rows:
-            for col, value in enumerate((record.path, sheet, code, message)):
+            values = (record.path, sheet, code, message)
+            for col, value in enumerate(values):
                 ws.write_string(row, col, value, st.text)
+            _fit_row(ws, row, values, [w for _, w in _REJECTED_COLUMNS])
             ws.write_number(row, 4, record.size)
             ws.write_string(row, 5, record.sha256)
             row += 1
@@ -384,6 +387,19 @@ def _header(ws, columns, st: _Styles) -> None:
         ws.write_string(0, col, title, st.header)
         ws.set_column(col, col, width)
     ws.set_row(0, 30)
+
+
+def _fit_row(ws, row: int, values, widths) -> None:
+    """Height for wrapped text: XlsxWriter cannot autofit rows and LibreOffice/WPS will not either."""
+    lines = max((math.ceil(_display_width(v) / max(w - 1, 1)) for v, w in zip(values, widths, strict=False)),
+                default=1)
+    if lines > 1:
+        ws.set_row(row, 15 * min(lines, 12))
+
+
+def _display_width(text) -> int:
+    # A CJK character takes two columns of width, as Excel measures it.
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in str(text or ""))
 
 
 def _header_row(ws, row: int, titles, st: _Styles) -> None:
