@@ -37,7 +37,7 @@ TARGETS = {
 }
 
 # Always recalculate on load (0 = always, 1 = never (the default), 2 = ask) for
-# OOXML (.xlsx) and ODF (.ods); BIFF (.xls) is always recalculated.
+# OOXML (.xlsx) and ODF (.ods) files. The sources here are all .xlsx.
 _RECALC_ALWAYS = """<?xml version="1.0" encoding="UTF-8"?>
 <oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema" \
 xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">

@@ -203,14 +203,19 @@ def _weights_describe(row, cfg):
 
 def _total_passes(df, cfg):
     diff = (df["total_reported"] - df["reported_parts_total"]).abs()
-    return ~(diff > cfg.rules.score_tolerance)
+    # A blank 总分 (often a broken formula, which reads as empty) hides every total-based rule.
+    blank = df["total_reported"].isna() & (df["reported_parts_total"] > 0)
+    return ~((diff > cfg.rules.score_tolerance) | blank)
 
 
 def _total_describe(row, cfg):
     rescaled = "（已剔除不适用指标并折算为百分制）" if row["na_weight"] else ""
-    return Detail("total_reported", _cell(row, "total_reported"),
-                  f"总分填报为 {_n(row['total_reported'])} 分，但预算执行率得分与各指标得分之和"
-                  f"{rescaled}为 {_n(row['reported_parts_total'])} 分",
+    parts = f"预算执行率得分与各指标得分之和{rescaled}为 {_n(row['reported_parts_total'])} 分"
+    if pd.isna(row["total_reported"]):
+        text = f"总分为空（或公式出错），但{parts}；请填写总分"
+    else:
+        text = f"总分填报为 {_n(row['total_reported'])} 分，但{parts}"
+    return Detail("total_reported", _cell(row, "total_reported"), text,
                   _n(row["total_reported"]), _n(row["reported_parts_total"]))
 
 
@@ -377,7 +382,7 @@ CATALOGUE: tuple[Rule, ...] = (
          "各项分值合计不等于 100，或一级指标下分值合计与其标注分数不符", EVALUATE,
          (Check(FORMS, _weights_passes, _weights_describe),)),
     Rule("TOTAL_MISMATCH", WARNING, "总分不等于各项之和",
-         "填报总分不等于预算执行率得分与各指标得分之和（剔除不适用指标时折算为百分制）", EVALUATE,
+         "填报总分为空或不等于预算执行率得分与各指标得分之和（剔除不适用指标时折算为百分制）", EVALUATE,
          (Check(FORMS, _total_passes, _total_describe),)),
     Rule("SELF_SCORE_INFLATED", WARNING, "自评分虚高", "填报总分比复算总分高出 1 分以上", EVALUATE,
          (Check(FORMS, _inflated_passes, _inflated_describe),)),

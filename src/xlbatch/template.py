@@ -16,7 +16,6 @@ from typing import Any
 import xlsxwriter
 
 from .read import a1
-from .values import parse_amount
 
 
 @dataclass
@@ -142,7 +141,7 @@ def _write_funds(ws, spec: FormSpec, f: _Formats) -> None:
             _write(ws, row, 5, spec.budget_weight, f.points)
             rate = _ratio(values[2], values[1])
             _formula_or_value(ws, row, 6, spec.rate, '=IF(N(D6)=0,"",E6/D6)', rate, f.percent)
-            score = None if rate is None else round(min(rate, 1) * _num(spec.budget_weight), 2)
+            score = _cached_budget_score(spec)
             _formula_or_value(ws, row, 7, spec.budget_score,
                               '=IF(G6="","",ROUND(MIN(G6,1)*F6,2))', score, f.number)
         else:
@@ -179,19 +178,23 @@ def _write_indicators(ws, spec: FormSpec, f: _Formats) -> int:
     _merge_down(ws, top, row - 1, 0, "绩效\n指标", f.label)
     ws.merge_range(row, 0, row, 5, "总分", f.label)
     ws.write_number(row, 6, 100, f.center)
-    total = round(sum(scores) + _cached_budget_score(spec), 2)
+    budget = _cached_budget_score(spec)
+    total = budget if isinstance(budget, str) else round(sum(scores) + (budget or 0.0), 2)
     first, last = a1(top + 1, 7), a1(row - 1, 7)
     _formula_or_value(ws, row, 7, spec.total_reported, f"=SUM({first}:{last})+H6", total, f.number)
     ws.write_blank(row, 8, None, f.center)
     return row
 
 
-def _cached_budget_score(spec: FormSpec) -> float:
+def _cached_budget_score(spec: FormSpec) -> float | str | None:
+    """What Excel would cache for H6 — including #VALUE! when the 分值 is text such as "10 分"."""
     if spec.budget_score != "formula":
         return _num(spec.budget_score)
+    if not isinstance(spec.budget_weight, int | float):
+        return "#VALUE!"
     total = spec.funds.get("年度资金总额", (None, None, None))
     rate = _ratio(total[2], total[1])
-    return 0.0 if rate is None else round(min(rate, 1) * _num(spec.budget_weight), 2)
+    return None if rate is None else round(min(rate, 1) * spec.budget_weight, 2)
 
 
 def _formula_or_value(ws, row, col, value, formula, cached, fmt) -> None:
@@ -227,7 +230,9 @@ def _write(ws, row: int, col: int, value, fmt) -> None:
 
 
 def _num(value) -> float:
-    return parse_amount(value).value or 0.0
+    if isinstance(value, int | float):
+        return float(value)
+    return 0.0
 
 
 def _ratio(executed, budget) -> float | None:
