@@ -103,7 +103,11 @@ def _run(cmd: list[str], timeout: float) -> tuple[int, str, str]:
 def soffice_exe() -> str:
     exe = shutil.which("soffice") or shutil.which("libreoffice")
     if exe is None:
-        pytest.fail(SOFFICE_MISSING, pytrace=False)
+        # CI installs LibreOffice (.ci/run), so there a missing soffice is a failure. On a
+        # developer's machine with only Python the real-client tests say why they did not run.
+        if os.environ.get("CI"):
+            pytest.fail(SOFFICE_MISSING, pytrace=False)
+        pytest.skip(SOFFICE_MISSING)
     return exe
 
 
