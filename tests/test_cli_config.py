@@ -160,3 +160,18 @@ def test_shipped_sample_inbox_is_the_generated_one(tmp_path):
     write_sample_inbox(tmp_path)
     shipped = sorted(f.record.path for f in discover(ROOT / "inbox"))
     assert shipped == sorted(f.record.path for f in discover(tmp_path))
+
+
+def test_cli_run_failure_exits_1_and_keeps_previous_outputs(tmp_path, inbox, capsys, monkeypatch):
+    write_workbook(inbox / "seed.xlsx", [("自评表", seed_form())])
+    outbox = tmp_path / "outbox"
+    assert main(["run", "--inbox", str(inbox), "--outbox", str(outbox)]) == 0
+    before = (outbox / "projects.csv").read_bytes()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr("xlbatch.write.write_workbook", broken)
+    assert main(["run", "--inbox", str(inbox), "--outbox", str(outbox)]) == 1
+    assert "运行失败" in capsys.readouterr().err
+    assert (outbox / "projects.csv").read_bytes() == before

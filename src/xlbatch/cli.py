@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import traceback
 from pathlib import Path
 
 from .config import Config, ConfigError, load_config
@@ -71,8 +72,9 @@ def _run(args) -> int:
     started = time.monotonic()
     try:
         result = run(inbox, outbox, cfg)
-    except OSError as exc:
-        print(f"xlbatch: 运行失败：{exc}", file=sys.stderr)
+    except Exception as exc:  # unattended runs: a failed run says so and exits 1, outputs untouched
+        traceback.print_exc(file=sys.stderr)
+        print(f"xlbatch: 运行失败（{type(exc).__name__}: {exc}），上次的输出保持不变", file=sys.stderr)
         return 1
     c = result.counts()
     print(f"xlbatch {result.run_id}: 文件 {c['files']} 个（受理 {c['accepted']}，未受理 {c['rejected']}，"
