@@ -12,6 +12,10 @@ import time
 import traceback
 from pathlib import Path
 
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
 from .config import Config, ConfigError, load_config
 from .models import ERROR
 from .rules import RULES
@@ -92,23 +96,41 @@ def _check(args) -> int:
     if missing:
         raise UsageError("文件不存在：" + "、".join(missing))
     result = check_files(paths, cfg)
+    print_check(result, Console(width=max(Console().width, 120)))
+    return 1 if any(r.status == "rejected" for r in result.files) else 0
+
+
+_STATUS = {"accepted": ("可受理", "green"), "rejected": ("将被退回", "bold red"),
+           "ignored": ("不是自评表文件，未检查", "dim")}
+_SEVERITY = {"error": ("错误", "bold red"), "warning": ("警告", "yellow"), "info": ("提示", "cyan")}
+
+
+def print_check(result, console: Console) -> None:
+    """One table per file: severity, rule, sheet, cell, message, reported value, expected."""
     for record in result.files:
+        label, style = _STATUS[record.status]
+        forms = "、".join(f"「{f.sheet}」" for f in record.forms if f.status == "accepted")
+        detail = f"（自评表：{forms}）" if forms else (f"（{record.message}）" if record.status == "ignored" else "")
+        console.print(Text.assemble((record.path, "bold"), "：", (label, style), detail))
         findings = [f for f in result.findings if f.source_file == record.path]
-        status = {"accepted": "可受理", "rejected": "将被退回", "ignored": "不是自评表文件"}
-        print(f"\n{record.path}：{status.get(record.status, record.status)}"
-              + (f"（{record.message}）" if record.status == "ignored" else ""))
+        if not findings:
+            if record.status == "accepted":
+                console.print("  未发现问题", style="green")
+            continue
+        table = Table(show_lines=True, expand=True)
+        for name in ("级别", "规则", "单元格"):
+            table.add_column(name, no_wrap=True)
+        table.add_column("工作表", max_width=12, overflow="fold")
+        table.add_column("问题说明", ratio=1, overflow="fold")
+        for name in ("填报值", "应为"):
+            table.add_column(name, max_width=16, overflow="fold")
         for f in findings:
-            sev = {"error": "错误", "warning": "警告", "info": "提示"}[f.severity]
-            print(f"  [{sev}] {f.rule}（{RULES[f.rule].title}） 工作表「{f.sheet}」 {f.cell}")
-            print(f"      {f.message}")
-            if f.value or f.expected:
-                print(f"      填报值：{f.value or '—'}　应为：{f.expected or '—'}")
-        if not findings and record.status == "accepted":
-            print("  未发现问题")
-    rejected = any(r.status == "rejected" for r in result.files)
+            sev, sev_style = _SEVERITY[f.severity]
+            table.add_row(Text(sev, style=sev_style), f"{f.rule}\n{RULES[f.rule].title}", f.cell, f.sheet,
+                          Text(f.message), Text(f.value), Text(f.expected))
+        console.print(table)
     errors = sum(f.severity == ERROR for f in result.findings)
-    print(f"\n共检查 {len(result.files)} 个文件，错误 {errors} 条，问题合计 {len(result.findings)} 条")
-    return 1 if rejected else 0
+    console.print(f"共检查 {len(result.files)} 个文件：错误 {errors} 条，问题合计 {len(result.findings)} 条")
 
 
 def _template(args) -> int:

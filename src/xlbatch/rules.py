@@ -145,7 +145,7 @@ def _funds_describe(row, cfg):
     field = row["funds_gap_field"]
     return Detail(field, _cell(row, field),
                   f"年度资金总额与当年财政拨款、上年结转资金、其他资金之和不符——{row['funds_gap']}",
-                  row["funds_gap"], "年度资金总额 = 各来源之和")
+                  row["funds_gap_total"], f"{row['funds_gap_sources']}（各来源之和）")
 
 
 def _low_execution_passes(df, cfg):

@@ -41,7 +41,7 @@ class IndicatorScore:
 
 def score_indicator(target, actual, weight: float | None, reported: float | None,
                     cfg: ScoringSettings) -> IndicatorScore:
-    w = weight or 0.0
+    w = max(weight or 0.0, 0.0)  # a negative 分值 is flagged (WEIGHTS_INVALID), never scored
     t_text, a_text = fold(target), fold(actual)
     if any(word in t_text or word in a_text for word in cfg.not_applicable_words):
         return IndicatorScore("not_applicable", None, True, basis="不适用，不计分")
@@ -151,10 +151,12 @@ def _form_scores(form: pd.Series, inds: pd.DataFrame | None, cfg: ScoringSetting
     rate = executed / budget if budget and executed is not None else None
     weight = _num(form["fund_total_weight"])
     budget_weight = weight if weight is not None else cfg.budget_weight
-    budget_score = min(rate, 1.0) * budget_weight if rate is not None else 0.0
+    # Recomputed scores stay within [0, 分值] whatever was typed (negative amounts or weights).
+    budget_score = max(min(rate, 1.0), 0.0) * max(budget_weight, 0.0) if rate is not None else 0.0
     applicable = inds[inds["kind"] != "not_applicable"]
     na_weight = float(inds.loc[inds["kind"] == "not_applicable", "weight"].fillna(0).sum())
-    scale = cfg.total_points / (cfg.total_points - na_weight) if na_weight else 1.0
+    applicable_points = cfg.total_points - na_weight
+    scale = cfg.total_points / applicable_points if na_weight > 0 and applicable_points > 0 else 1.0
     indicator_score = float(applicable["score"].fillna(0).sum())
     reported_sum = float(applicable["score_reported"].fillna(0).sum())
     total = (budget_score + indicator_score) * scale
@@ -212,7 +214,7 @@ def _empty_required(categories, cfg: ScoringSettings) -> dict:
 
 def _funds_gap(form: pd.Series, tolerance: float) -> dict:
     """Columns where 年度资金总额 ≠ the sum of its filled sources; and the first such cell."""
-    gaps, fields = [], []
+    gaps, fields, figures = [], [], []
     for col in AMOUNT_COLS:
         sources = [_num(form[f"fund_{row}_{col}"]) for row in SOURCE_ROWS]
         filled = [v for v in sources if v is not None]
@@ -223,7 +225,10 @@ def _funds_gap(form: pd.Series, tolerance: float) -> dict:
             gaps.append(f"{AMOUNT_NAMES[col]}：年度资金总额 {format_number(total, 4)}，"
                         f"各来源合计 {format_number(sum(filled), 4)}")
             fields.append(f"fund_total_{col}")
-    return {"funds_gap": "；".join(gaps), "funds_gap_field": fields[0] if fields else ""}
+            figures.append((format_number(total, 4), format_number(sum(filled), 4)))
+    first = figures[0] if figures else ("", "")
+    return {"funds_gap": "；".join(gaps), "funds_gap_field": fields[0] if fields else "",
+            "funds_gap_total": first[0], "funds_gap_sources": first[1]}
 
 
 def _max_amount(form: pd.Series) -> tuple[str, float | None]:
