@@ -1,0 +1,175 @@
+"""One sheet per 实施单位: each form laid out with reported and recomputed figures side by side.
+
+Every flagged cell is filled by its worst severity and carries a comment naming
+the rules and reasons; `Places` records where each field landed so 异常清单 can
+link to it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from .models import Finding
+from .values import clean_text
+from .xlsx_common import SEVERITY_ORDER, Styles, print_setup
+
+SUMMARY_SHEET = "汇总"
+
+
+def quote(sheet: str) -> str:
+    return "'" + sheet.replace("'", "''") + "'"
+
+
+@dataclass
+class Places:
+    """Where each field of each form landed in its unit sheet: (sheet, row, col)."""
+
+    form: dict[tuple[int, str], tuple[str, int, int]] = field(default_factory=dict)
+    indicator: dict[tuple[int, str], tuple[str, int, int]] = field(default_factory=dict)
+    title: dict[int, tuple[str, int, int]] = field(default_factory=dict)
+
+    def of(self, f: Finding) -> tuple[str, int, int] | None:
+        if f.indicator_id is not None:
+            what = f.field.rsplit(":", 1)[-1]
+            return self.indicator.get((f.indicator_id, what))
+        if f.form_id is None:
+            return None
+        return self.form.get((f.form_id, f.field)) or self.title.get(f.form_id)
+
+
+_FUND_ROWS = (("total", "年度资金总额"), ("current", "其中：当年财政拨款"), ("carryover", "上年结转资金"),
+              ("other", "其他资金"))
+_IND_COLUMNS = ["一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "自评得分",
+                "复算得分", "评分依据", "偏差原因分析及改进措施", "原表行"]
+
+
+class _Grid:
+    """Cells of one unit sheet, buffered so flagged cells get their fill when written."""
+
+    def __init__(self):
+        self.cells: dict[tuple[int, int], tuple[object, str]] = {}
+
+    def put(self, row: int, col: int, value, kind: str = "text") -> None:
+        self.cells[(row, col)] = (value, kind)
+
+    def flush(self, ws, flags: dict[tuple[int, int], list[Finding]], st: Styles) -> None:
+        for (row, col), (value, kind) in sorted(self.cells.items()):
+            here = flags.pop((row, col), [])
+            self._write(ws, row, col, value, kind, here, st)
+        for (row, col), here in flags.items():  # a flagged cell that held nothing
+            self._write(ws, row, col, None, "text", here, st)
+
+    @staticmethod
+    def _write(ws, row, col, value, kind, here: list[Finding], st: Styles) -> None:
+        styles = {"text": st.text, "money": st.money, "score": st.score, "percent": st.percent,
+                  "header": st.header, "title": st.title, "subtle": st.subtle, "plain": st.plain}
+        fmt = styles[kind]
+        if here:
+            worst = min(here, key=lambda f: SEVERITY_ORDER[f.severity]).severity
+            fmt = st.flag[worst].get(kind, st.flag[worst]["text"])
+            text = "\n".join(f"[{f.rule}] {f.message}" for f in here)
+            ws.write_comment(row, col, text[:2000], {"x_scale": 3, "y_scale": 2.5,
+                                                     "author": "xlbatch"})
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            if math.isnan(value):
+                ws.write_blank(row, col, None, fmt)
+            else:
+                ws.write_number(row, col, float(value), fmt)
+        elif value is None:
+            ws.write_blank(row, col, None, fmt)
+        else:
+            ws.write_string(row, col, str(value), fmt)
+
+
+def write_unit_sheets(book, forms: pd.DataFrame, indicators: pd.DataFrame, findings: list[Finding],
+                      names: dict[str, str], st: Styles) -> Places:
+    """One sheet per unit, in unit order; returns where each field landed."""
+    places, by_form = Places(), findings_by_form(findings)
+    for unit in sorted(names):
+        ws = book.add_worksheet(names[unit])
+        _unit_sheet(ws, names[unit], forms[forms["unit"] == unit], indicators, by_form, places, st)
+    return places
+
+
+def _unit_sheet(ws, name: str, forms: pd.DataFrame, indicators: pd.DataFrame, by_form, places,
+                st: Styles) -> None:
+    for col, width in enumerate((16, 14, 26, 14, 14, 8, 10, 10, 30, 30, 8)):
+        ws.set_column(col, col, width)
+    ws.write_url(0, 0, f"internal:{quote(SUMMARY_SHEET)}!A1", st.link, "← 返回汇总")
+    grid, row = _Grid(), 2
+    for form_id, form in forms.iterrows():
+        inds = indicators[indicators["form_id"] == form_id]
+        row = _unit_form(grid, name, row, int(form_id), form, inds, places) + 3
+    flags: dict[tuple[int, int], list[Finding]] = {}
+    for form_id in forms.index:
+        for f in by_form.get(int(form_id), []):
+            place = places.of(f)
+            if place:
+                flags.setdefault((place[1], place[2]), []).append(f)
+    grid.flush(ws, flags, st)
+    print_setup(ws, repeat_rows=0)
+
+
+def _unit_form(g: _Grid, sheet: str, row: int, form_id: int, f: pd.Series, inds: pd.DataFrame,
+               places: Places) -> int:
+    g.put(row, 0, f"项目：{f['project']}", "title")
+    places.title[form_id] = (sheet, row, 0)
+    year = "" if pd.isna(f["year"]) else f"{int(f['year'])} 年度"
+    state = f"；已被替代（以 {f['superseded_by']} 为准）" if f["superseded_by"] else ""
+    g.put(row + 1, 0, f"主管部门：{f['department']}　{year}　来源：{f['source_file']}"
+                      f" / 工作表「{f['sheet']}」{state}", "subtle")
+    row += 3
+    for col, title in enumerate(["资金（万元）", "年初预算数", "全年预算数", "全年执行数"]):
+        g.put(row, col, title, "header")
+    for i, (key, label) in enumerate(_FUND_ROWS, start=1):
+        g.put(row + i, 0, label)
+        for col, part in enumerate(("initial", "full_year", "executed"), start=1):
+            field_name = f"fund_{key}_{part}"
+            g.put(row + i, col, f[field_name], "money")
+            places.form[(form_id, field_name)] = (sheet, row + i, col)
+    row += 6
+    for col, title in enumerate(["复算对照", "填报值", "复算值", "原表单元格"]):
+        g.put(row, col, title, "header")
+    lines = [
+        ("执行率", "fund_total_rate", f["rate_reported"], f["execution_rate"], "percent"),
+        ("预算执行率得分", "fund_total_score", f["budget_score_reported"], f["budget_score"], "score"),
+        ("分值合计", "total_weight", f["weight_sum"], None, "score"),
+        ("总分", "total_reported", f["total_reported"], f["total_score"], "score"),
+        ("等级", "grade", f["grade_reported"], f["grade"], "text"),
+    ]
+    for i, (label, field_name, reported, recomputed, kind) in enumerate(lines, start=1):
+        g.put(row + i, 0, label)
+        g.put(row + i, 1, reported, kind)
+        g.put(row + i, 2, recomputed, kind)
+        g.put(row + i, 3, f["cells"].get(field_name, ""))
+        places.form[(form_id, field_name)] = (sheet, row + i, 1)
+    row += len(lines) + 2
+    for col, title in enumerate(_IND_COLUMNS):
+        g.put(row, col, title, "header")
+    for i, (ind_id, ind) in enumerate(inds.iterrows(), start=1):
+        r = row + i
+        for col, value in enumerate((ind["level1"], ind["level2"], ind["name"],
+                                     clean_text(ind["target"]), clean_text(ind["actual"]))):
+            g.put(r, col, value)
+        g.put(r, 5, ind["weight"], "score")
+        g.put(r, 6, ind["score_reported"], "score")
+        g.put(r, 7, ind["score"], "score")
+        g.put(r, 8, ind["basis"])
+        g.put(r, 9, ind["deviation"])
+        g.put(r, 10, int(ind["row"]), "plain")
+        for what, col in (("actual", 4), ("score", 6), ("deviation", 9)):
+            places.indicator[(int(ind_id), what)] = (sheet, r, col)
+    return row + len(inds)
+
+
+def findings_by_form(findings: list[Finding]) -> dict[int, list[Finding]]:
+    out: dict[int, list[Finding]] = {}
+    for f in findings:
+        if f.form_id is not None:
+            out.setdefault(f.form_id, []).append(f)
+    return out
+
+

@@ -1,0 +1,107 @@
+"""Shared pieces of the consolidated workbook: formats, sheet names, small writing helpers."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import xlsxwriter
+
+from .models import ERROR, INFO, WARNING
+
+SEVERITY_NAMES = {ERROR: "错误", WARNING: "警告", INFO: "提示"}
+SEVERITY_FILLS = {ERROR: "#FFC7CE", WARNING: "#FFEB9C", INFO: "#DDEBF7"}
+SEVERITY_ORDER = {ERROR: 0, WARNING: 1, INFO: 2}
+_BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
+
+
+def sheet_names(units: list[str], reserved: tuple[str, ...]) -> dict[str, str]:
+    """A valid, unique sheet name per unit: ≤31 chars, none of []:*?/\\, no edge apostrophes."""
+    taken = {n.lower() for n in reserved}
+    out = {}
+    for unit in units:
+        base = _BAD_SHEET_CHARS.sub("_", unit).strip().strip("'") or "未填单位"
+        name, n = base[:31], 1
+        while name.lower() in taken:
+            n += 1
+            suffix = f"~{n}"
+            name = base[: 31 - len(suffix)] + suffix
+        taken.add(name.lower())
+        out[unit] = name
+    return out
+
+
+def quote(sheet: str) -> str:
+    return "'" + sheet.replace("'", "''") + "'"
+
+
+class Styles:
+    def __init__(self, book: xlsxwriter.Workbook):
+        self.book = book
+        add = book.add_format
+        self.header = add({"bold": True, "bg_color": "#D9E1F2", "border": 1, "text_wrap": True,
+                           "valign": "vcenter", "align": "center"})
+        self.text = add({"valign": "top", "text_wrap": True})
+        self.plain = add({})
+        self.money = add({"num_format": "#,##0.00"})
+        self.score = add({"num_format": "0.00"})
+        self.percent = add({"num_format": "0.00%"})
+        self.link = add({"font_color": "#0563C1", "underline": 1})
+        self.title = add({"bold": True, "font_size": 13})
+        self.subtle = add({"font_color": "#595959"})
+        self.red = add({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
+        self.grades = {g: add({"bg_color": c}) for g, c in
+                       (("优", "#C6EFCE"), ("良", "#DDEBF7"), ("中", "#FFEB9C"), ("差", "#FFC7CE"))}
+        self.flag = {}
+        for sev, color in SEVERITY_FILLS.items():
+            self.flag[sev] = {
+                "text": add({"bg_color": color, "border": 1, "border_color": "#C00000",
+                             "text_wrap": True, "valign": "top"}),
+                "money": add({"bg_color": color, "border": 1, "border_color": "#C00000",
+                              "num_format": "#,##0.00"}),
+                "score": add({"bg_color": color, "border": 1, "border_color": "#C00000",
+                              "num_format": "0.00"}),
+                "percent": add({"bg_color": color, "border": 1, "border_color": "#C00000",
+                                "num_format": "0.00%"}),
+            }
+
+
+def header(ws, columns, st: Styles) -> None:
+    for col, (title, width) in enumerate(columns):
+        ws.write_string(0, col, title, st.header)
+        ws.set_column(col, col, width)
+    ws.set_row(0, 30)
+
+
+def fit_row(ws, row: int, values, widths) -> None:
+    """Height for wrapped text: XlsxWriter cannot autofit rows and LibreOffice/WPS will not either."""
+    lines = max((math.ceil(display_width(v) / max(w - 1, 1)) for v, w in zip(values, widths, strict=False)),
+                default=1)
+    if lines > 1:
+        ws.set_row(row, 15 * min(lines, 12))
+
+
+def display_width(text) -> int:
+    # A CJK character takes two columns of width, as Excel measures it.
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in str(text or ""))
+
+
+def header_row(ws, row: int, titles, st: Styles) -> None:
+    for col, title in enumerate(titles):
+        ws.write_string(row, col, title, st.header)
+
+
+def write_num(ws, row: int, col: int, value, fmt) -> None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        ws.write_blank(row, col, None, fmt)
+    else:
+        ws.write_number(row, col, float(value), fmt)
+
+
+def print_setup(ws, repeat_rows: int) -> None:
+    ws.set_landscape()
+    ws.set_paper(9)  # A4
+    ws.fit_to_pages(1, 0)
+    if repeat_rows:
+        ws.repeat_rows(0, repeat_rows - 1)
+    ws.set_footer("&L&A&R第 &P 页，共 &N 页")
