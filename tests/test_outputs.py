@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import os
 from pathlib import Path
 
 import openpyxl
@@ -126,8 +127,13 @@ def test_workbook_sheets_flags_links_and_dropdown(sample_run):
     assert set(book.sheetnames[4:]) == {"示例县第一中学", "示例县农业技术推广中心", "示例县疾病预防控制中心",
                                         "示例县社会救助服务中心"}
     summary = book["汇总"]
-    assert summary["C1"].value == "实施单位" and summary.max_row == 5
-    assert summary.freeze_panes == "E2" and summary.auto_filter.ref
+    assert summary["C1"].value == "实施单位" and summary.max_row == 11  # 5 forms, 4 subtotals, county
+    assert summary.freeze_panes == "E2" and summary.auto_filter.ref == "A1:S11"
+    labels = [summary.cell(r, 2).value for r in range(2, 12)]
+    assert labels[-1] == "全县合计" and sum(str(v).endswith(" 小计") for v in labels) == 4
+    rejected_row = next(r for r in range(2, 11) if summary.cell(r, 17).value == "未受理：MISSING_FIELD")
+    assert summary.cell(rejected_row, 7).value is None  # no figures from a rejected form
+    assert summary["G11"].value.startswith("=SUMIFS(G2:G10,")
     anomalies = book["异常清单"]
     header = [c.value for c in anomalies[1]]
     assert header[0] == "编号" and header[-2:] == ["复核状态", "复核意见"]
@@ -146,6 +152,30 @@ def test_workbook_sheets_flags_links_and_dropdown(sample_run):
     rejected = book["未受理文件"]
     codes = sorted(r[2] for r in rejected.iter_rows(min_row=2, values_only=True))
     assert codes == ["FILE_UNREADABLE", "MISSING_FIELD"]
+
+
+def test_summary_totals_count_only_consolidated_forms(tmp_path):
+    """Department and county totals: cached values a reader sees, superseded and rejected forms left out."""
+    inbox, outbox = tmp_path / "inbox", tmp_path / "outbox"
+    write_sample_inbox(inbox)
+    # A resubmission of the farmland form under another name, older than the original.
+    from sample_inbox import farmland
+
+    older = write_workbook(inbox / "旧版_高标准农田.xlsx", [("自评表", farmland())])
+    os.utime(older, (1_000_000_000, 1_000_000_000))
+    run(inbox, outbox, Config())
+    ws = openpyxl.load_workbook(outbox / "consolidated.xlsx", data_only=True)["汇总"]
+    rows = list(ws.iter_rows(min_row=2, values_only=True))
+    county = rows[-1]
+    assert county[1] == "全县合计" and county[3] == "4 个项目计入"
+    assert county[6] == pytest.approx(850 + 300 + 2_350_000 + 120)
+    assert county[7] == pytest.approx(612 + 288 + 2_298_000 + 117.6)
+    assert county[8] == pytest.approx(county[7] / county[6])
+    farm = next(r for r in rows if r[1] == "示例县农业农村局 小计")
+    assert farm[3] == "1 个项目计入" and farm[6] == pytest.approx(850) and farm[8] == pytest.approx(0.72)
+    statuses = [r[16] for r in rows if r[2] == "示例县农业技术推广中心"]
+    newest = "示例县农业技术推广中心/高标准农田建设项目绩效自评表.xlsx"
+    assert sorted(statuses) == [f"已被替代（以 {newest} 为准）", "计入汇总"]
 
 
 def test_reviews_survive_the_next_run_and_closed_ones_are_kept(tmp_path):
@@ -208,7 +238,11 @@ def test_submission_text_never_becomes_a_formula(tmp_path):
     for ws in book:
         for row in ws.iter_rows():
             for cell in row:
-                assert cell.data_type != "f", f"{ws.title}!{cell.coordinate} became a formula"
+                if cell.data_type == "f":  # only our own totals in 汇总 are formulas
+                    label = str(ws.cell(cell.row, 2).value)
+                    assert ws.title == "汇总" and (label.endswith(" 小计") or label == "全县合计"), (
+                        f"{ws.title}!{cell.coordinate} became a formula")
+                    assert cell.value.startswith(("=SUMIFS(", "=IF(", "=IFERROR(AVERAGEIFS("))
     assert book["汇总"]["C2"].value == evil
     unit_sheet = book.sheetnames[4]
     assert unit_sheet == '=HYPERLINK("http___example.inva'  # ≤31 characters, no []:*?/\\

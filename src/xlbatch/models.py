@@ -144,6 +144,7 @@ class FormRecord:
     unit: str
     project: str
     status: str
+    department: str = ""
     code: str = ""
     message: str = ""
     form_id: int | None = None

@@ -22,7 +22,7 @@ from .models import (
     RawIndicator,
 )
 from .read import Sheet, a1
-from .values import clean_text, fold, label_key, parse_amount
+from .values import clean_text, fold, is_blank, label_key, parse_amount
 
 # Label stems per field: a cell is the label when its key starts with a stem and
 # the rest is short (a suffix such as 数, 合计) — prose mentioning a label is not one.
@@ -51,7 +51,8 @@ INDICATOR_COL_STEMS = {
     "score": ("得分",),
     "deviation": ("偏差原因", "未完成原因", "偏差原因分析及改进措施"),
 }
-_PLACEHOLDER = re.compile(r"^(指标\s*\d*\s*[:：]?|[.。…·、]+|\s*)$")
+# "指标 1:", "指标2：", "指标三：", "....", "……", "。。。" (matched after NFKC: … is "...").
+_PLACEHOLDER = re.compile(r"^(指标\s*[\d一二三四五六七八九十]*\s*[:：]?|[.。…·、]+|\s*)$")
 _YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
 _POINTS = re.compile(r"(\d+(?:\.\d+)?)\s*分")
 
@@ -264,8 +265,10 @@ def _indicators(loc: _Locator, header_row: int | None):
 
 
 def _is_indicator(values: dict[str, Cell]) -> bool:
-    filled = [f for f in ("target", "actual", "weight", "score") if clean_text(values[f].value)]
-    return bool(filled) or not is_placeholder(values["name"].value)
+    """A named row, or a placeholder row someone filled in; "/" or "—" in a placeholder row fills nothing."""
+    if not is_placeholder(values["name"].value):
+        return True
+    return any(not is_blank(values[f].value) for f in ("target", "actual", "weight", "score"))
 
 
 def _is_total_row(loc: _Locator, row: int, label_end: int) -> bool:

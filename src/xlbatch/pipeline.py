@@ -24,6 +24,7 @@ from .read import ReadError, read_workbook
 from .rules import EVALUATE, VALIDATE
 from .score import mark_duplicates, score_forms, score_indicators
 from .validate import run_stage
+from .values import clean_text
 
 
 @dataclass
@@ -143,9 +144,9 @@ def _record_forms(submissions, owners, rejections, flags, forms_df) -> None:
     rejected = {f.form_id: f for f in rejections}
     for form_id, (sub, record) in enumerate(zip(submissions, owners, strict=True)):
         form = sub.form
-        entry = FormRecord(sheet=form.sheet, unit=str(form.unit.value or ""),
-                           project=str(form.project.value or ""), status=ACCEPTED,
-                           form_id=form_id)
+        entry = FormRecord(sheet=form.sheet, unit=clean_text(form.unit.value),
+                           project=clean_text(form.project.value), status=ACCEPTED,
+                           department=clean_text(form.department.value), form_id=form_id)
         if form_id in rejected:
             entry.status, entry.code = REJECTED, rejected[form_id].rule
             entry.message = rejected[form_id].message

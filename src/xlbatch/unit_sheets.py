@@ -14,13 +14,9 @@ import pandas as pd
 
 from .models import Finding
 from .values import clean_text
-from .xlsx_common import SEVERITY_ORDER, Styles, print_setup
+from .xlsx_common import SEVERITY_ORDER, Styles, print_setup, quote
 
 SUMMARY_SHEET = "汇总"
-
-
-def quote(sheet: str) -> str:
-    return "'" + sheet.replace("'", "''") + "'"
 
 
 @dataclass

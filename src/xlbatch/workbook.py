@@ -20,7 +20,7 @@ from .models import Finding
 from .read import a1
 from .reviews import ANOMALY_SHEET, CLOSED_SHEET, STATUSES, Review
 from .rules import RULES
-from .unit_sheets import SUMMARY_SHEET, Places, quote, write_unit_sheets
+from .unit_sheets import SUMMARY_SHEET, Places, write_unit_sheets
 from .xlsx_common import (
     SEVERITY_NAMES,
     SEVERITY_ORDER,
@@ -28,6 +28,7 @@ from .xlsx_common import (
     fit_row,
     header,
     print_setup,
+    quote,
     sheet_names,
     write_num,
 )
@@ -45,7 +46,7 @@ def write_workbook(path: Path, result, reviews: dict[str, Review]) -> dict[str, 
     forms = result.forms
     names = sheet_names(sorted(forms["unit"].unique()) if not forms.empty else [], FIXED_SHEETS)
     places = write_unit_sheets(book, forms, result.indicators, result.findings, names, st)
-    _summary(sheets[SUMMARY_SHEET], forms, names, st)
+    _summary(sheets[SUMMARY_SHEET], result, names, st)
     _anomalies(sheets[ANOMALY_SHEET], result.findings, places, reviews, st)
     _rejected(sheets[REJECTED_SHEET], result, st)
     current = {f.anomaly_id for f in result.findings}
@@ -63,47 +64,119 @@ def write_workbook(path: Path, result, reviews: dict[str, Review]) -> dict[str, 
 _SUMMARY_COLUMNS = [
     ("序号", 6), ("主管部门", 22), ("实施单位", 26), ("项目名称", 30), ("年度", 7),
     ("年初预算数（万元）", 12), ("全年预算数（万元）", 12), ("全年执行数（万元）", 12), ("执行率", 10),
-    ("自评总分", 9), ("复算总分", 9), ("自评等级", 8), ("复算等级", 8),
-    ("警告", 7), ("提示", 7), ("状态", 16), ("来源文件", 30), ("工作表", 14),
+    ("自评总分", 9), ("复算总分", 9), ("自评−复算", 9), ("自评等级", 8), ("复算等级", 8),
+    ("警告", 7), ("提示", 7), ("状态", 22), ("来源文件", 30), ("工作表", 14),
 ]
+COUNTED = "计入汇总"
+_AMOUNTS = {"budget_initial": 5, "budget_full_year": 6, "executed": 7}
+_STATUS_COL = 16
 
 
-def _summary(ws, forms: pd.DataFrame, names: dict[str, str], st: Styles) -> None:
+def summary_rows(result) -> list[dict]:
+    """Accepted forms (counted or superseded) and rejected forms, by department, unit, project."""
+    rows = []
+    for form_id, f in result.forms.iterrows():
+        status = f"已被替代（以 {f['superseded_by']} 为准）" if f["superseded_by"] else COUNTED
+        rows.append({**f.to_dict(), "form_id": form_id, "status": status})
+    for record in result.files:
+        for form in record.forms:
+            if form.status == "rejected":
+                rows.append({"department": form.department, "unit": form.unit, "project": form.project,
+                             "source_file": record.path, "sheet": form.sheet,
+                             "status": f"未受理：{form.code}"})
+    return sorted(rows, key=lambda r: (r["department"], r["unit"], r["project"], r["source_file"]))
+
+
+def _summary(ws, result, names: dict[str, str], st: Styles) -> None:
     header(ws, _SUMMARY_COLUMNS, st)
-    for i, (_, f) in enumerate(forms.iterrows(), start=1):
-        ws.write_number(i, 0, i)
-        ws.write_string(i, 1, f["department"])
-        ws.write_url(i, 2, f"internal:{quote(names[f['unit']])}!A1", st.link, f["unit"] or "（空）")
-        ws.write_string(i, 3, f["project"])
-        write_num(ws, i, 4, f["year"], st.plain)
-        write_num(ws, i, 5, f["budget_initial"], st.money)
-        write_num(ws, i, 6, f["budget_full_year"], st.money)
-        write_num(ws, i, 7, f["executed"], st.money)
-        write_num(ws, i, 8, f["execution_rate"], st.percent)
-        write_num(ws, i, 9, f["total_reported"], st.score)
-        write_num(ws, i, 10, f["total_score"], st.score)
-        ws.write_string(i, 11, f["grade_reported"])
-        ws.write_string(i, 12, f["grade"])
-        ws.write_number(i, 13, int(f["warning_count"]))
-        ws.write_number(i, 14, int(f["info_count"]))
-        status = f"已被替代（以 {f['superseded_by']} 为准）" if f["superseded_by"] else "计入汇总"
-        ws.write_string(i, 15, status)
-        ws.write_string(i, 16, f["source_file"])
-        ws.write_string(i, 17, f["sheet"])
-    last = max(len(forms), 1)
-    ws.autofilter(0, 0, last, len(_SUMMARY_COLUMNS) - 1)
+    row, number, first = 1, 0, 1
+    rows = summary_rows(result)
+    for department in dict.fromkeys(r["department"] for r in rows):
+        group = [r for r in rows if r["department"] == department]
+        start = row
+        for r in group:
+            number += 1
+            _summary_row(ws, row, number, r, names, st)
+            row += 1
+        _total_row(ws, row, start, row - 1, f"{department or '（未填主管部门）'} 小计", group, st.subtotal)
+        row += 1
+    _total_row(ws, row, first, row - 1, "全县合计", rows, st.total)
+    ws.autofilter(0, 0, row, len(_SUMMARY_COLUMNS) - 1)
     ws.freeze_panes(1, 4)
-    if len(forms):
-        ws.conditional_format(1, 8, last, 8, {"type": "data_bar", "bar_color": "#63BE7B",
-                                              "bar_solid": True, "min_type": "num", "min_value": 0,
-                                              "max_type": "num", "max_value": 1})
-        # Self-score more than 1 point above the recomputed one: the reported total turns red.
-        ws.conditional_format(1, 9, last, 9, {"type": "formula", "criteria": "=$J2-$K2>1",
-                                              "format": st.red})
-        for grade, fmt in st.grades.items():
-            ws.conditional_format(1, 11, last, 12, {"type": "cell", "criteria": "==",
-                                                    "value": f'"{grade}"', "format": fmt})
+    _summary_formats(ws, row, st)
     print_setup(ws, repeat_rows=1)
+
+
+def _summary_row(ws, i: int, number: int, r: dict, names: dict[str, str], st: Styles) -> None:
+    ws.write_number(i, 0, number)
+    ws.write_string(i, 1, r["department"])
+    unit = r["unit"] or "（未填）"
+    if r["unit"] in names:
+        ws.write_url(i, 2, f"internal:{quote(names[r['unit']])}!A1", st.link, unit)
+    else:
+        ws.write_string(i, 2, unit)
+    ws.write_string(i, 3, r["project"])
+    ws.write_string(i, _STATUS_COL, r["status"])
+    ws.write_string(i, 17, r["source_file"])
+    ws.write_string(i, 18, r["sheet"])
+    if "form_id" not in r:
+        return  # a rejected form: no figures enter the consolidation
+    write_num(ws, i, 4, r["year"], st.plain)
+    for key, col in _AMOUNTS.items():
+        write_num(ws, i, col, r[key], st.money)
+    write_num(ws, i, 8, r["execution_rate"], st.percent)
+    write_num(ws, i, 9, r["total_reported"], st.score)
+    write_num(ws, i, 10, r["total_score"], st.score)
+    if not pd.isna(r["total_reported"]):
+        ws.write_number(i, 11, r["total_reported"] - r["total_score"], st.score)
+    ws.write_string(i, 12, r["grade_reported"])
+    ws.write_string(i, 13, r["grade"])
+    ws.write_number(i, 14, int(r["warning_count"]))
+    ws.write_number(i, 15, int(r["info_count"]))
+
+
+def _total_row(ws, i: int, top: int, bottom: int, label: str, rows: list[dict], fmt) -> None:
+    """Sums over the counted forms only (superseded and rejected ones stay out), as live formulas."""
+    counted = [r for r in rows if r["status"] == COUNTED]
+    fmts = fmt
+    for col in range(len(_SUMMARY_COLUMNS)):
+        ws.write_blank(i, col, None, fmts["text"])
+    ws.write_string(i, 1, label, fmts["text"])
+    ws.write_string(i, 3, f"{len(counted)} 个项目计入", fmts["text"])
+    status = f"${_col(_STATUS_COL)}${top + 1}:${_col(_STATUS_COL)}${bottom + 1}"
+    for key, col in {**_AMOUNTS, "warning_count": 14, "info_count": 15}.items():
+        c = _col(col)
+        cached = float(sum(r[key] or 0 for r in counted if not pd.isna(r[key])))
+        ws.write_formula(i, col, f'=SUMIFS({c}{top + 1}:{c}{bottom + 1},{status},"{COUNTED}")',
+                         fmts["money" if col < 14 else "int"], cached)
+    budget = sum(r["budget_full_year"] or 0 for r in counted)
+    executed = sum(r["executed"] or 0 for r in counted)
+    rate = executed / budget if budget else ""
+    ws.write_formula(i, 8, f'=IF({_col(6)}{i + 1}=0,"",{_col(7)}{i + 1}/{_col(6)}{i + 1})', fmts["percent"], rate)
+    for col, key in ((9, "total_reported"), (10, "total_score")):
+        values = [r[key] for r in counted if not pd.isna(r[key])]
+        c = _col(col)
+        ws.write_formula(i, col, f'=IFERROR(AVERAGEIFS({c}{top + 1}:{c}{bottom + 1},{status},"{COUNTED}"),"")',
+                         fmts["score"], sum(values) / len(values) if values else "")
+
+
+def _col(col: int) -> str:
+    return a1(0, col)[:-1]
+
+
+def _summary_formats(ws, last: int, st: Styles) -> None:
+    if last < 2:
+        return
+    ws.conditional_format(1, 8, last, 8, {"type": "data_bar", "bar_color": "#63BE7B", "bar_solid": True,
+                                          "min_type": "num", "min_value": 0, "max_type": "num", "max_value": 1})
+    # Self-score more than 1 point above the recomputed one: reported total and gap turn red.
+    ws.conditional_format(1, 9, last, 11, {"type": "formula", "criteria": "=$L2>1", "format": st.red})
+    for grade, fmt in st.grades.items():
+        ws.conditional_format(1, 12, last, 13, {"type": "cell", "criteria": "==", "value": f'"{grade}"',
+                                                "format": fmt})
+    # A rejected form: the whole row in red.
+    ws.conditional_format(1, 0, last, len(_SUMMARY_COLUMNS) - 1, {
+        "type": "formula", "criteria": f'=LEFT(${_col(_STATUS_COL)}2,3)="未受理"', "format": st.red})
 
 
 # --- 异常清单 -----------------------------------------------------------------------

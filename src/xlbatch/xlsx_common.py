@@ -35,6 +35,10 @@ def quote(sheet: str) -> str:
     return "'" + sheet.replace("'", "''") + "'"
 
 
+_TOTAL_KINDS = {"text": {}, "money": {"num_format": "#,##0.00"}, "percent": {"num_format": "0.00%"},
+                "score": {"num_format": "0.00"}, "int": {"num_format": "0"}}
+
+
 class Styles:
     def __init__(self, book: xlsxwriter.Workbook):
         self.book = book
@@ -52,6 +56,10 @@ class Styles:
         self.red = add({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
         self.grades = {g: add({"bg_color": c}) for g, c in
                        (("优", "#C6EFCE"), ("良", "#DDEBF7"), ("中", "#FFEB9C"), ("差", "#FFC7CE"))}
+        bold = {"bold": True, "top": 1, "bg_color": "#F2F2F2"}
+        strong = {"bold": True, "top": 2, "bottom": 2, "bg_color": "#D9E1F2"}
+        self.subtotal = {k: add({**bold, **v}) for k, v in _TOTAL_KINDS.items()}
+        self.total = {k: add({**strong, **v}) for k, v in _TOTAL_KINDS.items()}
         self.flag = {}
         for sev, color in SEVERITY_FILLS.items():
             self.flag[sev] = {
