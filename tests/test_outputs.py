@@ -123,8 +123,8 @@ def test_history_copy_matches_outputs(sample_run):
 def test_workbook_sheets_flags_links_and_dropdown(sample_run):
     _, outbox, _result = sample_run
     book = openpyxl.load_workbook(outbox / "consolidated.xlsx")
-    assert book.sheetnames[:4] == ["汇总", "异常清单", "未受理文件", "已关闭"]
-    assert set(book.sheetnames[4:]) == {"示例县第一中学", "示例县农业技术推广中心", "示例县疾病预防控制中心",
+    assert book.sheetnames[:6] == ["汇总", "图表", "异常清单", "未受理文件", "已关闭", "运行说明"]
+    assert set(book.sheetnames[6:]) == {"示例县第一中学", "示例县农业技术推广中心", "示例县疾病预防控制中心",
                                         "示例县社会救助服务中心"}
     summary = book["汇总"]
     assert summary["C1"].value == "实施单位" and summary.max_row == 11  # 5 forms, 4 subtotals, county
@@ -152,6 +152,37 @@ def test_workbook_sheets_flags_links_and_dropdown(sample_run):
     rejected = book["未受理文件"]
     codes = sorted(r[2] for r in rejected.iter_rows(min_row=2, values_only=True))
     assert codes == ["FILE_UNREADABLE", "MISSING_FIELD"]
+
+
+def test_charts_and_run_info(sample_run):
+    _, outbox, result = sample_run
+    book = openpyxl.load_workbook(outbox / "consolidated.xlsx", data_only=True)
+    charts = book["图表"]._charts
+    assert len(charts) == 3
+    titles = ["".join(r.t for p in c.title.tx.rich.p for r in p.r) for c in charts]
+    assert titles == ["各单位预算执行率（由低到高）", "等级分布：自评与复算", "自评总分与复算总分（线上方为自评偏高）"]
+    rates = [r[3] for r in charts_table(book["图表"], "实施单位")]
+    assert rates == sorted(rates) and rates[0] == pytest.approx(0.72)
+    grades = {r[0]: r[1:3] for r in charts_table(book["图表"], "等级")}
+    assert grades == {"优": (4, 4), "良": (0, 0), "中": (0, 0), "差": (0, 0)}
+    info = {r[0]: r[1] for r in book["运行说明"].iter_rows(values_only=True) if r[0]}
+    assert info["运行编号"] == result.run_id
+    assert info["收件箱文件"] == "8 个：受理 4，未受理 2，忽略 2"
+    assert info["rules.low_execution"] == "0.8" and info["limits.max_compression_ratio"] == "100.0"
+    assert info["SELF_SCORE_INFLATED"] == "警告"
+
+
+def charts_table(ws, first_header: str) -> list[tuple]:
+    """Rows of the chart data table whose header cell reads `first_header`."""
+    for row in ws.iter_rows():
+        for cell in row:
+            if cell.value == first_header:
+                out, r = [], cell.row + 1
+                while ws.cell(r, cell.column).value is not None:
+                    out.append(tuple(ws.cell(r, cell.column + k).value for k in range(4)))
+                    r += 1
+                return out
+    raise AssertionError(first_header)
 
 
 def test_summary_totals_count_only_consolidated_forms(tmp_path):
@@ -244,6 +275,6 @@ def test_submission_text_never_becomes_a_formula(tmp_path):
                         f"{ws.title}!{cell.coordinate} became a formula")
                     assert cell.value.startswith(("=SUMIFS(", "=IF(", "=IFERROR(AVERAGEIFS("))
     assert book["汇总"]["C2"].value == evil
-    unit_sheet = book.sheetnames[4]
+    unit_sheet = book.sheetnames[6]
     assert unit_sheet == '=HYPERLINK("http___example.inva'  # ≤31 characters, no []:*?/\\
     assert book[unit_sheet]["A3"].value == "项目：+SUM(1,2)"

@@ -17,6 +17,7 @@ import pandas as pd
 import xlsxwriter
 
 from .models import Finding
+from .overview import CHART_SHEET, INFO_SHEET, write_charts, write_run_info
 from .read import a1
 from .reviews import ANOMALY_SHEET, CLOSED_SHEET, STATUSES, Review
 from .rules import RULES
@@ -34,7 +35,7 @@ from .xlsx_common import (
 )
 
 REJECTED_SHEET = "未受理文件"
-FIXED_SHEETS = (SUMMARY_SHEET, ANOMALY_SHEET, REJECTED_SHEET, CLOSED_SHEET)
+FIXED_SHEETS = (SUMMARY_SHEET, CHART_SHEET, ANOMALY_SHEET, REJECTED_SHEET, CLOSED_SHEET, INFO_SHEET)
 
 
 def write_workbook(path: Path, result, reviews: dict[str, Review]) -> dict[str, Review]:
@@ -54,6 +55,8 @@ def write_workbook(path: Path, result, reviews: dict[str, Review]) -> dict[str, 
     for review in closed.values():
         review.closed_in = review.closed_in or result.run_id
     _closed(sheets[CLOSED_SHEET], closed, st)
+    write_charts(book, sheets[CHART_SHEET], forms, result.config, st)
+    write_run_info(sheets[INFO_SHEET], result, st)
     sheets[SUMMARY_SHEET].activate()
     book.close()
     return closed

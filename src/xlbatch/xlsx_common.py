@@ -94,8 +94,8 @@ def display_width(text) -> int:
     return sum(2 if ord(ch) > 0x2E80 else 1 for ch in str(text or ""))
 
 
-def header_row(ws, row: int, titles, st: Styles) -> None:
-    for col, title in enumerate(titles):
+def header_row(ws, row: int, titles, st: Styles, left: int = 0) -> None:
+    for col, title in enumerate(titles, start=left):
         ws.write_string(row, col, title, st.header)
 
 

@@ -1,0 +1,195 @@
+"""The overview sheets of the county workbook: 图表 (native Excel charts) and 运行说明.
+
+The charts answer what auditors ask first: which units spend too little
+(execution rate by unit, sorted, with the 80% line), how grades are spread
+(self-assessed vs recomputed), and who scores themselves too high (reported vs
+recomputed total: points above the diagonal are inflated). Each chart reads a
+small data table written below it, so the figures stay inspectable.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import pandas as pd
+
+from .rules import CATALOGUE
+from .xlsx_common import SEVERITY_NAMES, Styles, header_row, print_setup
+
+CHART_SHEET, INFO_SHEET = "图表", "运行说明"
+BEIJING = timezone(timedelta(hours=8))  # China observes no daylight saving time
+_DATA_TOP = 38  # charts occupy the rows above the data tables
+
+
+def counted(forms: pd.DataFrame) -> pd.DataFrame:
+    """The forms that enter the consolidation: superseded copies stay out."""
+    return forms[forms["superseded_by"] == ""] if not forms.empty else forms
+
+
+def write_charts(book, ws, forms: pd.DataFrame, cfg, st: Styles) -> None:
+    forms = counted(forms)
+    ws.write_string(0, 0, "图表（数据见下方表格；仅含计入汇总的自评表）", st.title)
+    if forms.empty:
+        ws.write_string(2, 0, "本次运行没有可汇总的自评表。")
+        return
+    units = _rate_by_unit(forms)
+    n = _table(ws, _DATA_TOP, 0, ["实施单位", "全年预算数（万元）", "全年执行数（万元）", "执行率", "下限"],
+               [[u, b, e, r, cfg.rules.low_execution] for u, b, e, r in units], st)
+    ws.insert_chart(2, 0, _rate_chart(book, n, cfg), {"x_scale": 1.6, "y_scale": 1.3})
+    grades = _grade_counts(forms, cfg)
+    _table(ws, _DATA_TOP, 6, ["等级", "自评", "复算"], grades, st)
+    ws.insert_chart(22, 0, _grade_chart(book, len(grades)), {"x_scale": 1.0, "y_scale": 1.0})
+    points = [[f"{r.unit}｜{r.project}", r.total_score, r.total_reported]
+              for r in forms.itertuples() if not pd.isna(r.total_reported)]
+    m = _table(ws, _DATA_TOP, 10, ["项目", "复算总分", "自评总分"], points, st)
+    low = min([p[1] for p in points] + [p[2] for p in points] + [90.0]) // 10 * 10
+    _table(ws, _DATA_TOP, 14, ["参考线（自评 = 复算）", "y"], [[low, low], [100.0, 100.0]], st)
+    ws.insert_chart(22, 8, _scatter_chart(book, m, low), {"x_scale": 1.0, "y_scale": 1.0})
+    ws.set_column(0, 0, 28)
+    ws.set_column(1, 2, 16)
+    ws.set_column(10, 10, 40)
+    ws.set_column(14, 14, 18)
+    print_setup(ws, repeat_rows=0)
+
+
+def _rate_by_unit(forms: pd.DataFrame) -> list[tuple[str, float, float, float]]:
+    grouped = forms.groupby("unit")[["budget_full_year", "executed"]].sum()
+    rows = [(unit, b, e, e / b) for unit, (b, e) in grouped.iterrows() if b]
+    return sorted(rows, key=lambda r: (r[3], r[0]))
+
+
+def _grade_counts(forms: pd.DataFrame, cfg) -> list[list]:
+    grades = [*cfg.scoring.grade_bounds, cfg.scoring.lowest_grade]
+    return [[g, int((forms["grade_reported"] == g).sum()), int((forms["grade"] == g).sum())] for g in grades]
+
+
+def _table(ws, top: int, left: int, titles: list[str], rows: list[list], st: Styles) -> int:
+    header_row(ws, top, titles, st, left=left)
+    for i, row in enumerate(rows, start=1):
+        for j, value in enumerate(row):
+            if isinstance(value, str):
+                ws.write_string(top + i, left + j, value)
+            elif isinstance(value, int):
+                ws.write_number(top + i, left + j, value, st.plain)
+            else:
+                fmt = st.percent if titles[j] in ("执行率", "下限") else st.money
+                ws.write_number(top + i, left + j, float(value), fmt)
+    return len(rows)
+
+
+def _ref(col: int, first: int, last: int) -> list:
+    return [CHART_SHEET, first, col, last, col]
+
+
+def _rate_chart(book, n: int, cfg):
+    first, last = _DATA_TOP + 1, _DATA_TOP + n
+    chart = book.add_chart({"type": "column"})
+    chart.add_series({"name": "执行率", "categories": _ref(0, first, last), "values": _ref(3, first, last),
+                      "fill": {"color": "#5B9BD5"}, "data_labels": {"value": n <= 20, "num_format": "0%"}})
+    line = book.add_chart({"type": "line"})
+    line.add_series({"name": f"{cfg.rules.low_execution:.0%} 执行率下限", "categories": _ref(0, first, last),
+                     "values": _ref(4, first, last), "line": {"color": "#C00000", "dash_type": "dash"},
+                     "marker": {"type": "none"}})
+    chart.combine(line)
+    chart.set_title({"name": "各单位预算执行率（由低到高）"})
+    chart.set_y_axis({"num_format": "0%", "min": 0, "major_gridlines": {"visible": True}})
+    chart.set_x_axis({"num_font": {"rotation": -45}})
+    chart.set_legend({"position": "bottom"})
+    return chart
+
+
+def _grade_chart(book, n: int):
+    first, last = _DATA_TOP + 1, _DATA_TOP + n
+    chart = book.add_chart({"type": "column"})
+    for col, name, color in ((7, "自评等级", "#A5A5A5"), (8, "复算等级", "#4472C4")):
+        chart.add_series({"name": name, "categories": _ref(6, first, last), "values": _ref(col, first, last),
+                          "fill": {"color": color}, "data_labels": {"value": True}})
+    chart.set_title({"name": "等级分布：自评与复算"})
+    chart.set_y_axis({"name": "项目数", "min": 0, "num_format": "0"})
+    chart.set_legend({"position": "bottom"})
+    return chart
+
+
+def _scatter_chart(book, n: int, low: float):
+    first, last = _DATA_TOP + 1, _DATA_TOP + n
+    chart = book.add_chart({"type": "scatter"})
+    chart.add_series({"name": "项目", "categories": _ref(11, first, last), "values": _ref(12, first, last),
+                      "marker": {"type": "circle", "size": 6, "fill": {"color": "#ED7D31"}}})
+    chart.add_series({"name": "自评 = 复算", "categories": _ref(14, _DATA_TOP + 1, _DATA_TOP + 2),
+                      "values": _ref(15, _DATA_TOP + 1, _DATA_TOP + 2),
+                      "line": {"color": "#7F7F7F", "dash_type": "dash"}, "marker": {"type": "none"}})
+    chart.set_title({"name": "自评总分与复算总分（线上方为自评偏高）"})
+    chart.set_x_axis({"name": "复算总分", "min": low, "max": 100})
+    chart.set_y_axis({"name": "自评总分", "min": low, "max": 100})
+    chart.set_legend({"position": "bottom"})
+    return chart
+
+
+# --- 运行说明 -----------------------------------------------------------------------
+
+def write_run_info(ws, result, st: Styles) -> None:
+    ws.set_column(0, 0, 34)
+    ws.set_column(1, 1, 60)
+    ws.set_column(2, 3, 40)
+    ws.write_string(0, 0, "运行说明", st.title)
+    row = _pairs(ws, 2, _run_facts(result), st)
+    row = _section(ws, row + 1, "配置（本次运行实际采用）", ["配置项", "取值", "说明"], st)
+    for key, value, note in _config_rows(result.config):
+        for col, text in enumerate((key, value, note)):
+            ws.write_string(row, col, text, st.text)
+        row += 1
+    row = _section(ws, row + 1, "规则目录", ["规则", "严重程度", "名称", "说明"], st)
+    for rule in CATALOGUE:
+        for col, text in enumerate((rule.code, SEVERITY_NAMES[rule.severity], rule.title, rule.description)):
+            ws.write_string(row, col, text, st.text)
+        row += 1
+    print_setup(ws, repeat_rows=0)
+
+
+def _run_facts(result) -> list[tuple[str, str]]:
+    c = result.counts()
+    severities = {s: sum(f.severity == s for f in result.findings) for s in SEVERITY_NAMES}
+    forms = result.forms
+    superseded = int((forms["superseded_by"] != "").sum()) if not forms.empty else 0
+    return [
+        ("运行编号", result.run_id),
+        ("开始时间（北京时间）", _beijing(result.started_at)),
+        ("结束时间（北京时间）", _beijing(result.finished_at)),
+        ("收件箱", result.inbox),
+        ("输出目录", result.outbox),
+        ("收件箱文件", f"{c['files']} 个：受理 {c['accepted']}，未受理 {c['rejected']}，忽略 {c['ignored']}"),
+        ("受理的自评表", f"{c['forms']} 张，其中计入汇总 {c['forms'] - superseded} 张，被重报替代 {superseded} 张"),
+        ("问题", "，".join(f"{SEVERITY_NAMES[s]} {n} 条" for s, n in severities.items())),
+    ]
+
+
+def _beijing(iso: str) -> str:
+    if not iso:
+        return ""
+    return datetime.fromisoformat(iso).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _config_rows(cfg) -> list[tuple[str, str, str]]:
+    rows = []
+    for section_name, section in cfg:
+        for key, info in type(section).model_fields.items():
+            value = getattr(section, key)
+            text = json.dumps(value, ensure_ascii=False) if isinstance(value, list | dict) else str(value)
+            rows.append((f"{section_name}.{key}", text, info.description or ""))
+    return rows
+
+
+def _pairs(ws, row: int, pairs: list[tuple[str, str]], st: Styles) -> int:
+    for key, value in pairs:
+        ws.write_string(row, 0, key, st.header)
+        ws.write_string(row, 1, value, st.text)
+        row += 1
+    return row
+
+
+def _section(ws, row: int, title: str, columns: list[str], st: Styles) -> int:
+    ws.write_string(row, 0, title, st.title)
+    header_row(ws, row + 1, columns, st)
+    return row + 2
+
