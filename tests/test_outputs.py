@@ -17,6 +17,7 @@ from xlbatch.config import Config
 from xlbatch.pipeline import run
 from xlbatch.template import write_workbook
 from xlbatch.write import ANOMALY_COLUMNS, PROJECT_COLUMNS
+from xlbatch.xlsx_common import sheet_names
 
 SPEC_PROJECT_COLUMNS = [
     "source_file", "sheet", "department", "unit", "project", "year", "budget_initial",
@@ -278,3 +279,27 @@ def test_submission_text_never_becomes_a_formula(tmp_path):
     unit_sheet = book.sheetnames[6]
     assert unit_sheet == '=HYPERLINK("http___example.inva'  # ≤31 characters, no []:*?/\\
     assert book[unit_sheet]["A3"].value == "项目：+SUM(1,2)"
+
+
+def test_sheet_names_are_valid_and_unique():
+    long = "承德县人力资源和社会保障局所属社会保险事业服务中心（失业保险、养老保险）"
+    names = sheet_names([long, long + "二", "a/b:c*d?e[f]", "'引号'", "汇总", "HUIZONG", "huizong"],
+                        ("汇总", "异常清单"))
+    values = list(names.values())
+    assert all(len(n) <= 31 and not set(n) & set("[]:*?/\\") for n in values)
+    assert len({n.lower() for n in values}) == len(values)
+    assert names[long] == long[:31] and names[long + "二"] == long[:29] + "~2"
+    assert names["a/b:c*d?e[f]"] == "a_b_c_d_e_f_"
+    assert names["'引号'"] == "引号"
+    assert names["汇总"] == "汇总~2" and names["huizong"] == "huizong~2"
+
+
+def test_rejections_link_to_their_row_in_rejected_sheet(sample_run):
+    _, outbox, _ = sample_run
+    book = openpyxl.load_workbook(outbox / "consolidated.xlsx")
+    for row in book["异常清单"].iter_rows(min_row=2):
+        if row[2].value in ("FILE_UNREADABLE", "MISSING_FIELD"):
+            sheet, ref = row[12].hyperlink.location.rsplit("!", 1)
+            target = book[sheet.strip("'")][ref]
+            assert sheet == "'未受理文件'" and target.value == row[6].value
+            assert book["未受理文件"].cell(target.row, 3).value == row[2].value

@@ -113,11 +113,14 @@ def _unit_form(g: _Grid, sheet: str, row: int, form_id: int, f: pd.Series, inds:
                places: Places) -> int:
     g.put(row, 0, f"项目：{f['project']}", "title")
     places.title[form_id] = (sheet, row, 0)
-    year = "" if pd.isna(f["year"]) else f"{int(f['year'])} 年度"
-    state = f"；已被替代（以 {f['superseded_by']} 为准）" if f["superseded_by"] else ""
-    g.put(row + 1, 0, f"主管部门：{f['department']}　{year}　来源：{f['source_file']}"
-                      f" / 工作表「{f['sheet']}」{state}", "subtle")
-    row += 3
+    year = "" if pd.isna(f["year"]) else f"{int(f['year'])}"
+    state = f"已被替代（以 {f['superseded_by']} 为准），不计入汇总" if f["superseded_by"] else "计入汇总"
+    facts = (("主管部门", f["department"]), ("实施单位", f["unit"]), ("年度", year),
+             ("来源", f"{f['source_file']} / 工作表「{f['sheet']}」"), ("状态", state))
+    for i, (label, value) in enumerate(facts, start=1):
+        g.put(row + i, 0, label, "header")
+        g.put(row + i, 1, value)
+    row += len(facts) + 2
     for col, title in enumerate(["资金（万元）", "年初预算数", "全年预算数", "全年执行数"]):
         g.put(row, col, title, "header")
     for i, (key, label) in enumerate(_FUND_ROWS, start=1):

@@ -48,8 +48,8 @@ def write_workbook(path: Path, result, reviews: dict[str, Review]) -> dict[str, 
     names = sheet_names(sorted(forms["unit"].unique()) if not forms.empty else [], FIXED_SHEETS)
     places = write_unit_sheets(book, forms, result.indicators, result.findings, names, st)
     _summary(sheets[SUMMARY_SHEET], result, names, st)
-    _anomalies(sheets[ANOMALY_SHEET], result.findings, places, reviews, st)
-    _rejected(sheets[REJECTED_SHEET], result, st)
+    rejected = _rejected(sheets[REJECTED_SHEET], result, st)
+    _anomalies(sheets[ANOMALY_SHEET], result.findings, places, rejected, reviews, st)
     current = {f.anomaly_id for f in result.findings}
     closed = {k: v for k, v in reviews.items() if k not in current}
     for review in closed.values():
@@ -191,8 +191,8 @@ _ANOMALY_COLUMNS = [
 ]
 
 
-def _anomalies(ws, findings: list[Finding], places: Places, reviews: dict[str, Review],
-               st: Styles) -> None:
+def _anomalies(ws, findings: list[Finding], places: Places, rejected: dict[tuple[str, str], int],
+               reviews: dict[str, Review], st: Styles) -> None:
     header(ws, _ANOMALY_COLUMNS, st)
     ordered = sorted(findings, key=lambda f: (SEVERITY_ORDER[f.severity], f.unit, f.project, f.rule))
     for i, f in enumerate(ordered, start=1):
@@ -206,6 +206,9 @@ def _anomalies(ws, findings: list[Finding], places: Places, reviews: dict[str, R
         if place:
             sheet, row, col = place
             ws.write_url(i, 12, f"internal:{quote(sheet)}!{a1(row, col)}", st.link, "查看")
+        elif (f.source_file, f.sheet) in rejected:  # a rejection: its row in 未受理文件
+            row = rejected[(f.source_file, f.sheet)]
+            ws.write_url(i, 12, f"internal:{quote(REJECTED_SHEET)}!A{row + 1}", st.link, "查看")
         ws.write_string(i, 13, review.status or STATUSES[0])
         ws.write_string(i, 14, review.note)
     last = max(len(ordered), 1)
@@ -225,9 +228,10 @@ _REJECTED_COLUMNS = [("来源文件", 36), ("工作表", 14), ("规则", 18), ("
                      ("SHA-256", 20)]
 
 
-def _rejected(ws, result, st: Styles) -> None:
+def _rejected(ws, result, st: Styles) -> dict[tuple[str, str], int]:
+    """One row per rejected file or form; returns the row of each (source file, sheet)."""
     header(ws, _REJECTED_COLUMNS, st)
-    row = 1
+    row, rows_of = 1, {}
     for record in result.files:
         rows = []
         if record.status == "rejected" and not record.forms:
@@ -240,10 +244,12 @@ def _rejected(ws, result, st: Styles) -> None:
             fit_row(ws, row, values, [w for _, w in _REJECTED_COLUMNS])
             ws.write_number(row, 4, record.size)
             ws.write_string(row, 5, record.sha256)
+            rows_of[(record.path, sheet)] = row
             row += 1
     ws.autofilter(0, 0, max(row - 1, 1), len(_REJECTED_COLUMNS) - 1)
     ws.freeze_panes(1, 0)
     print_setup(ws, repeat_rows=1)
+    return rows_of
 
 
 _CLOSED_COLUMNS = [("编号", 13), ("规则", 24), ("实施单位", 24), ("项目名称", 26), ("问题说明", 60),
