@@ -119,7 +119,7 @@ def _unit_form(g: _Grid, sheet: str, row: int, form_id: int, f: pd.Series, inds:
              ("来源", f"{f['source_file']} / 工作表「{f['sheet']}」"), ("状态", state))
     for i, (label, value) in enumerate(facts, start=1):
         g.put(row + i, 0, label, "header")
-        g.put(row + i, 1, value)
+        g.put(row + i, 1, value, "plain")  # overflows into the empty cells to its right
     row += len(facts) + 2
     for col, title in enumerate(["资金（万元）", "年初预算数", "全年预算数", "全年执行数"]):
         g.put(row, col, title, "header")
