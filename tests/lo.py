@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 from seed import seed_form
+from variants import LO_SOURCES
 
 from xlbatch.template import write_workbook
 
@@ -31,6 +32,7 @@ TIMEOUT_S = 120
 # --convert-to targets: file extension → "ext:FilterName" as soffice takes it.
 TARGETS = {
     "xlsx": 'xlsx:Calc MS Excel 2007 XML',
+    "xlsm": "xlsm:Calc MS Excel 2007 VBA XML",  # macro-enabled OOXML (no macros in it)
     "xls": "xls:MS Excel 97",  # BIFF8
     "ods": "ods:calc8",
     "pdf": "pdf:calc_pdf_Export",
@@ -60,6 +62,7 @@ VARIANTS = {
     "formula_numeric": {**FORMULAS, "budget_weight": 10},
 }
 SHEET = "自评表"
+CONVERTED = ("xlsx", "xlsm", "xls", "ods")
 
 
 @dataclass
@@ -122,15 +125,17 @@ def libreoffice(tmp_path_factory: pytest.TempPathFactory) -> LibreOffice:
 
 @pytest.fixture(scope="session")
 def lo_files(libreoffice: LibreOffice, tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], Path]:
-    """{(variant, format): file}: each VARIANTS form as written by XlsxWriter ("source"), and
-    as LibreOffice recalculated and saved it as .xlsx, .xls and .ods (three soffice runs)."""
+    """{(name, format): file}: each VARIANTS form and each variants.LO_SOURCES workbook as
+    written by XlsxWriter ("source"), and as LibreOffice recalculated and saved it as .xlsx,
+    .xlsm, .xls and .ods (one soffice run per format, all sources at once)."""
     base = tmp_path_factory.mktemp("lo_files")
     src_dir = base / "source"
     src_dir.mkdir()
-    sources = [write_workbook(src_dir / f"{name}.xlsx", [(SHEET, seed_form(**kw))])
-               for name, kw in VARIANTS.items()]
-    files = {(name, "source"): path for name, path in zip(VARIANTS, sources, strict=True)}
-    for fmt in ("xlsx", "xls", "ods"):
-        converted = libreoffice.convert(sources, fmt, base / fmt)
-        files.update({(name, fmt): path for name, path in zip(VARIANTS, converted, strict=True)})
+    sources = {name: write_workbook(src_dir / f"{name}.xlsx", [(SHEET, seed_form(**kw))])
+               for name, kw in VARIANTS.items()}
+    sources.update({name: build(src_dir / f"{name}.xlsx") for name, build in LO_SOURCES.items()})
+    files = {(name, "source"): path for name, path in sources.items()}
+    for fmt in CONVERTED:
+        converted = libreoffice.convert(list(sources.values()), fmt, base / fmt)
+        files.update({(name, fmt): path for name, path in zip(sources, converted, strict=True)})
     return files

@@ -37,7 +37,7 @@ FUND_COL_STEMS = {
 }
 FUND_ROW_STEMS = {
     "total": ("年度资金总额", "资金总额"),
-    "current": ("当年财政拨款", "其中当年财政拨款", "财政拨款"),
+    "current": ("当年财政拨款", "其中当年财政拨款", "财政拨款", "其中财政拨款"),
     "carryover": ("上年结转资金", "上年结转", "其中上年结转资金"),
     "other": ("其他资金",),
 }
@@ -53,7 +53,8 @@ INDICATOR_COL_STEMS = {
 }
 # "指标 1:", "指标2：", "指标三：", "....", "……", "。。。" (matched after NFKC: … is "...").
 _PLACEHOLDER = re.compile(r"^(指标\s*[\d一二三四五六七八九十]*\s*[:：]?|[.。…·、]+|\s*)$")
-_YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
+_YEAR = re.compile(r"((?:19|20)\d{2})\s*年(?!\s*\d{1,2}\s*月)")  # "2023 年", not "2024年3月18日"
+_YEAR_OF_FORM = re.compile(r"((?:19|20)\d{2})\s*年度")
 _POINTS = re.compile(r"(\d+(?:\.\d+)?)\s*分")
 
 
@@ -145,11 +146,12 @@ def parse_sheet(sheet: Sheet, source_file: str) -> RawForm | None:
     loc = _Locator(sheet)
     title_pos = loc.contains("绩效自评表")
     project_pos = loc.find([HEADER_LABELS["project"]])
-    funds_row = _funds_header_row(loc)
-    indicator_row = _row_of(loc.find(INDICATOR_COL_STEMS["name"]))
+    funds_row = _header_row(loc, FUND_COL_STEMS, "full_year")
+    indicator_row = _header_row(loc, INDICATOR_COL_STEMS, "name")
     anchors = [title_pos, project_pos, funds_row, indicator_row, loc.find(["实施单位"])]
-    # Two anchors make a form: a 填报说明 sheet may quote one label, never the layout.
-    if sum(a is not None for a in anchors) < 2:
+    # A form has a header row — 全年预算数 beside 全年执行数 …, or 三级指标 beside 年度指标值 … —
+    # and one more anchor. A 填报说明 sheet may quote every label, one per row, never the layout.
+    if (funds_row is None and indicator_row is None) or sum(a is not None for a in anchors) < 2:
         return None
     header_top = project_pos[0] if project_pos else (funds_row or 0)
     title = loc.cell(*title_pos) if title_pos else Cell()
@@ -175,10 +177,6 @@ def parse_sheet(sheet: Sheet, source_file: str) -> RawForm | None:
     )
 
 
-def _row_of(pos):
-    return None if pos is None else pos[0]
-
-
 def _header_value(loc: _Locator, field: str) -> Cell:
     pos = loc.find([HEADER_LABELS[field]])
     if pos is None:
@@ -188,17 +186,25 @@ def _header_value(loc: _Locator, field: str) -> Cell:
 
 
 def _year(loc: _Locator, above_row: int) -> int | None:
-    for r, _c, _key in loc.labels:
-        if r > above_row:
-            break
-        match = _YEAR.search(fold(loc.sheet.value(r, _c)))
-        if match:
-            return int(match.group(1))
+    """The form's year from the lines above its header: "（2023 年度）" first, then "2023年…"
+    ("2023年项目支出绩效自评表"); a date ("填报日期：2024年3月18日") is never the year."""
+    texts = [fold(loc.sheet.value(r, c)) for r, c, _key in loc.labels if r <= above_row]
+    for pattern in (_YEAR_OF_FORM, _YEAR):
+        for text in texts:
+            match = pattern.search(text)
+            if match:
+                return int(match.group(1))
     return None
 
 
-def _funds_header_row(loc: _Locator) -> int | None:
-    return _row_of(loc.find(FUND_COL_STEMS["full_year"]))
+def _header_row(loc: _Locator, columns: dict[str, tuple[str, ...]], key: str) -> int | None:
+    """The first row holding the `key` column's label and the label of another of `columns`."""
+    others = tuple(stem for name, stems in columns.items() if name != key for stem in stems)
+    for r, _c, label in loc.labels:
+        if matches(label, columns[key]) and any(
+                row == r and matches(other, others) for row, _c2, other in loc.labels):
+            return r
+    return None
 
 
 def _funds(loc: _Locator, header_row: int | None, stop_row: int | None) -> dict:
