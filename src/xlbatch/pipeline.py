@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from .analyse import FileTask
 from .config import Config
 from .discover import InboxFile, discover, ignore_reason, sha256_of
-from .models import ACCEPTED, ERROR, REJECTED, FileRecord, Finding, FormRecord, RawForm
+from .execute import Executor, serial
+from .models import ACCEPTED, REJECTED, FileRecord, Finding, FormRecord
 from .normalize import Submission, build_frames
-from .parse import parse_sheet
-from .read import ReadError, read_workbook
 from .rules import EVALUATE, VALIDATE
 from .score import mark_duplicates, score_forms, score_indicators
 from .validate import run_stage
@@ -58,10 +58,10 @@ def new_run_id(now: datetime) -> str:
     return now.strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(2)
 
 
-def process(inbox: Path, cfg: Config) -> RunResult:
+def process(inbox: Path, cfg: Config, executor: Executor = serial) -> RunResult:
     started = datetime.now(UTC)
     files = discover(inbox)
-    return _evaluate(files, cfg, run_id=new_run_id(started), started=started, inbox=str(inbox))
+    return _evaluate(files, cfg, executor, run_id=new_run_id(started), started=started, inbox=str(inbox))
 
 
 def check_files(paths: list[Path], cfg: Config) -> RunResult:
@@ -76,23 +76,22 @@ def check_files(paths: list[Path], cfg: Config) -> RunResult:
         if reason:
             record.status, record.message = "ignored", reason
         files.append(InboxFile(path, record))
-    return _evaluate(files, cfg, run_id=new_run_id(started), started=started, inbox="")
+    return _evaluate(files, cfg, serial, run_id=new_run_id(started), started=started, inbox="")
 
 
-def _evaluate(files: list[InboxFile], cfg: Config, run_id: str, started: datetime,
+def _evaluate(files: list[InboxFile], cfg: Config, executor: Executor, run_id: str, started: datetime,
               inbox: str) -> RunResult:
+    wanted = [f for f in files if not f.ignored]
+    tasks = [FileTask(str(f.path), f.record.path, f.record.sha256, cfg.limits) for f in wanted]
     findings: list[Finding] = []
     submissions: list[Submission] = []
     owners: list[FileRecord] = []
-    for item in files:
-        if item.ignored:
+    for item, outcome in zip(wanted, executor(tasks), strict=True):
+        if outcome.finding:
+            _reject_file(item.record, outcome.finding)
+            findings.append(outcome.finding)
             continue
-        forms, finding = read_forms(item.path, item.record.path, cfg)
-        if finding:
-            _reject_file(item.record, finding)
-            findings.append(finding)
-            continue
-        for form in forms:
+        for form in outcome.forms:
             submissions.append(Submission(form, item.record.mtime))
             owners.append(item.record)
     forms_df, ind_df = build_frames(submissions)
@@ -109,30 +108,6 @@ def _evaluate(files: list[InboxFile], cfg: Config, run_id: str, started: datetim
     return RunResult(run_id=run_id, started_at=started.isoformat(timespec="seconds"),
                      inbox=inbox, config=cfg, files=[f.record for f in files],
                      forms=_with_counts(forms_df, flags), indicators=ind_df, findings=findings)
-
-
-def read_forms(path: Path, rel: str, cfg: Config) -> tuple[list[RawForm], Finding | None]:
-    """The forms of one file, or the finding that rejects the whole file."""
-    try:
-        sheets = read_workbook(path, cfg.limits)
-        forms = [f for f in (parse_sheet(s, rel) for s in sheets) if f is not None]
-    except ReadError as exc:
-        return [], _file_finding(rel, exc.code, exc.message)
-    except Exception as exc:  # a parser crash costs this file, never the run
-        summary = f"{type(exc).__name__}: {str(exc)[:120]}"
-        return [], _file_finding(rel, "FILE_UNREADABLE", f"读取文件时出错，无法解析（{summary}）")
-    if not forms:
-        names = "、".join(f"「{s.name}」" for s in sheets) or "（无工作表）"
-        return [], _file_finding(
-            rel, "NO_FORM_FOUND",
-            f"工作簿的工作表 {names} 中都没有找到项目支出绩效自评表（未找到「项目名称」「全年预算数」"
-            f"「三级指标」等栏目）；请使用财政局下发的自评表模板填报")
-    return forms, None
-
-
-def _file_finding(rel: str, code: str, message: str) -> Finding:
-    return Finding(rule=code, severity=ERROR, source_file=rel, message=message,
-                   field="file", identity=rel)
 
 
 def _reject_file(record: FileRecord, finding: Finding) -> None:
@@ -172,11 +147,11 @@ def _with_counts(forms: pd.DataFrame, flags: list[Finding]) -> pd.DataFrame:
     return out
 
 
-def run(inbox: Path, outbox: Path, cfg: Config) -> RunResult:
+def run(inbox: Path, outbox: Path, cfg: Config, executor: Executor = serial) -> RunResult:
     """Process the inbox and write every output to the outbox."""
     from .write import write_outputs  # the writer pulls in XlsxWriter/openpyxl: load it last
 
-    result = process(inbox, cfg)
+    result = process(inbox, cfg, executor)
     result.outbox = str(outbox)
     result.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
     write_outputs(result, outbox)

@@ -1,0 +1,60 @@
+"""The per-file unit of work: read one file and find its forms.
+
+`analyse_file` is a pure function of (path, limits) returning a picklable
+`FileOutcome`, so the same code runs inline, in a local process pool, or on a
+Dask worker (execute.py), and its result can be cached by file hash. It never
+raises: whatever goes wrong inside one file becomes that file's finding.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .config import LimitSettings
+from .models import ERROR, Finding, RawForm
+from .parse import parse_sheet
+from .read import ReadError, read_workbook
+
+
+@dataclass(frozen=True)
+class FileTask:
+    path: str  # absolute
+    rel: str  # relative to the inbox: the name in every output
+    sha256: str
+    limits: LimitSettings
+
+
+@dataclass
+class FileOutcome:
+    rel: str
+    sha256: str
+    forms: list[RawForm] = field(default_factory=list)
+    finding: Finding | None = None  # set when the whole file is rejected
+
+
+def analyse_file(task: FileTask) -> FileOutcome:
+    try:
+        sheets = read_workbook(Path(task.path), task.limits)
+        forms = [f for f in (parse_sheet(s, task.rel) for s in sheets) if f is not None]
+    except ReadError as exc:
+        return _rejected(task, exc.code, exc.message)
+    except Exception as exc:  # a parser crash costs this file, never the run
+        summary = f"{type(exc).__name__}: {str(exc)[:120]}"
+        return _rejected(task, "FILE_UNREADABLE", f"读取文件时出错，无法解析（{summary}）")
+    if not forms:
+        names = "、".join(f"「{s.name}」" for s in sheets) or "（无工作表）"
+        return _rejected(
+            task, "NO_FORM_FOUND",
+            f"工作簿的工作表 {names} 中都没有找到项目支出绩效自评表（未找到「项目名称」「全年预算数」"
+            f"「三级指标」等栏目）；请使用财政局下发的自评表模板填报")
+    return FileOutcome(task.rel, task.sha256, forms)
+
+
+def file_finding(rel: str, code: str, message: str) -> Finding:
+    return Finding(rule=code, severity=ERROR, source_file=rel, message=message, field="file", identity=rel)
+
+
+def _rejected(task: FileTask, code: str, message: str) -> FileOutcome:
+    return FileOutcome(task.rel, task.sha256, finding=file_finding(task.rel, code, message))
+
