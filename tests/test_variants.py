@@ -233,6 +233,19 @@ def test_form_below_and_right_of_extra_rows_and_columns(tmp_path, drift, title_a
     assert result.indicators.iloc[0]["cells"]["target"] == shift_ref("E13", rows, cols)
 
 
+def test_total_row_labelled_in_the_indicator_name_column(tmp_path):
+    """合计 typed in the 三级指标 column instead of the merged A:F 总分 cell: still the total row."""
+    grid = standard_grid(clean_form())
+    row = grid.row_of("总分")
+    grid.merges.remove((row, 0, row, 5))
+    grid.set((row, 0), None)
+    grid.set((row, 3), "合计")
+    result = run_book(tmp_path, [("自评表", grid)])
+    assert figures(only_form(result)) == approx(CLEAN)
+    assert names(result) == CLEAN_NAMES
+    assert found(result) == []
+
+
 # --- 4. no title row at all -----------------------------------------------------------------------
 
 def test_form_without_title_or_year_is_parsed_not_rejected(tmp_path):
@@ -352,6 +365,16 @@ def test_amounts_typed_as_text_with_thousands_separators(tmp_path):
     assert (form["fund_current_executed"], form["fund_carryover_executed"]) == (950, 237.5)
     assert score_of(result, "退休人员数量") == 8
     assert names(result) == CLEAN_NAMES
+    assert found(result) == []
+
+
+@pytest.mark.parametrize("amounts", [
+    ("5.4万元", "5.4万元", "5.13万元"), ("5.4万", "5.4 万", "5.13万"), (" 5.40 ", "5.40\u3000", "\u00a05.13"),
+], ids=["万元", "万", "padded"])
+def test_amounts_typed_with_their_unit_or_padding(tmp_path, amounts):
+    spec = clean_form(funds={"年度资金总额": amounts, "当年财政拨款": (5.4, 5.4, 5.13)})
+    result = run_book(tmp_path, [("自评表", standard_grid(spec))])
+    assert figures(only_form(result)) == approx(CLEAN)
     assert found(result) == []
 
 
@@ -604,18 +627,36 @@ def test_resubmissions_newest_copy_counts(lo_files, tmp_path):
     (drifted_grid, DRIFTED, DRIFTED_FINDINGS),
 ], ids=["standard", "drifted"])
 def test_merged_cells_or_none_give_the_same_result(tmp_path, build, expected, expected_findings):
+    """Merged; unmerged in Excel (values left in the top-left cells); unmerged with WPS's
+    取消合并并填充内容 (every cell of a former range repeats its value: 一级/二级 labels on
+    every indicator row, the project name across C3:I3)."""
     merged = build()
     assert len(merged.merges) > 20
+    grids = {"merged": merged, "unmerged": merged.unmerged(), "filled": merged.unmerged(fill=True)}
+    assert grids["filled"]["B14"] == grids["filled"]["B13"] == merged["B13"]
     results = {}
-    for name, grid in (("merged", merged), ("unmerged", merged.unmerged())):
+    for name, grid in grids.items():
         result = results[name] = run_book(tmp_path / name, [("自评表", grid)])
         assert figures(only_form(result)) == approx(expected)
         assert names(result) == SEED_NAMES
         assert found(result) == expected_findings
-    sheets = {name: read_workbook(tmp_path / name / "inbox" / "自评表.xlsx", Config().limits)[0]
-              for name in results}
-    assert (len(sheets["merged"].merged), sheets["unmerged"].merged) == (len(merged.merges), [])
-    pd.testing.assert_frame_equal(results["unmerged"].indicators, results["merged"].indicators)
-    assert [(f.rule, f.cell, f.message) for f in results["unmerged"].findings] == [
-        (f.rule, f.cell, f.message) for f in results["merged"].findings]
-    assert results["unmerged"].forms.iloc[0]["cells"] == results["merged"].forms.iloc[0]["cells"]
+        sheet = read_workbook(tmp_path / name / "inbox" / "自评表.xlsx", Config().limits)[0]
+        assert len(sheet.merged) == len(grid.merges)
+    base = results["merged"]
+    for result in (results["unmerged"], results["filled"]):
+        pd.testing.assert_frame_equal(result.indicators, base.indicators)
+        assert [(f.rule, f.cell, f.message) for f in result.findings] == [
+            (f.rule, f.cell, f.message) for f in base.findings]
+        for col in ("cells", "blocks", "categories"):
+            assert result.forms.iloc[0][col] == base.forms.iloc[0][col], col
+
+
+@pytest.mark.parametrize("fill, cell", [(False, "B3"), (True, "C3")], ids=["unmerged", "filled"])
+def test_empty_project_without_merges(tmp_path, fill, cell):
+    """An empty 项目名称 is named at the cell after the label: after A3:B3 when merged (C3), after
+    its repeats when filled (C3); with nothing to tell where the label ends, right beside A3 (B3)."""
+    grid = standard_grid(clean_form(project=None)).unmerged(fill=fill)
+    assert (grid["A3"], grid["B3"]) == ("项目名称", "项目名称" if fill else None)
+    result = run_book(tmp_path, [("自评表", grid)])
+    assert [(f.status, f.code) for f in result.files] == [("rejected", "MISSING_FIELD")]
+    assert found(result) == [("MISSING_FIELD", cell)]

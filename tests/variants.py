@@ -216,9 +216,15 @@ class Grid:
             return Formula(_shift_formula(value.expr, axis, at, delta), value.cached)
         return value
 
-    def unmerged(self) -> Grid:
-        """The same values with no merged range at all (values stay in the top-left cells)."""
+    def unmerged(self, fill: bool = False) -> Grid:
+        """The same values with no merged range at all: values stay in the top-left cells (Excel's
+        unmerge), or with `fill` are repeated into every cell of the range (WPS 取消合并并填充内容)."""
         out = self.copy()
+        if fill:
+            for r0, c0, r1, c1 in self.merges:
+                value = self.cells.get((r0, c0))
+                for p in ((r, c) for r in range(r0, r1 + 1) for c in range(c0, c1 + 1)):
+                    out.set(p, value, self.formats.get((r0, c0)))
         out.merges = []
         return out
 

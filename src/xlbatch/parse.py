@@ -102,12 +102,19 @@ class _Locator:
         return col
 
     def right_of(self, row: int, col: int, stop_keys: Iterable[str]) -> Cell:
-        """The first value right of a label, stopping at the next label."""
+        """The first value right of a label, stopping at the next label.
+
+        The label repeated to its right (a merged label cell unmerged with "fill") is skipped.
+        """
         stop = tuple(stop_keys)
-        empty_ref = a1(row, self.merge_end(row, col) + 1)
+        own = label_key(self.sheet.value(row, col))
+        end = self.merge_end(row, col)
+        while label_key(self.sheet.value(row, end + 1)) == own:
+            end += 1
+        empty_ref = a1(row, end + 1)
         for c in range(col + 1, self.sheet.width):
             value = self.sheet.value(row, c)
-            if value is None or clean_text(value) == "":
+            if value is None or clean_text(value) == "" or label_key(value) == own:
                 continue
             if isinstance(value, str) and matches(label_key(value), stop):
                 break
@@ -247,17 +254,20 @@ def _indicators(loc: _Locator, header_row: int | None):
     blocks: list[Block] = []
     level1 = level2 = Cell()
     total = (Cell(), Cell())
-    label_end = spans["name"].start if "name" in spans else loc.sheet.width
+    # 总分 sits left of the indicator names, or (some forms) in the 三级指标 column itself.
+    label_end = spans["name"].stop if "name" in spans else loc.sheet.width
     for row in range(header_row + 1, loc.sheet.height):
         if _is_total_row(loc, row, label_end):
             total = _total(loc, row, spans)
             break
         l1 = loc.in_span(row, spans.get("level1"))
         l2 = loc.in_span(row, spans.get("level2"))
-        if l1.value is not None and not is_placeholder(l1.value):
+        # A label repeated down its column (merges undone with "fill", as WPS offers) is the
+        # same block or category, not a new one.
+        if _starts(l1, level1):
             level1, level2 = l1, Cell()
             blocks.append(Block(clean_text(l1.value), _points(l1.value), l1.ref))
-        if l2.value is not None and not is_placeholder(l2.value):
+        if _starts(l2, level2):
             level2 = l2
             categories.append(Category(clean_text(level1.value), clean_text(l2.value), 0, l2.ref))
         values = {f: loc.in_span(row, spans.get(f)) for f in
@@ -268,6 +278,12 @@ def _indicators(loc: _Locator, header_row: int | None):
         if categories and categories[-1].level2 == clean_text(level2.value):
             categories[-1].indicators += 1
     return indicators, categories, blocks, total
+
+
+def _starts(label: Cell, current: Cell) -> bool:
+    """Whether a 一级/二级 cell opens a new block: filled in, not a placeholder, not a repeat."""
+    return (label.value is not None and not is_placeholder(label.value)
+            and clean_text(label.value) != clean_text(current.value))
 
 
 def _is_indicator(values: dict[str, Cell]) -> bool:

@@ -20,7 +20,7 @@ from typing import Any
 _SYMBOLS = str.maketrans({"≧": "≥", "≦": "≤", "⩾": "≥", "⩽": "≤", "—": "-", "–": "-"})
 _BLANKS = {"", "-", "--", "/", "\\", "无", "——"}
 _NUMBER = r"[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|[-+]?\.\d+"
-_AMOUNT = re.compile(rf"^({_NUMBER})\s*(%|万元|元|分)?$")
+_AMOUNT = re.compile(rf"^({_NUMBER})\s*(%|万元|万|元|分)?$")  # "5.4万" is 5.4 万元
 _CJK_BREAK = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
 _PARENS = re.compile(r"[(（][^()（）]*[)）]")
 
