@@ -1,6 +1,8 @@
 """LibreOffice headless as a real client: fixtures that convert and render workbooks.
 
-Loaded by test modules with `pytest_plugins = ["lo"]`. One soffice invocation per
+Loaded by test modules with `pytest_plugins = ["lo"]`. The sources are the seed form
+and its formula variants (VARIANTS) and the drifted workbooks of variants.LO_SOURCES;
+targets .xlsx, .xlsm, .xls and .ods. One soffice invocation per
 target format converts every source file at once (start-up is the slow part), in
 a private user profile per session, so a parallel or half-initialised profile of
 someone else's LibreOffice never interferes. The profile is pre-seeded to
