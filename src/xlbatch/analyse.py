@@ -14,7 +14,7 @@ from pathlib import Path
 from .config import LimitSettings
 from .models import ERROR, Finding, RawForm
 from .parse import parse_sheet
-from .read import ReadError, read_workbook
+from .read import ReadError, Workbook, open_workbook
 
 
 @dataclass(frozen=True)
@@ -31,24 +31,36 @@ class FileOutcome:
     sha256: str
     forms: list[RawForm] = field(default_factory=list)
     finding: Finding | None = None  # set when the whole file is rejected
+    notes: list[str] = field(default_factory=list)  # what a clerk should know about an accepted file
 
 
 def analyse_file(task: FileTask) -> FileOutcome:
     try:
-        sheets = read_workbook(Path(task.path), task.limits)
-        forms = [f for f in (parse_sheet(s, task.rel) for s in sheets) if f is not None]
+        book = open_workbook(Path(task.path), task.limits)
+        forms = [f for f in (parse_sheet(s, task.rel) for s in book.sheets) if f is not None]
     except ReadError as exc:
         return _rejected(task, exc.code, exc.message)
     except Exception as exc:  # a parser crash costs this file, never the run
         summary = f"{type(exc).__name__}: {str(exc)[:120]}"
         return _rejected(task, "FILE_UNREADABLE", f"读取文件时出错，无法解析（{summary}）")
+    if not forms and book.skipped:
+        return _rejected(task, "FILE_UNSAFE", _skipped_text(book, task) + "；请删除多余内容后重新报送")
     if not forms:
-        names = "、".join(f"「{s.name}」" for s in sheets) or "（无工作表）"
+        names = "、".join(f"「{s.name}」" for s in book.sheets) or "（无工作表）"
         return _rejected(
             task, "NO_FORM_FOUND",
             f"工作簿的工作表 {names} 中都没有找到项目支出绩效自评表（未找到「项目名称」「全年预算数」"
             f"「三级指标」等栏目）；请使用财政局下发的自评表模板填报")
-    return FileOutcome(task.rel, task.sha256, forms)
+    notes = [_skipped_text(book, task)] if book.skipped else []
+    if book.macros:
+        notes.append("文件含 VBA 宏：宏未执行，也不会带入任何输出")
+    return FileOutcome(task.rel, task.sha256, forms, notes=notes)
+
+
+def _skipped_text(book: Workbook, task: FileTask) -> str:
+    limits = task.limits
+    sheets = "、".join(f"「{name}」（最远的有内容单元格 {e.ref}）" for name, e in book.skipped.items())
+    return (f"工作表{sheets}超出读取上限（{limits.max_rows} 行 × {limits.max_cols} 列），未读取")
 
 
 def file_finding(rel: str, code: str, message: str) -> Finding:

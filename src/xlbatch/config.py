@@ -69,6 +69,8 @@ class LimitSettings(_Section):
     max_uncompressed_mb: float = Field(100.0, gt=0, description="压缩包解压后总大小上限（MB）")
     max_member_mb: float = Field(50.0, gt=0, description="压缩包内单个文件解压后大小上限（MB）")
     max_compression_ratio: float = Field(100.0, gt=1, description="单个文件压缩比上限")
+    max_rows: int = Field(10000, gt=0, description="工作表有内容的行数上限；超出的工作表不读取")
+    max_cols: int = Field(256, gt=0, description="工作表有内容的列数上限；超出的工作表不读取")
 
 
 class Config(_Section):

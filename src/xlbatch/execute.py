@@ -1,14 +1,105 @@
 """Where the per-file work runs. Every executor returns outcomes in task order,
-so results are identical however the work was spread."""
+so results are identical however the work was spread.
+
+- `serial`: in this process (tests, tiny inboxes).
+- `local_processes(n)`: a pool of worker processes. calamine can abort the
+  interpreter (a panic in Rust, an allocation of a whole far-away range), so
+  each worker is capped in address space and in CPU seconds per file, and a
+  worker that dies costs only the file it was reading: tasks lost with a broken
+  pool are retried one per process, and the one that kills its process again
+  becomes FILE_UNREADABLE with a plain explanation.
+- `dask_executor(address)`: the same function mapped over a Dask cluster.
+"""
 
 from __future__ import annotations
 
+import faulthandler
+import os
+import resource
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from multiprocessing import get_context
 
-from .analyse import FileOutcome, FileTask, analyse_file
+from .analyse import FileOutcome, FileTask, analyse_file, file_finding
 
 Executor = Callable[[Sequence[FileTask]], list[FileOutcome]]
 
 
 def serial(tasks: Sequence[FileTask]) -> list[FileOutcome]:
     return [analyse_file(t) for t in tasks]
+
+
+@dataclass(frozen=True)
+class Budget:
+    """What one worker may spend: extra address space (MB) and CPU seconds per file."""
+
+    memory_mb: int = 2048
+    seconds_per_file: int = 120
+
+
+def local_processes(workers: int, budget: Budget = Budget(), round_size: int = 64) -> Executor:
+    def run(tasks: Sequence[FileTask]) -> list[FileOutcome]:
+        results: list[FileOutcome | None] = [None] * len(tasks)
+        ctx = get_context("fork")  # workers inherit the loaded modules: start-up in milliseconds
+        pool = _pool(workers, budget, ctx)
+        try:
+            for start in range(0, len(tasks), round_size):
+                batch = range(start, min(start + round_size, len(tasks)))
+                futures = {i: pool.submit(_guarded, tasks[i], budget.seconds_per_file) for i in batch}
+                lost = []
+                for i, future in futures.items():
+                    try:
+                        results[i] = future.result()
+                    except BrokenProcessPool:
+                        lost.append(i)
+                if lost:
+                    pool.shutdown(wait=True, cancel_futures=True)
+                    for i in lost:
+                        results[i] = _isolated(tasks[i], budget, ctx)
+                    pool = _pool(workers, budget, ctx)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        return results  # type: ignore[return-value]
+
+    return run
+
+
+def _pool(workers: int, budget: Budget, ctx) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_limit_memory,
+                               initargs=(budget.memory_mb,))
+
+
+def _isolated(task: FileTask, budget: Budget, ctx) -> FileOutcome:
+    """Run one task alone in a fresh process; a second death is the file's fault."""
+    with ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=_limit_memory,
+                             initargs=(budget.memory_mb,)) as pool:
+        try:
+            return pool.submit(_guarded, task, budget.seconds_per_file).result()
+        except BrokenProcessPool:
+            return FileOutcome(task.rel, task.sha256, finding=file_finding(
+                task.rel, "FILE_UNREADABLE",
+                f"读取该文件时解析进程异常终止（超出 {budget.memory_mb} MB 内存或 "
+                f"{budget.seconds_per_file} 秒上限，或文件内部结构损坏），已跳过；请检查文件后重新保存报送"))
+
+
+def _limit_memory(extra_mb: int) -> None:
+    """Cap this worker's address space at what it already maps plus `extra_mb`."""
+    faulthandler.disable()  # a worker that dies is reported as a finding, not a stack dump
+    with open("/proc/self/statm") as fh:
+        mapped = int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    limit = mapped + extra_mb * 1024 * 1024
+    _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
+def _guarded(task: FileTask, seconds: int) -> FileOutcome:
+    """analyse_file with a CPU budget: the kernel ends a worker stuck inside native code."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    used = int(usage.ru_utime + usage.ru_stime) + 1
+    _soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    resource.setrlimit(resource.RLIMIT_CPU, (used + seconds, hard))
+    return analyse_file(task)

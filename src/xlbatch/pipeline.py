@@ -91,6 +91,7 @@ def _evaluate(files: list[InboxFile], cfg: Config, executor: Executor, run_id: s
             _reject_file(item.record, outcome.finding)
             findings.append(outcome.finding)
             continue
+        item.record.message = "；".join(outcome.notes)
         for form in outcome.forms:
             submissions.append(Submission(form, item.record.mtime))
             owners.append(item.record)

@@ -1,37 +1,26 @@
 """Read a spreadsheet file into plain grids of cell values (python-calamine).
 
-Before calamine sees a file we look at what it really is: a zip-based workbook
-(.xlsx/.xlsm/.ods) has its archive directory inspected against the size and
-ratio limits and its XML parts checked for DOCTYPE/ENTITY declarations, because
-calamine has no decompression bound (NOTES.md). A refusal is a `ReadError`
-carrying the SPEC code and a message a clerk can act on.
+The container is inspected first (safety.py): nothing unsafe, oversized or
+mislabelled reaches calamine. Sheets whose content reaches beyond the row or
+column limits are not read at all and are reported as skipped. A refusal is a
+`ReadError` carrying the SPEC code and a message a clerk can act on.
 """
 
 from __future__ import annotations
 
-import re
-import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import python_calamine as calamine
 
 from .config import LimitSettings
+from .safety import Extent, Inspection, ReadError, inspect_ole, inspect_zip
 
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_DTD = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
-_MB = 1024 * 1024
 
-
-class ReadError(Exception):
-    """The file cannot be used as a submission; `code` is FILE_UNREADABLE or FILE_UNSAFE."""
-
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
+__all__ = ["ReadError", "Sheet", "Workbook", "a1", "open_workbook", "read_workbook"]
 
 
 @dataclass
@@ -70,26 +59,43 @@ def a1(row: int, col: int) -> str:
     return f"{letters}{row + 1}"
 
 
+@dataclass
+class Workbook:
+    sheets: list[Sheet]
+    skipped: dict[str, Extent] = field(default_factory=dict)  # oversized sheets, not read
+    macros: bool = False
+
+
 def read_workbook(path: Path, limits: LimitSettings) -> list[Sheet]:
-    """All visible and hidden worksheets of `path`, or ReadError."""
+    """The worksheets of `path` that are within limits, or ReadError."""
+    return open_workbook(path, limits).sheets
+
+
+def open_workbook(path: Path, limits: LimitSettings) -> Workbook:
+    inspection = _inspect(path, limits)
+    skipped = {name: e for name, e in inspection.extents.items()
+               if e.rows > limits.max_rows or e.cols > limits.max_cols}
+    try:
+        book = calamine.CalamineWorkbook.from_path(str(path))
+        sheets = [_sheet(book, meta.name) for meta in book.sheets_metadata
+                  if meta.typ == calamine.SheetTypeEnum.WorkSheet and meta.name not in skipped]
+    except calamine.PasswordError as exc:
+        raise ReadError("FILE_UNREADABLE", "文件设置了打开密码，请取消密码后重新报送") from exc
+    except (calamine.CalamineError, calamine.ZipError, calamine.XmlError, ValueError, OSError) as exc:
+        raise ReadError("FILE_UNREADABLE", f"文件已损坏或不完整，无法读取（{_summary(exc)}）") from exc
+    return Workbook(sheets, skipped, inspection.macros)
+
+
+def _inspect(path: Path, limits: LimitSettings) -> Inspection:
     head = _head(path)
     suffix = path.suffix.lower()
     if not head:
         raise ReadError("FILE_UNREADABLE", "文件为空（0 字节），请重新导出后再报送")
     if head.startswith(ZIP_MAGIC):
-        _inspect_zip(path, suffix, limits)
-    elif head.startswith(OLE_MAGIC):
-        _inspect_ole(path, suffix)
-    else:
-        raise ReadError("FILE_UNREADABLE", _not_a_spreadsheet(head, suffix))
-    try:
-        book = calamine.CalamineWorkbook.from_path(str(path))
-        return [_sheet(book, meta.name) for meta in book.sheets_metadata
-                if meta.typ == calamine.SheetTypeEnum.WorkSheet]
-    except calamine.PasswordError as exc:
-        raise ReadError("FILE_UNREADABLE", "文件设置了打开密码，请取消密码后重新报送") from exc
-    except (calamine.CalamineError, calamine.ZipError, calamine.XmlError, ValueError, OSError) as exc:
-        raise ReadError("FILE_UNREADABLE", f"文件已损坏或不完整，无法读取（{_summary(exc)}）") from exc
+        return inspect_zip(path, suffix, limits)
+    if head.startswith(OLE_MAGIC):
+        return inspect_ole(path, suffix)
+    raise ReadError("FILE_UNREADABLE", _not_a_spreadsheet(head, suffix))
 
 
 def _sheet(book: calamine.CalamineWorkbook, name: str) -> Sheet:
@@ -107,72 +113,6 @@ def _sheet(book: calamine.CalamineWorkbook, name: str) -> Sheet:
 def _head(path: Path) -> bytes:
     with path.open("rb") as fh:
         return fh.read(8)
-
-
-def _inspect_zip(path: Path, suffix: str, limits: LimitSettings) -> None:
-    try:
-        with zipfile.ZipFile(path) as archive:
-            members = archive.infolist()
-            names = {m.filename for m in members}
-            _check_sizes(members, limits)
-            if "word/document.xml" in names or "ppt/presentation.xml" in names:
-                kind = "Word 文档" if "word/document.xml" in names else "PowerPoint 演示文稿"
-                raise ReadError(
-                    "FILE_UNREADABLE",
-                    f"文件扩展名为 {suffix}，但内容是{kind}，不是电子表格；请报送 Excel 格式的自评表",
-                )
-            for member in members:
-                if member.filename.endswith((".xml", ".rels", ".vml")):
-                    _check_xml(archive, member)
-    except zipfile.BadZipFile as exc:
-        raise ReadError("FILE_UNREADABLE", "文件不完整或已损坏（压缩包结构无效），请重新保存后报送") from exc
-
-
-def _check_sizes(members: list[zipfile.ZipInfo], limits: LimitSettings) -> None:
-    total = sum(m.file_size for m in members)
-    if total > limits.max_uncompressed_mb * _MB:
-        raise ReadError(
-            "FILE_UNSAFE",
-            f"解压后总大小 {total / _MB:.0f} MB，超过上限 {limits.max_uncompressed_mb:g} MB，拒绝读取",
-        )
-    for m in members:
-        if m.file_size > limits.max_member_mb * _MB:
-            raise ReadError(
-                "FILE_UNSAFE",
-                f"压缩包内 {m.filename} 解压后 {m.file_size / _MB:.0f} MB，"
-                f"超过单个文件上限 {limits.max_member_mb:g} MB，拒绝读取",
-            )
-        ratio = m.file_size / max(m.compress_size, 1)
-        if m.file_size > _MB and ratio > limits.max_compression_ratio:
-            raise ReadError(
-                "FILE_UNSAFE",
-                f"压缩包内 {m.filename} 压缩比 {ratio:.0f}:1，超过上限 "
-                f"{limits.max_compression_ratio:g}:1（疑似压缩炸弹），拒绝读取",
-            )
-
-
-def _check_xml(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> None:
-    # A DTD can only appear in the prolog, before the root element: the head suffices.
-    with archive.open(member) as fh:
-        head = fh.read(4096)
-    if _DTD.search(head):
-        raise ReadError(
-            "FILE_UNSAFE",
-            f"{member.filename} 含有 DOCTYPE/ENTITY 声明（可能引用外部文件），拒绝读取",
-        )
-
-
-def _inspect_ole(path: Path, suffix: str) -> None:
-    # An encrypted xlsx is an OLE container holding an "EncryptedPackage" stream.
-    with path.open("rb") as fh:
-        data = fh.read(1 << 20)
-    if "EncryptedPackage".encode("utf-16-le") in data:
-        raise ReadError("FILE_UNREADABLE", "文件设置了打开密码（已加密），请取消密码后重新报送")
-    if "WordDocument".encode("utf-16-le") in data:
-        raise ReadError(
-            "FILE_UNREADABLE",
-            f"文件扩展名为 {suffix}，但内容是 Word 文档，不是电子表格；请报送 Excel 格式的自评表",
-        )
 
 
 def _not_a_spreadsheet(head: bytes, suffix: str) -> str:

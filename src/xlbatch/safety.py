@@ -1,0 +1,183 @@
+"""Inspect a submission's container before any parser sees it (FILE_UNSAFE, FILE_UNREADABLE).
+
+calamine has no decompression bound and aborts the whole interpreter on a
+sheet with one far-away cell (NOTES.md; measured: XFD1048576 → SIGABRT). So a
+zip-based workbook (.xlsx/.xlsm/.ods) is decompressed here first, in chunks,
+counting the bytes that really come out (a hostile archive can lie about its
+sizes in the directory), with three things checked on the way:
+
+- total and per-member uncompressed size and compression ratio (limits);
+- XML with a DOCTYPE or ENTITY declaration: refused, never resolved;
+- the farthest cell holding a value in each worksheet, so oversized sheets are
+  never handed to calamine.
+
+Nothing here follows a reference, resolves an entity or runs a macro.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from defusedxml import ElementTree
+
+from .config import LimitSettings
+
+MB = 1024 * 1024
+_CHUNK = 256 * 1024
+_OVERLAP = 256  # bytes kept between chunks so a pattern split by a chunk boundary is still seen
+_DTD = (b"<!DOCTYPE", b"<!ENTITY")
+# A cell with content (not self-closing): <c r="XFD1048576" t="s"><v>…  Styled empty cells end in "/>".
+_CELL = re.compile(rb'<c\b[^>]*?\br="([A-Z]{1,3})(\d{1,7})"[^>]*?(/?)>')
+_ROW = re.compile(rb'<row\b[^>]*?\br="(\d{1,7})"[^>]*?(/?)>')
+_SHEET_PART = re.compile(r"^xl/worksheets/[^/]+\.xml$")
+_REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+
+
+class ReadError(Exception):
+    """The file cannot be used as a submission; `code` is FILE_UNREADABLE or FILE_UNSAFE."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass
+class Extent:
+    rows: int = 0  # 1-based farthest row holding a value
+    cols: int = 0  # 1-based farthest column holding a value
+    ref: str = ""  # that cell, e.g. "XFD1048576"
+
+
+@dataclass
+class Inspection:
+    extents: dict[str, Extent] = field(default_factory=dict)  # sheet name → extent (xlsx/xlsm only)
+    macros: bool = False
+
+
+def inspect_zip(path: Path, suffix: str, limits: LimitSettings) -> Inspection:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+            _refuse_other_documents({m.filename for m in members}, suffix)
+            _check_declared(members, limits)
+            parts = _stream_members(archive, members, limits)
+            return Inspection(extents=_sheet_extents(archive, parts),
+                              macros=any(m.filename.lower().endswith("vbaproject.bin") for m in members))
+    except zipfile.BadZipFile as exc:
+        raise ReadError("FILE_UNREADABLE", "文件不完整或已损坏（压缩包结构无效），请重新保存后报送") from exc
+    except (EOFError, zipfile.LargeZipFile, NotImplementedError, RuntimeError) as exc:
+        raise ReadError("FILE_UNREADABLE", f"文件不完整或已损坏，无法解压（{exc}）") from exc
+
+
+def inspect_ole(path: Path, suffix: str) -> Inspection:
+    # An encrypted xlsx is an OLE container holding an "EncryptedPackage" stream.
+    with path.open("rb") as fh:
+        data = fh.read(4 * MB)
+    if "EncryptedPackage".encode("utf-16-le") in data:
+        raise ReadError("FILE_UNREADABLE", "文件设置了打开密码（已加密），请取消密码后重新报送")
+    if "WordDocument".encode("utf-16-le") in data:
+        raise ReadError("FILE_UNREADABLE",
+                        f"文件扩展名为 {suffix}，但内容是 Word 文档，不是电子表格；请报送 Excel 格式的自评表")
+    return Inspection(macros="_VBA_PROJECT".encode("utf-16-le") in data)
+
+
+def _refuse_other_documents(names: set[str], suffix: str) -> None:
+    if "word/document.xml" in names or "ppt/presentation.xml" in names:
+        kind = "Word 文档" if "word/document.xml" in names else "PowerPoint 演示文稿"
+        raise ReadError("FILE_UNREADABLE",
+                        f"文件扩展名为 {suffix}，但内容是{kind}，不是电子表格；请报送 Excel 格式的自评表")
+
+
+def _check_declared(members: list[zipfile.ZipInfo], limits: LimitSettings) -> None:
+    """Refuse on the sizes the archive declares: a 2 GB bomb is refused without inflating a byte."""
+    total = sum(m.file_size for m in members)
+    _total_limit(total, limits)
+    for m in members:
+        _member_limits(m.filename, m.file_size, m.compress_size, limits)
+
+
+def _stream_members(archive: zipfile.ZipFile, members, limits: LimitSettings) -> dict[str, Extent]:
+    """Inflate every member counting real bytes; scan XML for DTDs and worksheets for extents."""
+    total, extents = 0, {}
+    for member in members:
+        is_xml = member.filename.endswith((".xml", ".rels", ".vml"))
+        is_sheet = bool(_SHEET_PART.match(member.filename))
+        extent, size, tail = Extent(), 0, b""
+        with archive.open(member) as fh:
+            while chunk := fh.read(_CHUNK):
+                size += len(chunk)
+                total += len(chunk)
+                _member_limits(member.filename, size, member.compress_size, limits)
+                _total_limit(total, limits)
+                window = tail + chunk
+                if is_xml and any(marker in window for marker in _DTD):
+                    raise ReadError("FILE_UNSAFE",
+                                    f"{member.filename} 含有 DOCTYPE/ENTITY 声明（可能引用外部文件），拒绝读取")
+                if is_sheet:
+                    _scan_extent(window, extent)
+                tail = chunk[-_OVERLAP:]
+        if is_sheet:
+            extents[member.filename] = extent
+    return extents
+
+
+def _scan_extent(window: bytes, extent: Extent) -> None:
+    for col, row, empty in _CELL.findall(window):
+        if empty:
+            continue
+        r, c = int(row), _col_number(col)
+        if r > extent.rows or c > extent.cols:
+            extent.rows, extent.cols = max(extent.rows, r), max(extent.cols, c)
+            extent.ref = f"{col.decode()}{row.decode()}"
+    for row, empty in _ROW.findall(window):
+        if not empty and int(row) > extent.rows:  # cells without r="" still sit in their row
+            extent.rows, extent.ref = int(row), f"第 {int(row)} 行"
+
+
+def _col_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n
+
+
+def _sheet_extents(archive: zipfile.ZipFile, parts: dict[str, Extent]) -> dict[str, Extent]:
+    """Map worksheet parts to sheet names via xl/workbook.xml and its relationships."""
+    if not parts:
+        return {}
+    try:
+        book = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+        rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    except (KeyError, ElementTree.ParseError):
+        return {}
+    targets = {r.get("Id"): r.get("Target", "").lstrip("/") for r in rels}
+    out = {}
+    for sheet in book.iter():
+        if sheet.tag.endswith("}sheet"):
+            target = targets.get(sheet.get(f"{_REL_NS}id"), "")
+            part = target if target.startswith("xl/") else f"xl/{target}"
+            if part in parts:
+                out[sheet.get("name", "")] = parts[part]
+    return out
+
+
+def _total_limit(total: int, limits: LimitSettings) -> None:
+    if total > limits.max_uncompressed_mb * MB:
+        raise ReadError("FILE_UNSAFE",
+                        f"解压后总大小超过上限 {limits.max_uncompressed_mb:g} MB（至少 {total / MB:.0f} MB），拒绝读取")
+
+
+def _member_limits(name: str, size: int, compressed: int, limits: LimitSettings) -> None:
+    if size > limits.max_member_mb * MB:
+        raise ReadError("FILE_UNSAFE",
+                        f"压缩包内 {name} 解压后超过单个文件上限 {limits.max_member_mb:g} MB"
+                        f"（至少 {size / MB:.0f} MB），拒绝读取")
+    ratio = size / max(compressed, 1)
+    if size > MB and ratio > limits.max_compression_ratio:
+        raise ReadError("FILE_UNSAFE",
+                        f"压缩包内 {name} 压缩比 {ratio:.0f}:1，超过上限 {limits.max_compression_ratio:g}:1"
+                        f"（疑似压缩炸弹），拒绝读取")
