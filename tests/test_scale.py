@@ -1,0 +1,50 @@
+"""Parallel and distributed execution give results identical to a serial run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from distributed import LocalCluster
+from sample_inbox import write_sample_inbox
+from seed import seed_form
+
+from xlbatch.config import Config
+from xlbatch.execute import ExecutorError, dask_executor, local_processes, serial
+from xlbatch.pipeline import run
+from xlbatch.template import write_workbook
+
+CFG = Config()
+
+
+@pytest.fixture(scope="module")
+def inbox(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("scale") / "inbox"
+    write_sample_inbox(path)
+    (path / "batch").mkdir()
+    for i in range(12):
+        spec = seed_form(project=f"项目{i:02d}", unit=f"示例县第{i % 4 + 1}服务中心",
+                         funds={"年度资金总额": (10, 10, 5 + i / 2), "当年财政拨款": (10, 10, 5 + i / 2)})
+        write_workbook(path / f"batch/{i:02d}.xlsx", [("自评表", spec)])
+    return path
+
+
+def _outputs(inbox: Path, outbox: Path, executor) -> dict[str, bytes]:
+    run(inbox, outbox, CFG, executor)
+    return {name: (outbox / name).read_bytes() for name in ("projects.csv", "anomalies.csv")}
+
+
+def test_process_pool_matches_serial(inbox, tmp_path):
+    assert _outputs(inbox, tmp_path / "a", serial) == _outputs(inbox, tmp_path / "b", local_processes(2))
+
+
+def test_dask_cluster_matches_local_run(inbox, tmp_path):
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
+        remote = _outputs(inbox, tmp_path / "dask", dask_executor(cluster.scheduler_address))
+    assert remote == _outputs(inbox, tmp_path / "local", local_processes(2))
+
+
+def test_unreachable_scheduler_fails_clearly_and_never_runs_locally(inbox, tmp_path):
+    with pytest.raises(ExecutorError, match=r"无法连接 Dask 调度器 tcp://127\.0\.0\.1:9"):
+        run(inbox, tmp_path / "outbox", CFG, dask_executor("tcp://127.0.0.1:9", connect_timeout=2))
+    assert not (tmp_path / "outbox").exists()
