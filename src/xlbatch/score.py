@@ -132,8 +132,12 @@ def score_indicators(indicators: pd.DataFrame, cfg: ScoringSettings) -> pd.DataF
 def score_forms(forms: pd.DataFrame, indicators: pd.DataFrame, cfg: ScoringSettings,
                 rules: RuleSettings) -> pd.DataFrame:
     out = forms.copy()
-    by_form = {fid: grp for fid, grp in indicators.groupby("form_id")}
-    rows = [_form_scores(r, by_form.get(fid), cfg, rules) for fid, r in forms.iterrows()]
+    # Plain records, grouped once: per-form pandas filtering is quadratic in the run's size.
+    by_form: dict[int, list[dict]] = {}
+    for ind in indicators[["form_id", "kind", "weight", "score", "score_reported", "level1"]].to_dict("records"):
+        by_form.setdefault(ind["form_id"], []).append(ind)
+    rows = [_form_scores(form, by_form.get(fid, []), cfg, rules)
+            for fid, form in forms.to_dict("index").items()]
     for key in rows[0] if rows else []:
         out[key] = [row[key] for row in rows]
     # A figure that is None in every form (one form, zero budget) must still be a float column.
@@ -143,25 +147,22 @@ def score_forms(forms: pd.DataFrame, indicators: pd.DataFrame, cfg: ScoringSetti
     return out
 
 
-def _form_scores(form: pd.Series, inds: pd.DataFrame | None, cfg: ScoringSettings,
-                 rules: RuleSettings) -> dict:
-    inds = inds if inds is not None else pd.DataFrame(columns=["kind", "weight", "score",
-                                                               "score_reported", "level1"])
+def _form_scores(form: dict, inds: list[dict], cfg: ScoringSettings, rules: RuleSettings) -> dict:
     budget, executed = _num(form["fund_total_full_year"]), _num(form["fund_total_executed"])
     rate = executed / budget if budget and executed is not None else None
     weight = _num(form["fund_total_weight"])
     budget_weight = weight if weight is not None else cfg.budget_weight
     # Recomputed scores stay within [0, 分值] whatever was typed (negative amounts or weights).
     budget_score = max(min(rate, 1.0), 0.0) * max(budget_weight, 0.0) if rate is not None else 0.0
-    applicable = inds[inds["kind"] != "not_applicable"]
-    na_weight = float(inds.loc[inds["kind"] == "not_applicable", "weight"].fillna(0).sum())
+    applicable = [i for i in inds if i["kind"] != "not_applicable"]
+    na_weight = sum(_num(i["weight"]) or 0.0 for i in inds if i["kind"] == "not_applicable")
     applicable_points = cfg.total_points - na_weight
     scale = cfg.total_points / applicable_points if na_weight > 0 and applicable_points > 0 else 1.0
-    indicator_score = float(applicable["score"].fillna(0).sum())
-    reported_sum = float(applicable["score_reported"].fillna(0).sum())
+    indicator_score = sum(_num(i["score"]) or 0.0 for i in applicable)
+    reported_sum = sum(_num(i["score_reported"]) or 0.0 for i in applicable)
     total = (budget_score + indicator_score) * scale
     reported_parts = ((_num(form["fund_total_score"]) or 0.0) + reported_sum) * scale
-    weight_sum = budget_weight + float(inds["weight"].fillna(0).sum())
+    weight_sum = budget_weight + sum(_num(i["weight"]) or 0.0 for i in inds)
     max_field, max_amount = _max_amount(form)
     return {
         "budget_initial": _num(form["fund_total_initial"]),
@@ -188,12 +189,12 @@ def _form_scores(form: pd.Series, inds: pd.DataFrame | None, cfg: ScoringSetting
     }
 
 
-def _block_mismatch(blocks, inds: pd.DataFrame) -> str:
+def _block_mismatch(blocks, inds: list[dict]) -> str:
     problems = []
     for block in blocks:
         if block.points is None:
             continue
-        got = float(inds.loc[inds["level1"] == block.label, "weight"].fillna(0).sum())
+        got = sum(_num(i["weight"]) or 0.0 for i in inds if i["level1"] == block.label)
         if abs(got - block.points) > 1e-6:
             name = block.label.split(" ")[0]
             problems.append(f"「{name}」标注 {format_number(block.points)} 分，"
@@ -212,7 +213,7 @@ def _empty_required(categories, cfg: ScoringSettings) -> dict:
     return {"empty_required": "；".join(empty), "empty_required_ref": refs[0] if refs else ""}
 
 
-def _funds_gap(form: pd.Series, tolerance: float) -> dict:
+def _funds_gap(form: dict, tolerance: float) -> dict:
     """Columns where 年度资金总额 ≠ the sum of its filled sources; and the first such cell."""
     gaps, fields, figures = [], [], []
     for col in AMOUNT_COLS:
@@ -231,7 +232,7 @@ def _funds_gap(form: pd.Series, tolerance: float) -> dict:
             "funds_gap_total": first[0], "funds_gap_sources": first[1]}
 
 
-def _max_amount(form: pd.Series) -> tuple[str, float | None]:
+def _max_amount(form: dict) -> tuple[str, float | None]:
     best: tuple[str, float | None] = ("", None)
     for row in ("total", *SOURCE_ROWS):
         for col in AMOUNT_COLS:

@@ -84,24 +84,30 @@ def write_unit_sheets(book, forms: pd.DataFrame, indicators: pd.DataFrame, findi
                       names: dict[str, str], st: Styles) -> Places:
     """One sheet per unit, in unit order; returns where each field landed."""
     places, by_form = Places(), findings_by_form(findings)
+    # Plain records grouped once: filtering the frames per unit and per form is quadratic.
+    units: dict[str, list[tuple[int, dict]]] = {}
+    for form_id, form in forms.to_dict("index").items():
+        units.setdefault(form["unit"], []).append((int(form_id), form))
+    inds: dict[int, list[dict]] = {}
+    for ind_id, ind in indicators.to_dict("index").items():
+        inds.setdefault(int(ind["form_id"]), []).append({**ind, "indicator_id": int(ind_id)})
     for unit in sorted(names):
         ws = book.add_worksheet(names[unit])
-        _unit_sheet(ws, names[unit], forms[forms["unit"] == unit], indicators, by_form, places, st)
+        _unit_sheet(ws, names[unit], units.get(unit, []), inds, by_form, places, st)
     return places
 
 
-def _unit_sheet(ws, name: str, forms: pd.DataFrame, indicators: pd.DataFrame, by_form, places,
-                st: Styles) -> None:
+def _unit_sheet(ws, name: str, forms: list[tuple[int, dict]], indicators: dict[int, list[dict]], by_form,
+                places, st: Styles) -> None:
     for col, width in enumerate((16, 14, 26, 14, 14, 8, 10, 10, 30, 30, 8)):
         ws.set_column(col, col, width)
     ws.write_url(0, 0, f"internal:{quote(SUMMARY_SHEET)}!A1", st.link, "← 返回汇总")
     grid, row = _Grid(), 2
-    for form_id, form in forms.iterrows():
-        inds = indicators[indicators["form_id"] == form_id]
-        row = _unit_form(grid, name, row, int(form_id), form, inds, places) + 3
+    for form_id, form in forms:
+        row = _unit_form(grid, name, row, form_id, form, indicators.get(form_id, []), places) + 3
     flags: dict[tuple[int, int], list[Finding]] = {}
-    for form_id in forms.index:
-        for f in by_form.get(int(form_id), []):
+    for form_id, _ in forms:
+        for f in by_form.get(form_id, []):
             place = places.of(f)
             if place:
                 flags.setdefault((place[1], place[2]), []).append(f)
@@ -109,7 +115,7 @@ def _unit_sheet(ws, name: str, forms: pd.DataFrame, indicators: pd.DataFrame, by
     print_setup(ws, repeat_rows=0)
 
 
-def _unit_form(g: _Grid, sheet: str, row: int, form_id: int, f: pd.Series, inds: pd.DataFrame,
+def _unit_form(g: _Grid, sheet: str, row: int, form_id: int, f: dict, inds: list[dict],
                places: Places) -> int:
     g.put(row, 0, f"项目：{f['project']}", "title")
     places.title[form_id] = (sheet, row, 0)
@@ -148,7 +154,7 @@ def _unit_form(g: _Grid, sheet: str, row: int, form_id: int, f: pd.Series, inds:
     row += len(lines) + 2
     for col, title in enumerate(_IND_COLUMNS):
         g.put(row, col, title, "header")
-    for i, (ind_id, ind) in enumerate(inds.iterrows(), start=1):
+    for i, ind in enumerate(inds, start=1):
         r = row + i
         for col, value in enumerate((ind["level1"], ind["level2"], ind["name"],
                                      clean_text(ind["target"]), clean_text(ind["actual"]))):
@@ -160,7 +166,7 @@ def _unit_form(g: _Grid, sheet: str, row: int, form_id: int, f: pd.Series, inds:
         g.put(r, 9, ind["deviation"])
         g.put(r, 10, int(ind["row"]), "plain")
         for what, col in (("actual", 4), ("score", 6), ("deviation", 9)):
-            places.indicator[(int(ind_id), what)] = (sheet, r, col)
+            places.indicator[(ind["indicator_id"], what)] = (sheet, r, col)
     return row + len(inds)
 
 

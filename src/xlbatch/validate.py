@@ -74,9 +74,10 @@ def run_stage(stage: str, forms: pd.DataFrame, indicators: pd.DataFrame,
     frames = {FORMS: forms, INDICATORS: indicators}
     findings = []
     for rule, check in _checks(None, stage):
-        df = frames[check.frame]
-        for index in failing[check.frame].get(rule.code, []):
-            findings.append(_finding(rule, check, df.loc[index], index, cfg))
+        indices = failing[check.frame].get(rule.code, [])
+        # One bulk lookup per rule; describe() reads each failing row as a plain dict.
+        rows = frames[check.frame].loc[indices].to_dict("index") if indices else {}
+        findings.extend(_finding(rule, check, rows[i], i, cfg) for i in indices)
     return findings
 
 
@@ -110,7 +111,7 @@ def _with_form_columns(indicators: pd.DataFrame, forms: pd.DataFrame) -> pd.Data
     return indicators.join(forms[cols], on="form_id")
 
 
-def _finding(rule: Rule, check: Check, row: pd.Series, index, cfg: Config) -> Finding:
+def _finding(rule: Rule, check: Check, row: dict, index, cfg: Config) -> Finding:
     detail = check.describe(row, cfg)
     is_indicator = check.frame == INDICATORS
     return Finding(

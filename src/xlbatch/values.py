@@ -14,6 +14,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache, wraps
 from typing import Any
 
 # NFKC leaves these as they are; clerks use them interchangeably with ≥ ≤.
@@ -25,6 +26,18 @@ _CJK_BREAK = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
 _PARENS = re.compile(r"[(（][^()（）]*[)）]")
 
 
+def _cached_for_text(fn):
+    """Memoize a pure function of a cell value for text: labels and values repeat across forms."""
+    cached = lru_cache(maxsize=1 << 16)(fn)
+
+    @wraps(fn)
+    def call(value):
+        return cached(value) if type(value) is str else fn(value)
+
+    return call
+
+
+@_cached_for_text
 def clean_text(value: Any) -> str:
     """Text of a cell as the clerk typed it, with runs of whitespace (line breaks) made one space.
 
@@ -40,11 +53,13 @@ def clean_text(value: Any) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+@_cached_for_text
 def fold(value: Any) -> str:
     """Text for parsing and matching: full-width digits, ％ ，． folded to ASCII, ≧ → ≥."""
     return unicodedata.normalize("NFKC", clean_text(value)).translate(_SYMBOLS).strip()
 
 
+@_cached_for_text
 def label_key(value: Any) -> str:
     """A label reduced to what identifies it: no spaces, line breaks or (suffixes)."""
     text = fold(value)
@@ -65,6 +80,7 @@ class Amount:
     percent: bool = False
 
 
+@_cached_for_text
 def parse_amount(value: Any) -> Amount:
     """Parse a money, score or rate cell ("5.4", "８０,０００", "10 分", "56.85%")."""
     if isinstance(value, bool):
@@ -113,6 +129,7 @@ class Measure:
     percent: bool = False
 
 
+@_cached_for_text
 def parse_measure(value: Any) -> Measure | None:
     """Parse "≥95%", "40 家", "≤5 个工作日", "不低于 90%", "5 天以内"; None if not a measure."""
     if isinstance(value, bool) or value is None:
