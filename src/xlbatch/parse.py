@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 from .models import (
     FUND_COLS,
@@ -64,6 +65,12 @@ def is_placeholder(value) -> bool:
 
 
 def matches(key: str, stems: Iterable[str], slack: int = 3) -> bool:
+    return _matches(key, tuple(stems), slack)
+
+
+@lru_cache(maxsize=1 << 16)
+def _matches(key: str, stems: tuple[str, ...], slack: int) -> bool:
+    # Memoized: the same labels are asked about on every row of every form.
     return any(key.startswith(s) and len(key) - len(s) <= slack for s in stems)
 
 

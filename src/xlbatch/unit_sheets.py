@@ -71,11 +71,13 @@ class _Grid:
                                                      "author": "xlbatch"})
         if isinstance(value, int | float) and not isinstance(value, bool):
             if math.isnan(value):
-                ws.write_blank(row, col, None, fmt)
+                if here:
+                    ws.write_blank(row, col, None, fmt)
             else:
                 ws.write_number(row, col, float(value), fmt)
         elif value is None:
-            ws.write_blank(row, col, None, fmt)
+            if here or kind == "header":  # unflagged blanks are not written: fewer cells, same look
+                ws.write_blank(row, col, None, fmt)
         else:
             ws.write_string(row, col, str(value), fmt)
 
@@ -154,16 +156,21 @@ def _unit_form(g: _Grid, sheet: str, row: int, form_id: int, f: dict, inds: list
     row += len(lines) + 2
     for col, title in enumerate(_IND_COLUMNS):
         g.put(row, col, title, "header")
+    previous: tuple[str, str] = ("", "")
     for i, ind in enumerate(inds, start=1):
         r = row + i
-        for col, value in enumerate((ind["level1"], ind["level2"], ind["name"],
-                                     clean_text(ind["target"]), clean_text(ind["actual"]))):
+        # 一级/二级 shown where they change, as on the form where those cells are merged down.
+        level1 = ind["level1"] if ind["level1"] != previous[0] else None
+        level2 = ind["level2"] if (ind["level1"], ind["level2"]) != previous else None
+        previous = (ind["level1"], ind["level2"])
+        for col, value in enumerate((level1, level2, ind["name"], clean_text(ind["target"]),
+                                     clean_text(ind["actual"]))):
             g.put(r, col, value)
         g.put(r, 5, ind["weight"], "score")
         g.put(r, 6, ind["score_reported"], "score")
         g.put(r, 7, ind["score"], "score")
         g.put(r, 8, ind["basis"])
-        g.put(r, 9, ind["deviation"])
+        g.put(r, 9, ind["deviation"] or None)
         g.put(r, 10, int(ind["row"]), "plain")
         for what, col in (("actual", 4), ("score", 6), ("deviation", 9)):
             places.indicator[(ind["indicator_id"], what)] = (sheet, r, col)
