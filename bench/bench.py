@@ -48,25 +48,34 @@ for p in sorted(pathlib.Path(sys.argv[1]).rglob("*.xlsx")):
 
 
 def make_form(i: int, rng: random.Random):
+    """A plausible form: most targets met; some honest shortfalls; a few inflated self-scores."""
     from seed import seed_form
 
     from xlbatch.template import BlockSpec, CategorySpec, IndicatorSpec
 
     budget = round(rng.uniform(5, 900), 2)
-    rate = min(rng.betavariate(6, 1.3), 1.08)
+    rate = min(rng.betavariate(6, 1.3), 1.0)
     executed = round(budget * rate, 2)
-    weights = [10, 8, 8, 8, 8, 8, 10, 10, 10, 10]
-    names = ["服务人次", "覆盖率", "合格率", "差错率", "完成及时率", "单位成本", "经济效益", "社会效益", "可持续影响",
-             "满意度"]
-    targets = ["≥{}人次", "≥{}%", "≥{}%", "≤{}%", "≥{}%", "≤{}元", "有所提高", "得到提升", "长期", "≥{}%"]
+    inflated = rng.random() < 0.15  # this clerk gives full marks whatever happened
+    specs = [("服务人次", "≥{}人次", 1200, 10), ("覆盖率", "≥{}%", 95, 8), ("合格率", "≥{}%", 98, 8),
+             ("差错率", "≤{}%", 1, 8), ("完成及时率", "≥{}%", 95, 8), ("单位成本", "≤{}元", 200, 8),
+             ("经济效益", "有所提高", None, 10), ("社会效益", "得到提升", None, 10), ("可持续影响", "长期", None, 10),
+             ("满意度", "≥{}%", 90, 10)]
     inds = []
-    for w, name, target in zip(weights, names, targets, strict=True):
-        number = rng.choice([90, 95, 98, 100, 500, 1200])
-        t = target.format(number) if "{}" in target else target
-        actual = t.lstrip("≥≤") if rng.random() < 0.8 else f"{number * rng.uniform(0.7, 1.0):.0f}"
-        if "{}" not in target:
-            actual = rng.choice([target, "基本完成", target])
-        inds.append(IndicatorSpec(name, t, actual, w, w if rng.random() < 0.85 else w - 1))
+    for name, target, number, weight in specs:
+        if number is None:
+            inds.append(IndicatorSpec(name, target, target, weight, weight))
+            continue
+        t = target.format(number)
+        unit = t.lstrip("≥≤").replace(str(number), "")
+        if rng.random() < 0.9:
+            inds.append(IndicatorSpec(name, t, f"{number}{unit}", weight, weight))
+            continue
+        share = rng.uniform(0.8, 0.97)
+        actual = round(number * (2 - share) if t.startswith("≤") else number * share, 1)
+        score = weight if inflated else round(weight * share, 2)
+        note = None if inflated else "受年度资金到位时间影响，部分任务顺延，下年度加快实施进度"
+        inds.append(IndicatorSpec(name, t, f"{actual}{unit}", weight, score, note))
     blocks = [
         BlockSpec("产出指标 50 分", [CategorySpec("数量指标", inds[0:2]), CategorySpec("质量指标", inds[2:4]),
                                  CategorySpec("时效指标", inds[4:5]), CategorySpec("成本指标", inds[5:6])]),
@@ -74,12 +83,10 @@ def make_form(i: int, rng: random.Random):
                                  CategorySpec("可持续影响指标", inds[8:9])]),
         BlockSpec("满意度指标 10 分", [CategorySpec("服务对象满意度指标", inds[9:10])]),
     ]
-    unit = f"示例县第{i // 3 + 1:04d}服务中心"
     return seed_form(
-        project=f"专项项目{i:05d}", unit=unit, department=f"示例县第{i % 25 + 1:02d}局",
+        project=f"专项项目{i:05d}", unit=f"示例县第{i // 3 + 1:04d}服务中心", department=f"示例县第{i % 25 + 1:02d}局",
         funds={"年度资金总额": (budget, budget, executed), "当年财政拨款": (budget, budget, executed)},
-        rate="formula", budget_score="formula", budget_weight=10, blocks=blocks,
-        total_reported=round(rng.uniform(85, 99), 1),
+        rate="formula", budget_score="formula", budget_weight=10, blocks=blocks, total_reported="formula",
     )
 
 

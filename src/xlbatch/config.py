@@ -71,12 +71,23 @@ class LimitSettings(_Section):
     max_compression_ratio: float = Field(100.0, gt=1, description="单个文件压缩比上限")
     max_rows: int = Field(10000, gt=0, description="工作表有内容的行数上限；超出的工作表不读取")
     max_cols: int = Field(256, gt=0, description="工作表有内容的列数上限；超出的工作表不读取")
+    worker_memory_mb: int = Field(2048, gt=0, description="每个读取进程可额外使用的内存（MB），超出即视为文件无法读取")
+    seconds_per_file: int = Field(120, gt=0, description="读取单个文件的 CPU 时间上限（秒）")
+
+
+class OutputSettings(_Section):
+    """How the county workbook is laid out for large consolidations."""
+
+    unit_sheets_limit: int = Field(
+        500, ge=0, description="实施单位超过此数时，只为有问题的单位生成单位工作表（其余见汇总）")
+    chart_units: int = Field(40, ge=1, description="执行率图表最多显示的单位数（取执行率最低者）")
 
 
 class Config(_Section):
     rules: RuleSettings = RuleSettings()
     scoring: ScoringSettings = ScoringSettings()
     limits: LimitSettings = LimitSettings()
+    output: OutputSettings = OutputSettings()
 
 
 class ConfigError(Exception):

@@ -40,6 +40,10 @@ class Budget:
     memory_mb: int = 2048
     seconds_per_file: int = 120
 
+    @classmethod
+    def of(cls, limits) -> Budget:
+        return cls(limits.worker_memory_mb, limits.seconds_per_file)
+
 
 def local_processes(workers: int, budget: Budget = Budget(), round_size: int = 64) -> Executor:
     def run(tasks: Sequence[FileTask]) -> list[FileOutcome]:

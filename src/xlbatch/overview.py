@@ -34,9 +34,11 @@ def write_charts(book, ws, forms: pd.DataFrame, cfg, st: Styles) -> None:
         ws.write_string(2, 0, "本次运行没有可汇总的自评表。")
         return
     units = _rate_by_unit(forms)
-    n = _table(ws, _DATA_TOP, 0, ["实施单位", "全年预算数（万元）", "全年执行数（万元）", "执行率", "下限"],
-               [[u, b, e, r, cfg.rules.low_execution] for u, b, e, r in units], st)
-    ws.insert_chart(2, 0, _rate_chart(book, n, cfg), {"x_scale": 1.6, "y_scale": 1.3})
+    _table(ws, _DATA_TOP, 0, ["实施单位", "全年预算数（万元）", "全年执行数（万元）", "执行率", "下限"],
+           [[u, b, e, r, cfg.rules.low_execution] for u, b, e, r in units], st)
+    # Thousands of bars say nothing: the chart shows the lowest rates; the table below has all.
+    shown = min(len(units), cfg.output.chart_units)
+    ws.insert_chart(2, 0, _rate_chart(book, shown, len(units), cfg), {"x_scale": 1.6, "y_scale": 1.3})
     grades = _grade_counts(forms, cfg)
     _table(ws, _DATA_TOP, 6, ["等级", "自评", "复算"], grades, st)
     ws.insert_chart(22, 0, _grade_chart(book, len(grades)), {"x_scale": 1.0, "y_scale": 1.0})
@@ -82,7 +84,7 @@ def _ref(col: int, first: int, last: int) -> list:
     return [CHART_SHEET, first, col, last, col]
 
 
-def _rate_chart(book, n: int, cfg):
+def _rate_chart(book, n: int, total: int, cfg):
     first, last = _DATA_TOP + 1, _DATA_TOP + n
     chart = book.add_chart({"type": "column"})
     chart.add_series({"name": "执行率", "categories": _ref(0, first, last), "values": _ref(3, first, last),
@@ -92,7 +94,8 @@ def _rate_chart(book, n: int, cfg):
                      "values": _ref(4, first, last), "line": {"color": "#C00000", "dash_type": "dash"},
                      "marker": {"type": "none"}})
     chart.combine(line)
-    chart.set_title({"name": "各单位预算执行率（由低到高）"})
+    title = "各单位预算执行率（由低到高）" if n == total else f"执行率最低的 {n} 个单位（共 {total} 个，全部见下表）"
+    chart.set_title({"name": title})
     chart.set_y_axis({"num_format": "0%", "min": 0, "major_gridlines": {"visible": True}})
     chart.set_x_axis({"num_font": {"rotation": -45}})
     chart.set_legend({"position": "bottom"})
