@@ -65,7 +65,9 @@ def inspect_zip(path: Path, suffix: str, limits: LimitSettings) -> Inspection:
             _refuse_other_documents({m.filename for m in members}, suffix)
             _check_declared(members, limits)
             parts = _stream_members(archive, members, limits)
-            return Inspection(extents=_sheet_extents(archive, parts),
+            # Sheet names are only needed to skip an oversized sheet: resolve them only then.
+            oversized = any(e.rows > limits.max_rows or e.cols > limits.max_cols for e in parts.values())
+            return Inspection(extents=_sheet_extents(archive, parts) if oversized else {},
                               macros=any(m.filename.lower().endswith("vbaproject.bin") for m in members))
     except zipfile.BadZipFile as exc:
         raise ReadError("FILE_UNREADABLE", "文件不完整或已损坏（压缩包结构无效），请重新保存后报送") from exc
