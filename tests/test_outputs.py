@@ -124,8 +124,8 @@ def test_history_copy_matches_outputs(sample_run):
 def test_workbook_sheets_flags_links_and_dropdown(sample_run):
     _, outbox, _result = sample_run
     book = openpyxl.load_workbook(outbox / "consolidated.xlsx")
-    assert book.sheetnames[:6] == ["汇总", "图表", "异常清单", "未受理文件", "已关闭", "运行说明"]
-    assert set(book.sheetnames[6:]) == {"示例县第一中学", "示例县农业技术推广中心", "示例县疾病预防控制中心",
+    assert book.sheetnames[:7] == ["汇总", "图表", "异常清单", "未受理文件", "变更记录", "已关闭", "运行说明"]
+    assert set(book.sheetnames[7:]) == {"示例县第一中学", "示例县农业技术推广中心", "示例县疾病预防控制中心",
                                         "示例县社会救助服务中心"}
     summary = book["汇总"]
     assert summary["C1"].value == "实施单位" and summary.max_row == 11  # 5 forms, 4 subtotals, county
@@ -276,7 +276,7 @@ def test_submission_text_never_becomes_a_formula(tmp_path):
                         f"{ws.title}!{cell.coordinate} became a formula")
                     assert cell.value.startswith(("=SUMIFS(", "=IF(", "=IFERROR(AVERAGEIFS("))
     assert book["汇总"]["C2"].value == evil
-    unit_sheet = book.sheetnames[6]
+    unit_sheet = book.sheetnames[7]
     assert unit_sheet == '=HYPERLINK("http___example.inva'  # ≤31 characters, no []:*?/\\
     assert book[unit_sheet]["A3"].value == "项目：+SUM(1,2)"
 

@@ -47,4 +47,4 @@ def test_dask_cluster_matches_local_run(inbox, tmp_path):
 def test_unreachable_scheduler_fails_clearly_and_never_runs_locally(inbox, tmp_path):
     with pytest.raises(ExecutorError, match=r"无法连接 Dask 调度器 tcp://127\.0\.0\.1:9"):
         run(inbox, tmp_path / "outbox", CFG, dask_executor("tcp://127.0.0.1:9", connect_timeout=2))
-    assert not (tmp_path / "outbox").exists()
+    assert not (tmp_path / "outbox" / "run.json").exists()  # nothing published (the failed run's log is kept)

@@ -1,12 +1,21 @@
 """Command line: a thin layer over the pipeline's Python API (SPEC section 4).
 
 Exit status: 0 the run completed (findings are not failures); 1 the run failed
-(or, for `check`, a file would be rejected); 2 usage or configuration error.
+(or, for `check`, a file would be rejected); 2 usage or configuration error;
+3 another run holds the outbox's lock.
+
+`run` on a terminal shows a progress bar on stderr; under cron or systemd
+(stderr not a terminal) or with --quiet it shows none. It ends with a one-line
+summary on stdout (not with --quiet). Log records go to the run's JSON-lines
+log (runs/RUN_ID/run.log.jsonl) and, from WARNING up (DEBUG up with --verbose),
+to stderr.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import logging
 import sys
 import time
 import traceback
@@ -48,6 +57,13 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--inbox", default="inbox", help="收件箱目录（默认 inbox）")
     run.add_argument("--outbox", default="outbox", help="输出目录（默认 outbox）")
     run.add_argument("--config", default=None, help=f"配置文件（默认 {DEFAULT_CONFIG}，如存在）")
+    run.add_argument("--keep", type=_positive, default=None, metavar="N",
+                     help="历史记录 runs/ 中保留最近 N 次运行（默认 60）")
+    run.add_argument("--skip-unchanged", action="store_true",
+                     help="收件箱、配置与程序自上次运行以来均无变化时，不重新生成输出（定时运行时使用）")
+    talk = run.add_mutually_exclusive_group()
+    talk.add_argument("-q", "--quiet", action="store_true", help="不显示进度条和结束时的摘要，只报告错误")
+    talk.add_argument("-v", "--verbose", action="store_true", help="在终端显示详细日志（每个文件）")
     run.set_defaults(handler=_run)
     check = sub.add_parser("check", help="报送前自查：按同样的规则检查一个或多个文件")
     check.add_argument("files", nargs="+", help="要检查的自评表文件")
@@ -66,7 +82,18 @@ def _config(path: str | None) -> Config:
     return load_config(default) if default.exists() else Config()
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"应为正整数：{text}")
+    return value
+
+
 def _run(args) -> int:
+    from .outbox import OutboxLocked
     from .pipeline import run
 
     cfg = _config(args.config)
@@ -74,17 +101,80 @@ def _run(args) -> int:
     if not inbox.is_dir():
         raise UsageError(f"收件箱目录不存在：{inbox}")
     started = time.monotonic()
+    console = Console(stderr=True)
+    bar = console.is_terminal and not args.quiet
     try:
-        result = run(inbox, outbox, cfg)
+        with _console_log(console, args, bar), _progress(console, bar) as progress:
+            result = run(inbox, outbox, cfg, keep=args.keep, skip_unchanged=args.skip_unchanged,
+                         progress=progress)
+    except OutboxLocked as exc:
+        print(f"xlbatch: {exc}", file=sys.stderr)
+        return 3
     except Exception as exc:  # unattended runs: a failed run says so and exits 1, outputs untouched
         traceback.print_exc(file=sys.stderr)
-        print(f"xlbatch: 运行失败（{type(exc).__name__}: {exc}），上次的输出保持不变", file=sys.stderr)
+        print(f"xlbatch: 运行失败（{type(exc).__name__}: {exc}），上次的输出保持不变；"
+              f"详情见 {outbox / 'runs'} 中本次运行的 run.log.jsonl", file=sys.stderr)
         return 1
-    c = result.counts()
-    print(f"xlbatch {result.run_id}: 文件 {c['files']} 个（受理 {c['accepted']}，未受理 {c['rejected']}，"
-          f"忽略 {c['ignored']}），自评表 {c['forms']} 张，问题 {c['findings']} 条，"
-          f"用时 {time.monotonic() - started:.1f} 秒 → {outbox / 'consolidated.xlsx'}")
+    if not args.quiet:
+        print(summary_line(result, outbox, time.monotonic() - started))
     return 0
+
+
+def summary_line(result, outbox: Path, seconds: float) -> str:
+    """The run in one line: files, accepted, rejected, forms, findings, seconds."""
+    same_as = result.extra.get("unchanged_since")
+    c = result.extra["counts"] if same_as else result.counts()
+    counts = (f"文件 {c['files']} 个（受理 {c['accepted']}，未受理 {c['rejected']}，忽略 {c['ignored']}），"
+              f"自评表 {c['forms']} 张，问题 {c['findings']} 条")
+    if same_as:
+        return (f"xlbatch {result.run_id}: 收件箱、配置与程序自运行 {same_as} 以来均无变化，输出保持不变"
+                f"（{counts}），用时 {seconds:.1f} 秒")
+    reading = result.extra.get("reading")
+    read = f"，读取 {len(reading['read'])} 个文件（{reading['reused']} 个未变）" if reading else ""
+    return f"xlbatch {result.run_id}: {counts}{read}，用时 {seconds:.1f} 秒 → {outbox / 'consolidated.xlsx'}"
+
+
+@contextlib.contextmanager
+def _console_log(console: Console, args, rich: bool):
+    """Log records on stderr: WARNING and up, DEBUG and up with --verbose, none with --quiet."""
+    logger = logging.getLogger("xlbatch")
+    if rich:
+        from rich.logging import RichHandler
+
+        handler: logging.Handler = RichHandler(console=console, show_path=False, markup=False)
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("xlbatch: %(levelname)s %(message)s"))
+    handler.setLevel(logging.DEBUG if args.verbose else logging.CRITICAL + 1 if args.quiet else logging.WARNING)
+    # A failed run is reported by _run itself (message and traceback), once.
+    handler.addFilter(lambda record: getattr(record, "event", "") != "failed")
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+
+
+@contextlib.contextmanager
+def _progress(console: Console, enabled: bool):
+    """A progress callback drawing a rich bar per stage, or None."""
+    if not enabled:
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console, transient=True) as bar:
+        stages: dict[str, int] = {}
+
+        def report(stage: str, done: int, total: int) -> None:
+            if stage not in stages:
+                for task in stages.values():  # the previous stage is over
+                    bar.update(task, completed=bar.tasks[task].total or 1, total=bar.tasks[task].total or 1)
+                stages[stage] = bar.add_task(stage, total=total or None)
+            bar.update(stages[stage], completed=done, total=total or None)
+
+        yield report
 
 
 def _check(args) -> int:

@@ -148,12 +148,79 @@ def _with_counts(forms: pd.DataFrame, flags: list[Finding]) -> pd.DataFrame:
     return out
 
 
-def run(inbox: Path, outbox: Path, cfg: Config, executor: Executor = serial) -> RunResult:
-    """Process the inbox and write every output to the outbox."""
+def run(inbox: Path, outbox: Path, cfg: Config, executor: Executor = serial, *, keep: int | None = None,
+        skip_unchanged: bool = False, progress=None) -> RunResult:
+    """Process the inbox and publish every output in the outbox, as the nightly job does.
+
+    Under the outbox's lock (OutboxLocked at once if another run holds it), with
+    a JSON-lines log in runs/RUN_ID/. Files already in the ledger are not read
+    again (ledger.CachingExecutor). The outputs go to runs/RUN_ID/ and the outbox
+    flips to them in one rename (outbox.py); `changes` in run.json and the
+    变更记录 sheet compare with the run the outbox showed before. `keep` prunes
+    the history to that many runs (default: outbox.DEFAULT_KEEP). With
+    `skip_unchanged`, when the files, the configuration and xlbatch are all
+    as they were for the published run, its outputs stand: nothing is written
+    but the log, and the result carries `extra["unchanged_since"]` (that run)
+    and `extra["counts"]` (its counts) instead of forms and findings.
+    `progress(stage, done, total)` is called as the run advances.
+    """
+    import logging
+    import os
+
+    from .changes import compare, snapshot
+    from .ledger import CachingExecutor, Ledger, inputs_fingerprint
+    from .logs import event, json_log
+    from .outbox import DEFAULT_KEEP, LOG_NAME, current_run, locked, prune, publish, remove_leftovers, run_dir
     from .write import write_outputs  # the writer pulls in XlsxWriter/openpyxl: load it last
 
-    result = process(inbox, cfg, executor)
-    result.outbox = str(outbox)
-    result.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
-    write_outputs(result, outbox)
-    return result
+    started = datetime.now(UTC)
+    run_id = new_run_id(started)
+    with locked(outbox), json_log(run_dir(outbox, run_id) / LOG_NAME):
+        event(logging.INFO, "start", f"开始运行 {run_id}", run_id=run_id, inbox=str(inbox), outbox=str(outbox),
+              pid=os.getpid())
+        remove_leftovers(outbox)
+        ledger = Ledger.open(outbox)
+        try:
+            files = discover(inbox)
+            inputs = inputs_fingerprint([f.record for f in files], cfg)
+            previous_id = current_run(outbox)
+            previous = ledger.run(previous_id) if previous_id else None
+            if skip_unchanged and previous and previous["inputs"] == inputs:
+                result = RunResult(run_id=run_id, started_at=started.isoformat(timespec="seconds"),
+                                   inbox=str(inbox), config=cfg, files=[f.record for f in files],
+                                   forms=pd.DataFrame(), indicators=pd.DataFrame(), findings=[],
+                                   outbox=str(outbox), extra={"unchanged_since": previous_id,
+                                                              "counts": previous["counts"]})
+                result.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
+                ledger.record_run(result, status="unchanged", inputs=inputs, read=0, reused=0, same_as=previous_id)
+                event(logging.INFO, "unchanged", f"收件箱、配置与程序自运行 {previous_id} 以来均无变化，输出保持不变",
+                      same_as=previous_id)
+            else:
+                reader = CachingExecutor(executor, ledger, run_id, progress)
+                result = _evaluate(files, cfg, reader, run_id=run_id, started=started, inbox=str(inbox))
+                result.outbox = str(outbox)
+                read, reused = len(reader.read), len(reader.reused)
+                event(logging.INFO, "evaluated", f"读取 {read} 个文件，沿用上次结果 {reused} 个",
+                      read=read, reused=reused, **result.counts())
+                now = snapshot(result)
+                result.extra["reading"] = {"read": reader.read, "reused": reused}
+                result.extra["changes"] = compare(previous_id, previous and previous["snapshot"], now)
+                if progress:
+                    progress("写出汇总表", 0, 0)
+                result.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
+                folder = write_outputs(result, outbox)
+                ledger.record_run(result, status="published", inputs=inputs, read=read, reused=reused,
+                                  snapshot=now)
+                publish(outbox, run_id)
+                event(logging.INFO, "published", f"已发布：{folder}", changes=result.extra["changes"]["counts"])
+            pruned = prune(outbox, DEFAULT_KEEP if keep is None else keep)
+            if pruned:
+                event(logging.INFO, "pruned", f"删除最早的 {len(pruned)} 次运行记录", runs=pruned)
+            event(logging.INFO, "finished", "运行完成", seconds=round((datetime.now(UTC) - started).total_seconds(), 2),
+                  **result.extra.get("counts", result.counts()))
+            return result
+        except Exception:
+            event(logging.ERROR, "failed", "运行失败，上次的输出保持不变", exc_info=True)
+            raise
+        finally:
+            ledger.close()

@@ -2,8 +2,9 @@
 
 Sheets: 汇总 (one row per form, department and county totals), 异常清单 (one
 row per finding, linked to the flagged cell, with the auditors' 复核状态/复核意见),
-未受理文件, 已关闭 (reviews of findings that went away), 图表 and 运行说明
-(overview.py), then one sheet per 实施单位 (unit_sheets.py).
+未受理文件, 变更记录 (changes since the previous run, change_sheet.py), 已关闭
+(reviews of findings that went away), 图表 and 运行说明 (overview.py), then one
+sheet per 实施单位 (unit_sheets.py).
 
 Submission text is only ever written with `write_string` (and the workbook is
 created with strings_to_formulas/urls off), so "=cmd|..." stays text.
@@ -16,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 import xlsxwriter
 
+from .change_sheet import CHANGES_SHEET, write_changes
 from .models import Finding
 from .overview import CHART_SHEET, INFO_SHEET, write_charts, write_run_info
 from .read import a1
@@ -35,7 +37,7 @@ from .xlsx_common import (
 )
 
 REJECTED_SHEET = "未受理文件"
-FIXED_SHEETS = (SUMMARY_SHEET, CHART_SHEET, ANOMALY_SHEET, REJECTED_SHEET, CLOSED_SHEET, INFO_SHEET)
+FIXED_SHEETS = (SUMMARY_SHEET, CHART_SHEET, ANOMALY_SHEET, REJECTED_SHEET, CHANGES_SHEET, CLOSED_SHEET, INFO_SHEET)
 
 
 def write_workbook(path: Path, result, reviews: dict[str, Review]) -> dict[str, Review]:
@@ -57,6 +59,7 @@ def write_workbook(path: Path, result, reviews: dict[str, Review]) -> dict[str, 
     _closed(sheets[CLOSED_SHEET], closed, st)
     write_charts(book, sheets[CHART_SHEET], forms, result.config, st)
     write_run_info(sheets[INFO_SHEET], result, st)
+    write_changes(sheets[CHANGES_SHEET], result, st)
     sheets[SUMMARY_SHEET].activate()
     book.close()
     return closed

@@ -1,9 +1,10 @@
 """Write the run's outputs (SPEC section 4): consolidated.xlsx, projects.csv, anomalies.csv, run.json.
 
-All four are first written into runs/RUN_ID/ (kept as history), then copied to
-a temporary name in the outbox and renamed into place, so a crash never leaves
-a half-written file where the previous run's output was. CSVs are UTF-8 with a
-BOM; submission text that Excel would take for a formula gets a leading
+All four are written into the run's own folder runs/RUN_ID/ (each to a
+temporary name, flushed to disk and renamed), run.json last; `outbox.publish`
+then flips the outbox's `.current` pointer to that folder in one rename, so
+the four names in the outbox change together (see outbox.py). CSVs are UTF-8
+with a BOM; submission text that Excel would take for a formula gets a leading
 apostrophe.
 """
 
@@ -11,18 +12,15 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import shutil
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import pandas as pd
 
+from .ledger import xlbatch_version
+from .outbox import run_dir, write_atomically
 from .reviews import load_reviews
 from .rules import CATALOGUE
 from .workbook import write_workbook
-
-OUTPUTS = ("consolidated.xlsx", "projects.csv", "anomalies.csv", "run.json")
 
 PROJECT_COLUMNS = [
     "source_file", "sheet", "department", "unit", "project", "year", "budget_initial",
@@ -36,19 +34,16 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def write_outputs(result, outbox: Path) -> Path:
-    """Write every output for `result`; returns the run's history folder."""
-    outbox.mkdir(parents=True, exist_ok=True)
-    run_dir = outbox / "runs" / result.run_id
-    run_dir.mkdir(parents=True, exist_ok=False)
-    reviews = load_reviews(outbox / "consolidated.xlsx")
-    closed = write_workbook(run_dir / "consolidated.xlsx", result, reviews)
-    write_projects_csv(run_dir / "projects.csv", result.forms)
-    write_anomalies_csv(run_dir / "anomalies.csv", result.findings)
+    """Write every output for `result` into runs/RUN_ID/ (not yet published); returns that folder."""
+    folder = run_dir(outbox, result.run_id)
+    reviews = load_reviews(outbox / "consolidated.xlsx")  # the auditors' 复核状态/复核意见 so far
+    closed: dict = {}
+    write_atomically(folder / "consolidated.xlsx", lambda tmp: closed.update(write_workbook(tmp, result, reviews)))
+    write_atomically(folder / "projects.csv", lambda tmp: write_projects_csv(tmp, result.forms))
+    write_atomically(folder / "anomalies.csv", lambda tmp: write_anomalies_csv(tmp, result.findings))
     result.extra["closed_reviews"] = len(closed)
-    write_run_json(run_dir / "run.json", result)
-    for name in OUTPUTS:
-        _replace(run_dir / name, outbox / name)
-    return run_dir
+    write_atomically(folder / "run.json", lambda tmp: write_run_json(tmp, result))  # last: the folder is complete
+    return folder
 
 
 def csv_safe(value) -> str:
@@ -89,7 +84,7 @@ def _write_csv(path: Path, columns, rows, text_columns: set[str]) -> None:
 def write_run_json(path: Path, result) -> None:
     data = {
         "run_id": result.run_id,
-        "xlbatch_version": _version(),
+        "xlbatch_version": xlbatch_version(),
         "started_at": result.started_at,
         "finished_at": result.finished_at,
         "inbox": result.inbox,
@@ -104,12 +99,6 @@ def write_run_json(path: Path, result) -> None:
     path.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
 
 
-def _replace(src: Path, dest: Path) -> None:
-    tmp = dest.with_name(f".{dest.name}.tmp")
-    shutil.copyfile(src, tmp)
-    os.replace(tmp, dest)
-
-
 def _round(value, digits: int):
     if value is None or pd.isna(value):
         return ""
@@ -122,10 +111,3 @@ def _blank(value):
     if isinstance(value, float) and pd.isna(value):
         return ""
     return value
-
-
-def _version() -> str:
-    try:
-        return version("xlbatch")
-    except PackageNotFoundError:
-        return "unknown"

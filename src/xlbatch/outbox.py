@@ -1,0 +1,164 @@
+"""The outbox as a nightly job leaves it: one lock, one folder per run, one pointer.
+
+    outbox/
+      consolidated.xlsx -> .current/consolidated.xlsx    (the SPEC's four names, fixed)
+      projects.csv      -> .current/projects.csv
+      anomalies.csv     -> .current/anomalies.csv
+      run.json          -> .current/run.json
+      .current          -> runs/20250301T181500Z-3fa2     (the pointer)
+      runs/RUN_ID/        the four outputs and run.log.jsonl of every run
+      ledger.sqlite       every submission version ever seen (ledger.py)
+      .xlbatch.lock       held (flock) by the run in progress
+
+Atomicity: a run writes its four outputs into its own folder runs/RUN_ID/
+(each to a temporary name, fsynced, renamed), and only then publishes them by
+renaming one new symlink over `.current`. Four files cannot be renamed at once;
+one pointer can. So the four names in the outbox always resolve to the same
+complete run — the previous one until the flip, the new one after it —
+whenever the run is killed.
+
+The lock is an advisory `flock` on .xlbatch.lock: the kernel drops it when the
+holding process dies, however it dies, so a killed run never blocks the next
+one and nothing guesses from PIDs. The PID written into the file is only for
+the message a second run prints.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import shutil
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+OUTPUTS = ("consolidated.xlsx", "projects.csv", "anomalies.csv", "run.json")
+RUNS, CURRENT, LOCK = "runs", ".current", ".xlbatch.lock"
+LOG_NAME = "run.log.jsonl"
+DEFAULT_KEEP = 60
+
+
+class OutboxLocked(Exception):
+    """Another run holds the outbox."""
+
+    def __init__(self, outbox: Path, holder: str):
+        self.outbox, self.holder = outbox, holder
+        who = f"（{holder}）" if holder else ""
+        super().__init__(
+            f"另一个 xlbatch 运行正在使用输出目录 {outbox}{who}，本次运行未执行。"
+            f"该运行结束（或被终止）时锁会自动释放，之后可再次运行。")
+
+
+@contextlib.contextmanager
+def locked(outbox: Path) -> Iterator[None]:
+    """Hold the outbox's lock for the duration of the block, or raise OutboxLocked at once."""
+    outbox.mkdir(parents=True, exist_ok=True)
+    fd = os.open(outbox / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise OutboxLocked(outbox, os.pread(fd, 200, 0).decode("utf-8", "replace").strip()) from None
+        os.ftruncate(fd, 0)
+        since = datetime.now(UTC).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+        os.pwrite(fd, f"进程 {os.getpid()}，{since} 开始\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # closing the last descriptor releases the lock
+
+
+def run_dir(outbox: Path, run_id: str) -> Path:
+    path = outbox / RUNS / run_id
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def current_run(outbox: Path) -> str | None:
+    """The run id the outbox's four names resolve to, or None (no run published yet)."""
+    link = outbox / CURRENT
+    if not link.is_symlink():
+        return None
+    target = Path(os.readlink(link))
+    return target.name if (outbox / target / "run.json").is_file() else None
+
+
+def write_atomically(path: Path, write) -> None:
+    """Call write(tmp_path), flush it to disk, and rename it to `path`."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    write(tmp)
+    fsync_file(tmp)
+    os.replace(tmp, path)
+
+
+def publish(outbox: Path, run_id: str) -> None:
+    """Make runs/RUN_ID the outbox's current run: one atomic rename of the pointer.
+
+    Then the four names are (re)made links through the pointer where they are
+    not: on the first run, or after a spreadsheet program saved over the link
+    (Excel writes a new file and renames it over the old name). That copy's
+    reviews were carried into this run's workbook before it is replaced.
+    """
+    fsync_dir(outbox / RUNS / run_id)
+    _replace_with_link(outbox / CURRENT, f"{RUNS}/{run_id}")
+    for name in OUTPUTS:
+        target = f"{CURRENT}/{name}"
+        path = outbox / name
+        if not (path.is_symlink() and os.readlink(path) == target):
+            _replace_with_link(path, target)
+    fsync_dir(outbox)
+
+
+def _replace_with_link(path: Path, target: str) -> None:
+    tmp = path.with_name(f".{path.name}.link.tmp")
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()
+    os.symlink(target, tmp)
+    os.replace(tmp, path)
+
+
+def prune(outbox: Path, keep: int) -> list[str]:
+    """Delete the oldest run folders: keep the newest `keep` runs that published outputs (those with
+    a run.json), the newest `keep` of the others (failed, killed or unchanged runs: only their logs),
+    and always the current run. Returns the run ids deleted."""
+    runs = outbox / RUNS
+    if not runs.is_dir():
+        return []
+    folders = sorted((p for p in runs.iterdir() if p.is_dir() and not p.name.startswith(".")), key=_age)
+    complete = [p for p in folders if (p / "run.json").is_file()]
+    others = [p for p in folders if p not in complete]
+    current = current_run(outbox)
+    doomed = [p for p in complete[:-keep] + others[:-keep] if p.name != current]
+    for path in doomed:
+        shutil.rmtree(path, ignore_errors=True)
+    return sorted(p.name for p in doomed)
+
+
+def _age(folder: Path) -> tuple[str, int]:
+    """Run ids start with the UTC second they began; within one second, the folder last written to is newer
+    (runs never overlap: they hold the lock)."""
+    return folder.name.split("-")[0], folder.stat().st_mtime_ns
+
+
+def remove_leftovers(outbox: Path) -> None:
+    """Temporary files of runs that were killed before they could rename them."""
+    for pattern in (".*.tmp", f"{RUNS}/*/.*.tmp"):
+        for path in outbox.glob(pattern):
+            with contextlib.suppress(OSError):
+                path.unlink()
+
+
+def fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
