@@ -269,7 +269,9 @@ def test_a_workbook_saved_over_the_link_gives_its_reviews_and_the_link_comes_bac
 
 def test_keep_prunes_the_oldest_runs_and_never_the_current_one(sample, capsys):
     inbox, outbox = sample
+    (outbox / "runs" / "备份 2025-03-01").mkdir(parents=True)  # not a run's: never pruned
     ids = [run(inbox, outbox, CFG, keep=2).run_id for _ in range(3)]
+    (outbox / "runs" / "备份 2025-03-01").rmdir()
     assert {p.name for p in (outbox / "runs").iterdir()} == set(ids[1:])
     assert published(outbox) == ids[-1]
     skipped = [run(inbox, outbox, CFG, keep=2, skip_unchanged=True).run_id for _ in range(3)]
@@ -335,6 +337,10 @@ def test_skip_unchanged_leaves_the_published_run_and_logs_why(sample, capsys):
     assert _ledger(outbox, "SELECT DISTINCT last_run FROM versions") == [(skipped.run_id,)]
     assert _cli(inbox, outbox, "--skip-unchanged") == 0
     assert f"自运行 {first.run_id} 以来均无变化，输出保持不变" in capsys.readouterr().out
+    # A missing output is not "unchanged": the run publishes again and the name is back.
+    (outbox / "projects.csv").unlink()
+    repaired = run(inbox, outbox, CFG, skip_unchanged=True)
+    assert "unchanged_since" not in repaired.extra and published(outbox) == repaired.run_id
     # A changed configuration is a change: a full run, every file reused.
     cfg = Config.model_validate({"rules": {"low_execution": 0.5}})
     third = run(inbox, outbox, cfg, skip_unchanged=True)

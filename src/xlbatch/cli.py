@@ -27,6 +27,7 @@ from rich.text import Text
 
 from .config import Config, ConfigError, load_config
 from .models import ERROR
+from .outbox import DEFAULT_KEEP, OutboxLocked
 from .rules import RULES
 
 DEFAULT_CONFIG = "xlbatch.toml"
@@ -58,7 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--outbox", default="outbox", help="输出目录（默认 outbox）")
     run.add_argument("--config", default=None, help=f"配置文件（默认 {DEFAULT_CONFIG}，如存在）")
     run.add_argument("--keep", type=_positive, default=None, metavar="N",
-                     help="历史记录 runs/ 中保留最近 N 次运行（默认 60）")
+                     help=f"历史记录 runs/ 中保留最近 N 次运行（默认 {DEFAULT_KEEP}）")
     run.add_argument("--skip-unchanged", action="store_true",
                      help="收件箱、配置与程序自上次运行以来均无变化时，不重新生成输出（定时运行时使用）")
     talk = run.add_mutually_exclusive_group()
@@ -93,7 +94,6 @@ def _positive(text: str) -> int:
 
 
 def _run(args) -> int:
-    from .outbox import OutboxLocked
     from .pipeline import run
 
     cfg = _config(args.config)

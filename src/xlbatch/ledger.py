@@ -197,6 +197,8 @@ class CachingExecutor:
                       forms=len(outcome.forms), rejected=outcome.finding.rule if outcome.finding else "")
             self._report(len(self.reused) + start + len(batch), len(tasks))
         self.ledger.commit()
+        if self.progress:
+            self.progress("复算与检查", 0, 0)  # what the pipeline does with the outcomes
         return outcomes
 
     def _report(self, done: int, total: int) -> None:

@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -37,6 +38,7 @@ OUTPUTS = ("consolidated.xlsx", "projects.csv", "anomalies.csv", "run.json")
 RUNS, CURRENT, LOCK = "runs", ".current", ".xlbatch.lock"
 LOG_NAME = "run.log.jsonl"
 DEFAULT_KEEP = 60
+_RUN_ID = re.compile(r"\d{8}T\d{6}Z-[0-9a-f]+")  # pipeline.new_run_id
 
 
 class OutboxLocked(Exception):
@@ -75,12 +77,13 @@ def run_dir(outbox: Path, run_id: str) -> Path:
 
 
 def current_run(outbox: Path) -> str | None:
-    """The run id the outbox's four names resolve to, or None (no run published yet)."""
+    """The run id the outbox's four names resolve to, or None (no run published yet, or damaged)."""
     link = outbox / CURRENT
     if not link.is_symlink():
         return None
     target = Path(os.readlink(link))
-    return target.name if (outbox / target / "run.json").is_file() else None
+    whole = all((outbox / target / name).is_file() and (outbox / name).exists() for name in OUTPUTS)
+    return target.name if whole else None
 
 
 def write_atomically(path: Path, write) -> None:
@@ -124,7 +127,7 @@ def prune(outbox: Path, keep: int) -> list[str]:
     runs = outbox / RUNS
     if not runs.is_dir():
         return []
-    folders = sorted((p for p in runs.iterdir() if p.is_dir() and not p.name.startswith(".")), key=_age)
+    folders = sorted((p for p in runs.iterdir() if p.is_dir() and _RUN_ID.fullmatch(p.name)), key=_age)
     complete = [p for p in folders if (p / "run.json").is_file()]
     others = [p for p in folders if p not in complete]
     current = current_run(outbox)
