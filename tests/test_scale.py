@@ -48,3 +48,26 @@ def test_unreachable_scheduler_fails_clearly_and_never_runs_locally(inbox, tmp_p
     with pytest.raises(ExecutorError, match=r"无法连接 Dask 调度器 tcp://127\.0\.0\.1:9"):
         run(inbox, tmp_path / "outbox", CFG, dask_executor("tcp://127.0.0.1:9", connect_timeout=2))
     assert not (tmp_path / "outbox" / "run.json").exists()  # nothing published (the failed run's log is kept)
+
+
+def test_cli_workers_1_and_2_give_identical_outputs(inbox, tmp_path):
+    from xlbatch.cli import main
+
+    outputs = []
+    for workers in ("1", "2"):
+        outbox = tmp_path / f"w{workers}"
+        assert main(["run", "--inbox", str(inbox), "--outbox", str(outbox), "--workers", workers, "-q"]) == 0
+        outputs.append({n: (outbox / n).read_bytes() for n in ("projects.csv", "anomalies.csv")})
+    assert outputs[0] == outputs[1]
+
+
+def test_cli_dask_needs_a_scheduler_and_an_unreachable_one_is_exit_1(inbox, tmp_path, capsys):
+    from xlbatch.cli import main
+
+    base = ["run", "--inbox", str(inbox), "--outbox", str(tmp_path / "o"), "-q"]
+    assert main([*base, "--executor", "dask"]) == 2
+    assert "--scheduler" in capsys.readouterr().err
+    assert main([*base, "--scheduler", "tcp://127.0.0.1:9"]) == 2
+    assert main([*base, "--executor", "dask", "--scheduler", "tcp://127.0.0.1:9"]) == 1
+    assert "无法连接 Dask 调度器 tcp://127.0.0.1:9" in capsys.readouterr().err
+    assert not (tmp_path / "o" / "projects.csv").exists()

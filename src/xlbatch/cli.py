@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import os
 import sys
 import time
 import traceback
@@ -26,6 +27,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .config import Config, ConfigError, load_config
+from .execute import ExecutorError
 from .models import ERROR
 from .outbox import DEFAULT_KEEP, OutboxLocked
 from .rules import RULES
@@ -60,6 +62,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--config", default=None, help=f"配置文件（默认 {DEFAULT_CONFIG}，如存在）")
     run.add_argument("--keep", type=_positive, default=None, metavar="N",
                      help=f"历史记录 runs/ 中保留最近 N 次运行（默认 {DEFAULT_KEEP}）")
+    run.add_argument("--workers", type=_positive, default=None, metavar="N",
+                     help="读取文件的并行进程数（默认：配置 workers，未配置则为 CPU 核数）")
+    run.add_argument("--executor", choices=("local", "dask"), default="local",
+                     help="local：本机进程；dask：分发到 Dask 集群（需 --scheduler）")
+    run.add_argument("--scheduler", default=None, metavar="ADDRESS", help="Dask 调度器地址，如 tcp://10.0.0.5:8786")
     run.add_argument("--skip-unchanged", action="store_true",
                      help="收件箱、配置与程序自上次运行以来均无变化时，不重新生成输出（定时运行时使用）")
     talk = run.add_mutually_exclusive_group()
@@ -100,16 +107,20 @@ def _run(args) -> int:
     inbox, outbox = Path(args.inbox), Path(args.outbox)
     if not inbox.is_dir():
         raise UsageError(f"收件箱目录不存在：{inbox}")
+    executor = _executor(args, cfg)
     started = time.monotonic()
     console = Console(stderr=True)
     bar = console.is_terminal and not args.quiet
     try:
         with _console_log(console, args, bar), _progress(console, bar) as progress:
-            result = run(inbox, outbox, cfg, keep=args.keep, skip_unchanged=args.skip_unchanged,
-                         progress=progress)
+            result = run(inbox, outbox, cfg, executor, keep=args.keep,
+                         skip_unchanged=args.skip_unchanged, progress=progress)
     except OutboxLocked as exc:
         print(f"xlbatch: {exc}", file=sys.stderr)
         return 3
+    except ExecutorError as exc:  # e.g. the scheduler is unreachable: say so, never run locally instead
+        print(f"xlbatch: {exc}", file=sys.stderr)
+        return 1
     except Exception as exc:  # unattended runs: a failed run says so and exits 1, outputs untouched
         traceback.print_exc(file=sys.stderr)
         print(f"xlbatch: 运行失败（{type(exc).__name__}: {exc}），上次的输出保持不变；"
@@ -118,6 +129,20 @@ def _run(args) -> int:
     if not args.quiet:
         print(summary_line(result, outbox, time.monotonic() - started))
     return 0
+
+
+def _executor(args, cfg: Config):
+    """Where the per-file work runs: worker processes here, or a Dask cluster."""
+    from .execute import Budget, dask_executor, local_processes
+
+    if args.executor == "dask":
+        if not args.scheduler:
+            raise UsageError("--executor dask 需要用 --scheduler 指定调度器地址")
+        return dask_executor(args.scheduler)
+    if args.scheduler:
+        raise UsageError("--scheduler 只能与 --executor dask 一起使用")
+    workers = args.workers or cfg.workers or os.cpu_count() or 1
+    return local_processes(workers, Budget.of(cfg.limits))
 
 
 def summary_line(result, outbox: Path, seconds: float) -> str:
@@ -185,7 +210,10 @@ def _check(args) -> int:
     missing = [str(p) for p in paths if not p.is_file()]
     if missing:
         raise UsageError("文件不存在：" + "、".join(missing))
-    result = check_files(paths, cfg)
+    from .execute import Budget, local_processes
+
+    # One worker process: a file that crashes the reader costs that file, not the check.
+    result = check_files(paths, cfg, local_processes(1, Budget.of(cfg.limits)))
     print_check(result, Console(width=max(Console().width, 120)))
     return 1 if any(r.status == "rejected" for r in result.files) else 0
 

@@ -84,6 +84,7 @@ class OutputSettings(_Section):
 
 
 class Config(_Section):
+    workers: int = Field(0, ge=0, description="读取文件的并行进程数；0 表示 CPU 核数（--workers 优先）")
     rules: RuleSettings = RuleSettings()
     scoring: ScoringSettings = ScoringSettings()
     limits: LimitSettings = LimitSettings()

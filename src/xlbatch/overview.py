@@ -176,6 +176,10 @@ def _beijing(iso: str) -> str:
 def _config_rows(cfg) -> list[tuple[str, str, str]]:
     rows = []
     for section_name, section in cfg:
+        if not hasattr(type(section), "model_fields"):  # a top-level setting such as workers
+            info = type(cfg).model_fields[section_name]
+            rows.append((section_name, str(section), info.description or ""))
+            continue
         for key, info in type(section).model_fields.items():
             value = getattr(section, key)
             text = json.dumps(value, ensure_ascii=False) if isinstance(value, list | dict) else str(value)

@@ -64,7 +64,7 @@ def process(inbox: Path, cfg: Config, executor: Executor = serial) -> RunResult:
     return _evaluate(files, cfg, executor, run_id=new_run_id(started), started=started, inbox=str(inbox))
 
 
-def check_files(paths: list[Path], cfg: Config) -> RunResult:
+def check_files(paths: list[Path], cfg: Config, executor: Executor = serial) -> RunResult:
     """Evaluate files given on the command line, as `run` would if they were in the inbox."""
     started = datetime.now(UTC)
     files = []
@@ -76,7 +76,7 @@ def check_files(paths: list[Path], cfg: Config) -> RunResult:
         if reason:
             record.status, record.message = "ignored", reason
         files.append(InboxFile(path, record))
-    return _evaluate(files, cfg, serial, run_id=new_run_id(started), started=started, inbox="")
+    return _evaluate(files, cfg, executor, run_id=new_run_id(started), started=started, inbox="")
 
 
 def _evaluate(files: list[InboxFile], cfg: Config, executor: Executor, run_id: str, started: datetime,
