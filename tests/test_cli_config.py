@@ -40,7 +40,7 @@ def test_toml_overrides_and_thresholds_take_effect(tmp_path, inbox):
 
 @pytest.mark.parametrize("text, key", [
     ("[rules]\nlow_executon = 0.5\n", "rules.low_executon"),
-    ("workers = 4\n", "workers"),
+    ("worker = 4\n", "worker"),
     ("[limit]\nmax_compression_ratio = 10\n", "limit"),
 ])
 def test_unknown_key_is_an_error_naming_it(tmp_path, text, key):
