@@ -228,7 +228,7 @@ def test_a_file_that_kills_its_process_costs_only_that_file(inbox, monkeypatch):
         return real(path, limits)
 
     monkeypatch.setattr(analyse, "open_workbook", abort_on_f2)  # workers are forked: they inherit it
-    result = process(inbox, CFG, local_processes(2, round_size=4))
+    result = process(inbox, CFG, local_processes(2, batch=2))
     status = {f.path: (f.status, f.code) for f in result.files}
     assert status.pop("f2.xlsx") == ("rejected", "FILE_UNREADABLE")
     assert set(status.values()) == {("accepted", "")} and len(result.forms) == 5
