@@ -175,3 +175,18 @@ def test_cli_run_failure_exits_1_and_keeps_previous_outputs(tmp_path, inbox, cap
     assert main(["run", "--inbox", str(inbox), "--outbox", str(outbox)]) == 1
     assert "运行失败" in capsys.readouterr().err
     assert (outbox / "projects.csv").read_bytes() == before
+
+
+def test_readme_configuration_block_is_the_defaults():
+    """The README documents every setting with its real default."""
+    import tomllib
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Configuration", 1)[1]
+    block = re.search(r"```toml\n(.*?)```", section, re.S).group(1)
+    documented = tomllib.loads(block)
+    assert parse_config(documented) == Config()
+    assert set(documented) == set(Config.model_fields)
+    for name, section_model in Config():
+        if hasattr(type(section_model), "model_fields"):
+            assert set(documented[name]) == set(type(section_model).model_fields), name

@@ -171,7 +171,7 @@ def run(inbox: Path, outbox: Path, cfg: Config, executor: Executor = serial, *, 
     from .ledger import CachingExecutor, Ledger, inputs_fingerprint
     from .logs import event, json_log
     from .outbox import DEFAULT_KEEP, LOG_NAME, current_run, locked, prune, publish, remove_leftovers, run_dir
-    from .write import write_outputs  # the writer pulls in XlsxWriter/openpyxl: load it last
+    from .write import write_outputs  # the writer pulls in XlsxWriter: load it last
 
     started = datetime.now(UTC)
     run_id = new_run_id(started)
