@@ -41,10 +41,6 @@ class RunResult:
     outbox: str = ""
     extra: dict = field(default_factory=dict)
 
-    @property
-    def rejected_files(self) -> list[FileRecord]:
-        return [f for f in self.files if f.status == REJECTED]
-
     def counts(self) -> dict[str, int]:
         out = {"files": len(self.files)}
         for status in ("accepted", "rejected", "ignored"):
