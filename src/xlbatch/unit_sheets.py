@@ -60,9 +60,7 @@ class _Grid:
 
     @staticmethod
     def _write(ws, row, col, value, kind, here: list[Finding], st: Styles) -> None:
-        styles = {"text": st.text, "money": st.money, "score": st.score, "percent": st.percent,
-                  "header": st.header, "title": st.title, "subtle": st.subtle, "plain": st.plain}
-        fmt = styles[kind]
+        fmt = st.kinds[kind]
         if here:
             worst = min(here, key=lambda f: SEVERITY_ORDER[f.severity]).severity
             fmt = st.flag[worst].get(kind, st.flag[worst]["text"])

@@ -61,6 +61,8 @@ class Styles:
         self.subtotal = {k: add({**bold, **v}) for k, v in _TOTAL_KINDS.items()}
         self.total = {k: add({**strong, **v}) for k, v in _TOTAL_KINDS.items()}
         self.flag = {}
+        self.kinds = {"text": self.text, "money": self.money, "score": self.score, "percent": self.percent,
+                      "header": self.header, "title": self.title, "subtle": self.subtle, "plain": self.plain}
         for sev, color in SEVERITY_FILLS.items():
             self.flag[sev] = {
                 "text": add({"bg_color": color, "border": 1, "border_color": "#C00000",
