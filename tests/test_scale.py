@@ -71,3 +71,15 @@ def test_cli_dask_needs_a_scheduler_and_an_unreachable_one_is_exit_1(inbox, tmp_
     assert main([*base, "--executor", "dask", "--scheduler", "tcp://127.0.0.1:9"]) == 1
     assert "无法连接 Dask 调度器 tcp://127.0.0.1:9" in capsys.readouterr().err
     assert not (tmp_path / "o" / "projects.csv").exists()
+
+
+def test_process_pool_reports_progress_as_batches_complete(inbox):
+    from xlbatch.analyse import FileTask
+    from xlbatch.discover import discover
+
+    tasks = [FileTask(str(f.path), f.record.path, f.record.sha256, CFG.limits)
+             for f in discover(inbox) if not f.ignored]
+    seen: list[int] = []
+    outcomes = local_processes(2, batch=3)(tasks, on_done=seen.append)
+    assert [o.rel for o in outcomes] == [t.rel for t in tasks]  # order is the tasks' order
+    assert seen == sorted(seen) and seen[-1] == len(tasks) and len(seen) == -(-len(tasks) // 3)

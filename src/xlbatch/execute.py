@@ -18,7 +18,7 @@ import os
 import resource
 import tempfile
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from multiprocessing import get_context
@@ -49,28 +49,35 @@ def local_processes(workers: int, budget: Budget = Budget(), batch: int = 0) -> 
     """A pool of `workers` processes; files go to workers in batches (a file takes ~1 ms, IPC is
     not free). A batch lost with a dying worker is retried file by file, each in its own process."""
 
-    def run(tasks: Sequence[FileTask]) -> list[FileOutcome]:
+    def run(tasks: Sequence[FileTask], on_done: Callable[[int], None] | None = None) -> list[FileOutcome]:
+        """`on_done(n)` is told how many files are done as batches come back (for a progress bar)."""
         size = batch or max(1, min(32, len(tasks) // (workers * 4) or 1))
         batches = [list(range(i, min(i + size, len(tasks)))) for i in range(0, len(tasks), size)]
         results: list[FileOutcome | None] = [None] * len(tasks)
         ctx = get_context("fork")  # workers inherit the loaded modules: start-up in milliseconds
         pool = _pool(workers, budget, ctx)
         try:
-            futures = [(b, pool.submit(_guarded_batch, [tasks[i] for i in b], budget.seconds_per_file))
-                       for b in batches]
+            futures = {pool.submit(_guarded_batch, [tasks[i] for i in b], budget.seconds_per_file): b
+                       for b in batches}
             lost: list[int] = []
-            for indices, future in futures:
+            done = 0
+            for future in as_completed(futures):  # results still land by index: order is unchanged
+                indices = futures[future]
                 try:
                     for i, outcome in zip(indices, future.result(), strict=True):
                         results[i] = outcome
                 except BrokenProcessPool:
                     lost.extend(indices)
+                done += len(indices)
+                if on_done:
+                    on_done(done)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
         for i in lost:
             results[i] = _isolated(tasks[i], budget, ctx)
         return results  # type: ignore[return-value]
 
+    run.reports_progress = True  # type: ignore[attr-defined]
     return run
 
 

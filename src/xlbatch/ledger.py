@@ -170,8 +170,8 @@ class CachingExecutor:
 
     `read` and `reused` list the files (relative paths) of the last call. With a
     progress callback and the in-process serial executor, files are handed over
-    one at a time so the bar moves per file; any other executor (a process pool,
-    Dask) gets every missing file in one call, as it would without the ledger.
+    one at a time so the bar moves per file; a process pool gets every missing file in
+    one call and reports as its batches come back; Dask gets them in one call.
     """
 
     def __init__(self, inner: Executor, ledger: Ledger, run_id: str, progress: Progress | None = None):
@@ -187,10 +187,19 @@ class CachingExecutor:
         for rel in self.reused:
             event(logging.DEBUG, "reused", f"文件未变，沿用上次的读取结果：{rel}", path=rel)
         self._report(len(self.reused), len(tasks))
+        pooled = self.progress and getattr(self.inner, "reports_progress", False)
+        reused = len(self.reused)
+
+        def pool_done(n: int) -> None:
+            self._report(reused + n, len(tasks))
+
         step = 1 if self.progress and self.inner is serial else max(len(missing), 1)
         for start in range(0, len(missing), step):
             batch = missing[start:start + step]
-            for i, outcome in zip(batch, self.inner([tasks[i] for i in batch]), strict=True):
+            todo = [tasks[i] for i in batch]
+            # A process pool reports as its batches come back.
+            results = self.inner(todo, on_done=pool_done) if pooled else self.inner(todo)
+            for i, outcome in zip(batch, results, strict=True):
                 outcomes[i] = outcome
                 self.ledger.store(tasks[i], outcome, self.run_id)
                 event(logging.DEBUG, "read", f"已读取：{tasks[i].rel}", path=tasks[i].rel,
