@@ -303,3 +303,16 @@ def test_rejections_link_to_their_row_in_rejected_sheet(sample_run):
             target = book[sheet.strip("'")][ref]
             assert sheet == "'未受理文件'" and target.value == row[6].value
             assert book["未受理文件"].cell(target.row, 3).value == row[2].value
+
+
+def test_every_sheet_prints_landscape_fit_to_width_with_sheet_name_and_page(sample_run):
+    _, outbox, _ = sample_run
+    book = openpyxl.load_workbook(outbox / "consolidated.xlsx")
+    for ws in book:
+        assert ws.page_setup.orientation == "landscape", ws.title
+        # fitToWidth absent means 1 in OOXML (XlsxWriter omits the default)
+        assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth in (None, 1), ws.title
+        assert ws.page_setup.fitToHeight == 0, ws.title  # as many pages down as needed
+        assert "&A" in (ws.oddFooter.left.text or "") and "&P" in (ws.oddFooter.right.text or ""), ws.title
+    for name in ("汇总", "异常清单", "未受理文件", "已关闭"):
+        assert book[name].print_title_rows == "1:1", name

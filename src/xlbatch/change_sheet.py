@@ -25,6 +25,7 @@ _NUMBER_FORMATS = {"执行率": "percent", "全年预算数（万元）": "money
 
 def write_changes(ws, result, st: Styles) -> None:
     changes = result.extra.get("changes")
+    print_setup(ws, repeat_rows=0)  # also when there is nothing to compare yet
     for col, (_, width) in enumerate(_COLUMNS):
         ws.set_column(col, col, width)
     ws.write_string(0, 0, CHANGES_SHEET, st.title)

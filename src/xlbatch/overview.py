@@ -29,6 +29,7 @@ def counted(forms: pd.DataFrame) -> pd.DataFrame:
 
 def write_charts(book, ws, forms: pd.DataFrame, cfg, st: Styles) -> None:
     forms = counted(forms)
+    print_setup(ws, repeat_rows=0)
     ws.write_string(0, 0, "图表（数据见下方表格；仅含计入汇总的自评表）", st.title)
     if forms.empty:
         ws.write_string(2, 0, "本次运行没有可汇总的自评表。")
@@ -52,7 +53,6 @@ def write_charts(book, ws, forms: pd.DataFrame, cfg, st: Styles) -> None:
     ws.set_column(1, 2, 16)
     ws.set_column(10, 10, 40)
     ws.set_column(14, 14, 18)
-    print_setup(ws, repeat_rows=0)
 
 
 def _rate_by_unit(forms: pd.DataFrame) -> list[tuple[str, float, float, float]]:
