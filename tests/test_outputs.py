@@ -315,4 +315,4 @@ def test_every_sheet_prints_landscape_fit_to_width_with_sheet_name_and_page(samp
         assert ws.page_setup.fitToHeight == 0, ws.title  # as many pages down as needed
         assert "&A" in (ws.oddFooter.left.text or "") and "&P" in (ws.oddFooter.right.text or ""), ws.title
     for name in ("汇总", "异常清单", "未受理文件", "已关闭"):
-        assert book[name].print_title_rows == "1:1", name
+        assert book[name].print_title_rows == "$1:$1", name
