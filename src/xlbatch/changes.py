@@ -17,7 +17,7 @@ from collections import defaultdict
 
 import pandas as pd
 
-from .validate import form_identity
+from .models import form_identity
 
 # Figures compared for a changed form, with their Chinese labels (the 变更记录 sheet).
 FIGURES = {

@@ -37,11 +37,12 @@ def discover(inbox: Path) -> list[InboxFile]:
             path = Path(root) / name
             if path.is_symlink() or not path.is_file():
                 continue
-            found.append(_inbox_file(inbox, path))
+            found.append(inbox_file(inbox, path))
     return sorted(found, key=lambda f: f.record.path)
 
 
-def _inbox_file(inbox: Path, path: Path) -> InboxFile:
+def inbox_file(inbox: Path, path: Path) -> InboxFile:
+    """One file, named by its path relative to `inbox`, hashed, and marked if it is ignored."""
     rel = path.relative_to(inbox).as_posix()
     stat = path.stat()
     record = FileRecord(path=rel, size=stat.st_size, mtime=stat.st_mtime, sha256=sha256_of(path))

@@ -88,8 +88,7 @@ def _pool(workers: int, budget: Budget, ctx) -> ProcessPoolExecutor:
 
 def _isolated(task: FileTask, budget: Budget, ctx) -> FileOutcome:
     """Run one task alone in a fresh process; a second death is the file's fault."""
-    with ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=_limit_memory,
-                             initargs=(budget.memory_mb,)) as pool:
+    with _pool(1, budget, ctx) as pool:
         try:
             return pool.submit(_guarded, task, budget.seconds_per_file).result()
         except BrokenProcessPool:
@@ -120,7 +119,8 @@ def _guarded(task: FileTask, seconds: int) -> FileOutcome:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     used = int(usage.ru_utime + usage.ru_stime) + 1
     _soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
-    resource.setrlimit(resource.RLIMIT_CPU, (used + seconds, hard))
+    soft = used + seconds if hard == resource.RLIM_INFINITY else min(used + seconds, hard)
+    resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
     return analyse_file(task)
 
 

@@ -41,13 +41,6 @@ class Cell:
     value: Any = None
     ref: str = ""
 
-    @property
-    def text(self) -> str:
-        if self.value is None:
-            return ""
-        if isinstance(self.value, float) and self.value.is_integer():
-            return str(int(self.value))
-        return str(self.value).strip()
 
 
 @dataclass
@@ -103,6 +96,19 @@ class RawForm:
     blocks: list[Block]
     total_weight: Cell
     total_reported: Cell
+
+
+def form_identity(row) -> str:
+    """Who and what a form is about, independent of file name and row: 实施单位|项目名称|year.
+
+    Keys anomaly ids, duplicate detection and the change report; a form without unit or
+    project falls back to its file and sheet.
+    """
+    year = row["year"]
+    year = "" if year is None or year != year else str(int(year))  # year != year: NaN
+    if row["unit"] and row["project"]:
+        return f"{row['unit']}|{row['project']}|{year}"
+    return f"{row['source_file']}|{row['sheet']}"
 
 
 @dataclass

@@ -85,10 +85,11 @@ class _Locator:
                 if isinstance(value, str) and value.strip():
                     self.labels.append((r + sheet.row0, c + sheet.col0, label_key(value)))
 
-    def find(self, stems: Iterable[str], after_row: int = -1, row: int | None = None):
+    def find(self, stems: Iterable[str]):
+        """(row, col) of the first label matching one of `stems`, in reading order."""
         stems = tuple(stems)
         for r, c, key in self.labels:
-            if r > after_row and (row is None or r == row) and matches(key, stems):
+            if matches(key, stems):
                 return r, c
         return None
 
@@ -222,20 +223,23 @@ def _header_row(loc: _Locator, columns: dict[str, tuple[str, ...]], key: str) ->
 
 
 def _funds(loc: _Locator, header_row: int | None, stop_row: int | None) -> dict:
-    empty = {r: {c: Cell() for c in FUND_COLS} for r in FUND_ROWS}
+    """The 年度资金总额 table: for each fund row, the cell under each column label."""
+    funds = {r: {c: Cell() for c in FUND_COLS} for r in FUND_ROWS}
     if header_row is None:
-        return empty
+        return funds
     spans = loc.spans(header_row, FUND_COL_STEMS)
     first_col = min((s.start for s in spans.values()), default=loc.sheet.width)
     end = stop_row if stop_row is not None else header_row + 8
+    found: set[str] = set()  # the first label of a fund row wins
     for r, c, key in loc.labels:
         if not header_row < r < end or c >= first_col:
             continue
-        for row_name, stems in FUND_ROW_STEMS.items():
-            if matches(key, stems, slack=4) and empty[row_name]["full_year"].ref == "":
-                empty[row_name] = {col: loc.in_span(r, spans.get(col)) for col in FUND_COLS}
-                break
-    return empty
+        row_name = next((name for name, stems in FUND_ROW_STEMS.items()
+                         if name not in found and matches(key, stems, slack=4)), None)
+        if row_name:
+            found.add(row_name)
+            funds[row_name] = {col: loc.in_span(r, spans.get(col)) for col in FUND_COLS}
+    return funds
 
 
 def _goals(loc: _Locator) -> tuple[Cell, Cell]:

@@ -8,7 +8,10 @@ finding on that file.
 
 from __future__ import annotations
 
+import logging
+import os
 import secrets
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,7 +20,7 @@ import pandas as pd
 
 from .analyse import FileTask
 from .config import Config
-from .discover import InboxFile, discover, ignore_reason, sha256_of
+from .discover import InboxFile, discover, inbox_file
 from .execute import Executor, serial
 from .models import ACCEPTED, REJECTED, FileRecord, Finding, FormRecord
 from .normalize import Submission, build_frames
@@ -63,15 +66,7 @@ def process(inbox: Path, cfg: Config, executor: Executor = serial) -> RunResult:
 def check_files(paths: list[Path], cfg: Config, executor: Executor = serial) -> RunResult:
     """Evaluate files given on the command line, as `run` would if they were in the inbox."""
     started = datetime.now(UTC)
-    files = []
-    for path in paths:
-        stat = path.stat()
-        record = FileRecord(path=path.name, size=stat.st_size, mtime=stat.st_mtime,
-                            sha256=sha256_of(path))
-        reason = ignore_reason(path.name)
-        if reason:
-            record.status, record.message = "ignored", reason
-        files.append(InboxFile(path, record))
+    files = [inbox_file(path.parent, path) for path in paths]  # each named by its file name
     return _evaluate(files, cfg, executor, run_id=new_run_id(started), started=started, inbox="")
 
 
@@ -101,7 +96,7 @@ def _evaluate(files: list[InboxFile], cfg: Config, executor: Executor, run_id: s
     forms_df = mark_duplicates(score_forms(forms_df, ind_df, cfg.scoring, cfg.rules))
     flags = run_stage(EVALUATE, forms_df, ind_df, cfg)
     findings.extend(flags)
-    _record_forms(submissions, owners, rejections, flags, forms_df)
+    _record_forms(submissions, owners, rejections)
     return RunResult(run_id=run_id, started_at=started.isoformat(timespec="seconds"),
                      inbox=inbox, config=cfg, files=[f.record for f in files],
                      forms=_with_counts(forms_df, flags), indicators=ind_df, findings=findings)
@@ -111,7 +106,7 @@ def _reject_file(record: FileRecord, finding: Finding) -> None:
     record.status, record.code, record.message = REJECTED, finding.rule, finding.message
 
 
-def _record_forms(submissions, owners, rejections, flags, forms_df) -> None:
+def _record_forms(submissions: list[Submission], owners: list[FileRecord], rejections: list[Finding]) -> None:
     """Fill each file's `forms` list and decide accepted/rejected from its forms."""
     rejected = {f.form_id: f for f in rejections}
     for form_id, (sub, record) in enumerate(zip(submissions, owners, strict=True)):
@@ -134,13 +129,13 @@ def _record_forms(submissions, owners, rejections, flags, forms_df) -> None:
 
 
 def _with_counts(forms: pd.DataFrame, flags: list[Finding]) -> pd.DataFrame:
+    """Findings per form: all of them, and by severity."""
     out = forms.copy()
-    counts = pd.Series([f.form_id for f in flags], dtype="int64").value_counts()
-    out["anomaly_count"] = [int(counts.get(i, 0)) for i in out.index]
+    total = Counter(f.form_id for f in flags)
+    by_severity = Counter((f.form_id, f.severity) for f in flags)
+    out["anomaly_count"] = [total[i] for i in out.index]
     for severity in ("warning", "info"):
-        sev = pd.Series([f.form_id for f in flags if f.severity == severity],
-                        dtype="int64").value_counts()
-        out[f"{severity}_count"] = [int(sev.get(i, 0)) for i in out.index]
+        out[f"{severity}_count"] = [by_severity[(i, severity)] for i in out.index]
     return out
 
 
@@ -160,9 +155,7 @@ def run(inbox: Path, outbox: Path, cfg: Config, executor: Executor = serial, *, 
     and `extra["counts"]` (its counts) instead of forms and findings.
     `progress(stage, done, total)` is called as the run advances.
     """
-    import logging
-    import os
-
+    # Ops machinery and the writer load only for a real run (`check` needs none of it).
     from .changes import compare, snapshot
     from .ledger import CachingExecutor, Ledger, inputs_fingerprint
     from .logs import event, json_log

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import python_calamine as calamine
+from xlsxwriter.utility import xl_rowcol_to_cell
 
 from .config import LimitSettings
 from .safety import Extent, Inspection, ReadError, inspect_ole, inspect_zip
@@ -51,12 +52,7 @@ class Sheet:
 
 def a1(row: int, col: int) -> str:
     """0-based (row, col) → "A1" reference."""
-    letters = ""
-    col += 1
-    while col:
-        col, rem = divmod(col - 1, 26)
-        letters = chr(65 + rem) + letters
-    return f"{letters}{row + 1}"
+    return xl_rowcol_to_cell(row, col)
 
 
 @dataclass
@@ -73,8 +69,7 @@ def read_workbook(path: Path, limits: LimitSettings) -> list[Sheet]:
 
 def open_workbook(path: Path, limits: LimitSettings) -> Workbook:
     inspection = _inspect(path, limits)
-    skipped = {name: e for name, e in inspection.extents.items()
-               if e.rows > limits.max_rows or e.cols > limits.max_cols}
+    skipped = inspection.oversized
     try:
         book = calamine.CalamineWorkbook.from_path(str(path))
         sheets = [_sheet(book, meta.name) for meta in book.sheets_metadata

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from .config import Config
-from .models import ERROR, INFO, WARNING
+from .models import ERROR, FUND_COL_LABELS, INFO, WARNING
 from .values import clean_text, format_number, format_percent
 
 FORMS, INDICATORS = "forms", "indicators"
@@ -263,8 +263,7 @@ def _scale_passes(df, cfg):
 
 def _scale_describe(row, cfg):
     field = row["max_amount_field"]
-    names = {"initial": "年初预算数", "full_year": "全年预算数", "executed": "全年执行数"}
-    label = next(name for key, name in names.items() if field.endswith(key))
+    label = next(name for key, name in FUND_COL_LABELS.items() if field.endswith(f"_{key}"))
     return Detail(field, _cell(row, field),
                   f"「{label}」填报为 {_n(row['max_amount'])}，超过 {_n(cfg.rules.amount_limit)} 万元，"
                   f"疑似按元填报；表中金额应以万元为单位",

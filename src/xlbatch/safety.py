@@ -54,7 +54,7 @@ class Extent:
 
 @dataclass
 class Inspection:
-    extents: dict[str, Extent] = field(default_factory=dict)  # sheet name → extent (xlsx/xlsm only)
+    oversized: dict[str, Extent] = field(default_factory=dict)  # sheets beyond the limits (xlsx/xlsm)
     macros: bool = False
 
 
@@ -65,9 +65,10 @@ def inspect_zip(path: Path, suffix: str, limits: LimitSettings) -> Inspection:
             _refuse_other_documents({m.filename for m in members}, suffix)
             _check_declared(members, limits)
             parts = _stream_members(archive, members, limits)
-            # Sheet names are only needed to skip an oversized sheet: resolve them only then.
-            oversized = any(e.rows > limits.max_rows or e.cols > limits.max_cols for e in parts.values())
-            return Inspection(extents=_sheet_extents(archive, parts) if oversized else {},
+            oversized = {part: e for part, e in parts.items()
+                         if e.rows > limits.max_rows or e.cols > limits.max_cols}
+            # Sheet names are only needed for an oversized sheet: resolve them only then.
+            return Inspection(oversized=_sheet_names(archive, oversized) if oversized else {},
                               macros=any(m.filename.lower().endswith("vbaproject.bin") for m in members))
     except zipfile.BadZipFile as exc:
         raise ReadError("FILE_UNREADABLE", "文件不完整或已损坏（压缩包结构无效），请重新保存后报送") from exc
@@ -147,8 +148,8 @@ def _col_number(letters: bytes) -> int:
     return n
 
 
-def _sheet_extents(archive: zipfile.ZipFile, parts: dict[str, Extent]) -> dict[str, Extent]:
-    """Map worksheet parts to sheet names via xl/workbook.xml and its relationships."""
+def _sheet_names(archive: zipfile.ZipFile, parts: dict[str, Extent]) -> dict[str, Extent]:
+    """Key worksheet parts by sheet name, via xl/workbook.xml and its relationships."""
     if not parts:
         return {}
     try:

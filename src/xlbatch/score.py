@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from .config import RuleSettings, ScoringSettings
+from .models import FUND_COL_LABELS, form_identity
 from .values import (
     EQUAL,
     REVERSE,
@@ -27,7 +28,6 @@ AMOUNT_COLS = ("initial", "full_year", "executed")
 SOURCE_ROWS = ("current", "carryover", "other")
 FORM_FLOATS = ("budget_initial", "budget_full_year", "executed", "execution_rate", "rate_reported",
                "budget_score_reported", "max_amount")
-AMOUNT_NAMES = {"initial": "年初预算数", "full_year": "全年预算数", "executed": "全年执行数"}
 
 
 @dataclass(frozen=True)
@@ -223,7 +223,7 @@ def _funds_gap(form: dict, tolerance: float) -> dict:
             continue
         total = _num(form[f"fund_total_{col}"]) or 0.0
         if abs(total - sum(filled)) > tolerance:
-            gaps.append(f"{AMOUNT_NAMES[col]}：年度资金总额 {format_number(total, 4)}，"
+            gaps.append(f"{FUND_COL_LABELS[col]}：年度资金总额 {format_number(total, 4)}，"
                         f"各来源合计 {format_number(sum(filled), 4)}")
             fields.append(f"fund_total_{col}")
             figures.append((format_number(total, 4), format_number(sum(filled), 4)))
@@ -269,7 +269,8 @@ def mark_duplicates(forms: pd.DataFrame) -> pd.DataFrame:
     out["superseded_by"] = ""
     if out.empty:
         return out
-    key = out["unit"] + "|" + out["project"] + "|" + out["year"].astype("string").fillna("")
+    key = [form_identity(row) for row in out[["unit", "project", "year", "source_file", "sheet"]]
+           .to_dict("records")]
     for _, group in out.groupby(key, sort=False):
         if len(group) < 2:
             continue

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from .models import Finding
+from .models import FUND_COL_LABELS, FUND_ROW_LABELS, Finding
+from .score import AMOUNT_COLS
 from .values import clean_text
 from .xlsx_common import SEVERITY_ORDER, Styles, print_setup, quote
 
@@ -36,8 +37,6 @@ class Places:
         return self.form.get((f.form_id, f.field)) or self.title.get(f.form_id)
 
 
-_FUND_ROWS = (("total", "年度资金总额"), ("current", "其中：当年财政拨款"), ("carryover", "上年结转资金"),
-              ("other", "其他资金"))
 _IND_COLUMNS = ["一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "自评得分",
                 "复算得分", "评分依据", "偏差原因分析及改进措施", "原表行"]
 
@@ -127,11 +126,11 @@ def _unit_form(g: _Grid, sheet: str, row: int, form_id: int, f: dict, inds: list
         g.put(row + i, 0, label, "header")
         g.put(row + i, 1, value, "plain")  # overflows into the empty cells to its right
     row += len(facts) + 2
-    for col, title in enumerate(["资金（万元）", "年初预算数", "全年预算数", "全年执行数"]):
+    for col, title in enumerate(["资金（万元）", *(FUND_COL_LABELS[c] for c in AMOUNT_COLS)]):
         g.put(row, col, title, "header")
-    for i, (key, label) in enumerate(_FUND_ROWS, start=1):
+    for i, (key, label) in enumerate(FUND_ROW_LABELS.items(), start=1):
         g.put(row + i, 0, label)
-        for col, part in enumerate(("initial", "full_year", "executed"), start=1):
+        for col, part in enumerate(AMOUNT_COLS, start=1):
             field_name = f"fund_{key}_{part}"
             g.put(row + i, col, f[field_name], "money")
             places.form[(form_id, field_name)] = (sheet, row + i, col)

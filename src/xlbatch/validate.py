@@ -16,7 +16,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from .config import Config
-from .models import Finding
+from .models import Finding, form_identity
 from .rules import CATALOGUE, EVALUATE, FORMS, INDICATORS, Check, Rule
 
 _FORM_COLUMNS = {
@@ -130,12 +130,3 @@ def _finding(rule: Rule, check: Check, row: dict, index, cfg: Config) -> Finding
         field=detail.field,
         identity=form_identity(row),
     )
-
-
-def form_identity(row) -> str:
-    """Who and what a form is about, independent of file name: unit|project|year."""
-    year = row["year"]
-    year = "" if year is None or pd.isna(year) else str(int(year))
-    if row["unit"] and row["project"]:
-        return f"{row['unit']}|{row['project']}|{year}"
-    return f"{row['source_file']}|{row['sheet']}"

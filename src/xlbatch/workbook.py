@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 import xlsxwriter
+from xlsxwriter.utility import xl_col_to_name
 
 from .change_sheet import CHANGES_SHEET, write_changes
 from .models import Finding
@@ -163,30 +164,29 @@ def _summary_row(ws, i: int, number: int, r: dict, names: dict[str, str], st: St
 def _total_row(ws, i: int, top: int, bottom: int, label: str, rows: list[dict], fmt) -> None:
     """Sums over the counted forms only (superseded and rejected ones stay out), as live formulas."""
     counted = [r for r in rows if r["status"] == COUNTED]
-    fmts = fmt
     for col in range(len(_SUMMARY_COLUMNS)):
-        ws.write_blank(i, col, None, fmts["text"])
-    ws.write_string(i, 1, label, fmts["text"])
-    ws.write_string(i, 3, f"{len(counted)} 个项目计入", fmts["text"])
+        ws.write_blank(i, col, None, fmt["text"])
+    ws.write_string(i, 1, label, fmt["text"])
+    ws.write_string(i, 3, f"{len(counted)} 个项目计入", fmt["text"])
     status = f"${_col(_STATUS_COL)}${top + 1}:${_col(_STATUS_COL)}${bottom + 1}"
     for key, col in {**_AMOUNTS, "warning_count": 14, "info_count": 15}.items():
         c = _col(col)
         cached = float(sum(r[key] or 0 for r in counted if not pd.isna(r[key])))
         ws.write_formula(i, col, f'=SUMIFS({c}{top + 1}:{c}{bottom + 1},{status},"{COUNTED}")',
-                         fmts["money" if col < 14 else "int"], cached)
+                         fmt["money" if col < 14 else "int"], cached)
     budget = sum(r["budget_full_year"] or 0 for r in counted)
     executed = sum(r["executed"] or 0 for r in counted)
     rate = executed / budget if budget else ""
-    ws.write_formula(i, 8, f'=IF({_col(6)}{i + 1}=0,"",{_col(7)}{i + 1}/{_col(6)}{i + 1})', fmts["percent"], rate)
+    ws.write_formula(i, 8, f'=IF({_col(6)}{i + 1}=0,"",{_col(7)}{i + 1}/{_col(6)}{i + 1})', fmt["percent"], rate)
     for col, key in ((9, "total_reported"), (10, "total_score")):
         values = [r[key] for r in counted if not pd.isna(r[key])]
         c = _col(col)
         ws.write_formula(i, col, f'=IFERROR(AVERAGEIFS({c}{top + 1}:{c}{bottom + 1},{status},"{COUNTED}"),"")',
-                         fmts["score"], sum(values) / len(values) if values else "")
+                         fmt["score"], sum(values) / len(values) if values else "")
 
 
 def _col(col: int) -> str:
-    return a1(0, col)[:-1]
+    return xl_col_to_name(col)
 
 
 def _summary_formats(ws, last: int, st: Styles) -> None:
