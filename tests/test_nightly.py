@@ -334,6 +334,9 @@ def test_skip_unchanged_leaves_the_published_run_and_logs_why(sample, capsys):
     assert "unchanged" in [e["event"] for e in _log(outbox, skipped.run_id)]
     assert _ledger(outbox, "SELECT status, same_as FROM runs WHERE run_id=?", skipped.run_id) == [
         ("unchanged", first.run_id)]
+    # The kept run's counts, not zeros: the stand-in result has no forms of its own.
+    recorded = _ledger(outbox, "SELECT counts FROM runs WHERE run_id=?", skipped.run_id)[0][0]
+    assert json.loads(recorded) == first.counts() and skipped.counts() == first.counts()
     assert _ledger(outbox, "SELECT DISTINCT last_run FROM versions") == [(skipped.run_id,)]
     assert _cli(inbox, outbox, "--skip-unchanged") == 0
     assert f"自运行 {first.run_id} 以来均无变化，输出保持不变" in capsys.readouterr().out
@@ -356,6 +359,44 @@ def test_a_damaged_ledger_is_set_aside_and_the_run_goes_on(sample):
     assert len(result.extra["reading"]["read"]) == 6 and result.extra["changes"]["previous_run"] is None
     assert len(list(outbox.glob("ledger.sqlite.damaged-*"))) == 1
     assert any(e["event"] == "ledger_damaged" for e in _log(outbox, result.run_id))
+
+
+def test_a_locked_ledger_fails_the_run_and_is_never_set_aside(sample):
+    """Someone holding the ledger open (the README invites SQL clients) is not damage."""
+    inbox, outbox = sample
+    first = run(inbox, outbox, CFG)
+    holder = sqlite3.connect(outbox / "ledger.sqlite", timeout=0)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            run(inbox, outbox, CFG)
+    finally:
+        holder.rollback()
+        holder.close()
+    assert list(outbox.glob("ledger.sqlite.damaged-*")) == []
+    assert published(outbox) == first.run_id
+    again = run(inbox, outbox, CFG)  # the ledger and its cache are intact
+    assert again.extra["reading"] == {"read": [], "reused": 6}
+
+
+def test_a_file_replaced_while_it_is_read_is_not_cached(sample, monkeypatch):
+    import xlbatch.analyse as analyse
+
+    inbox, outbox = sample
+    victim = inbox / "示例县第一中学" / "农村义务教育学生营养改善计划.xlsx"
+    real = analyse.open_workbook
+
+    def replace_then_read(path, limits):
+        if path == victim:  # a unit re-uploads between hashing and reading
+            os.utime(victim, (time.time() + 60, time.time() + 60))
+        return real(path, limits)
+
+    monkeypatch.setattr(analyse, "open_workbook", replace_then_read)
+    first = run(inbox, outbox, CFG)
+    assert any(e["event"] == "changed_while_read" for e in _log(outbox, first.run_id))
+    monkeypatch.setattr(analyse, "open_workbook", real)
+    second = run(inbox, outbox, CFG)
+    assert second.extra["reading"]["read"] == ["示例县第一中学/农村义务教育学生营养改善计划.xlsx"]
 
 
 def test_a_forged_cache_entry_is_never_unpickled_into_code(sample):

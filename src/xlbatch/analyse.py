@@ -23,6 +23,8 @@ class FileTask:
     rel: str  # relative to the inbox: the name in every output
     sha256: str
     limits: LimitSettings
+    size: int = -1  # as hashed by discover: a file replaced since is not cached
+    mtime: float = 0.0
 
 
 @dataclass

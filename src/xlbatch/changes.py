@@ -18,6 +18,7 @@ from collections import defaultdict
 import pandas as pd
 
 from .models import form_identity
+from .values import format_number
 
 # Figures compared for a changed form, with their Chinese labels (the 变更记录 sheet).
 FIGURES = {
@@ -40,7 +41,7 @@ def snapshot(result) -> dict:
         if f.form_id is not None:
             findings[f.form_id].append([f.anomaly_id, f.rule])
     forms = []
-    for form_id, row in result.forms.iterrows():
+    for form_id, row in result.forms.to_dict("index").items():
         forms.append({
             "identity": form_identity(row), "source_file": row["source_file"], "sheet": row["sheet"],
             "unit": row["unit"], "project": row["project"], "year": _value(row["year"]),
@@ -152,4 +153,4 @@ def _num(value) -> float:
 
 
 def _fmt(value) -> str:
-    return "（空）" if value is None else f"{value:g}" if isinstance(value, int | float) else str(value)
+    return format_number(value) if value is None or isinstance(value, int | float) else str(value)

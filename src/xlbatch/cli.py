@@ -148,7 +148,7 @@ def _executor(args, cfg: Config):
 def summary_line(result, outbox: Path, seconds: float) -> str:
     """The run in one line: files, accepted, rejected, forms, findings, seconds."""
     same_as = result.extra.get("unchanged_since")
-    c = result.extra["counts"] if same_as else result.counts()
+    c = result.counts()
     counts = (f"文件 {c['files']} 个（受理 {c['accepted']}，未受理 {c['rejected']}，忽略 {c['ignored']}），"
               f"自评表 {c['forms']} 张，问题 {c['findings']} 条")
     if same_as:

@@ -29,8 +29,16 @@ from .analyse import FileOutcome, FileTask, analyse_file, file_finding
 Executor = Callable[[Sequence[FileTask]], list[FileOutcome]]
 
 
-def serial(tasks: Sequence[FileTask]) -> list[FileOutcome]:
-    return [analyse_file(t) for t in tasks]
+def serial(tasks: Sequence[FileTask], on_done: Callable[[int], None] | None = None) -> list[FileOutcome]:
+    outcomes = []
+    for task in tasks:
+        outcomes.append(analyse_file(task))
+        if on_done:
+            on_done(len(outcomes))
+    return outcomes
+
+
+serial.reports_progress = True  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)

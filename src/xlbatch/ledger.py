@@ -31,17 +31,17 @@ import hashlib
 import io
 import json
 import logging
+import os
 import pickle
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import is_dataclass
 from datetime import UTC, datetime
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from . import analyse, models
+from . import analyse, models, xlbatch_version
 from .analyse import FileOutcome, FileTask
-from .execute import Executor, serial
+from .execute import Executor
 from .logs import event
 
 LEDGER_NAME = "ledger.sqlite"
@@ -101,8 +101,8 @@ class Ledger:
 
     # --- the read cache ---------------------------------------------------------------
 
-    def cached(self, task: FileTask, run_id: str) -> FileOutcome | None:
-        key = _key(task)
+    def cached(self, task: FileTask, run_id: str, limits: str) -> FileOutcome | None:
+        key = _key(task, limits)
         row = self.db.execute("SELECT outcome FROM outcomes WHERE sha256=? AND path=? AND reader=? AND limits=?",
                               key).fetchone()
         if row is None:
@@ -119,9 +119,9 @@ class Ledger:
                         (run_id, *key))
         return outcome
 
-    def store(self, task: FileTask, outcome: FileOutcome, run_id: str) -> None:
+    def store(self, task: FileTask, outcome: FileOutcome, run_id: str, limits: str) -> None:
         self.db.execute("INSERT OR REPLACE INTO outcomes VALUES (?, ?, ?, ?, ?, ?)",
-                        (*_key(task), pickle.dumps(outcome, protocol=5), run_id))
+                        (*_key(task, limits), pickle.dumps(outcome, protocol=5), run_id))
 
     # --- runs and versions -------------------------------------------------------------
 
@@ -158,7 +158,7 @@ class Ledger:
             "ON CONFLICT (path, sha256) DO UPDATE SET last_seen=excluded.last_seen, last_run=excluded.last_run, "
             "status=excluded.status, code=excluded.code, message=excluded.message, forms=excluded.forms",
             [(f.path, f.sha256, f.size, seen, seen, result.run_id, result.run_id, f.status, f.code, f.message,
-              json.dumps([form.__dict__ for form in f.forms], ensure_ascii=False))
+              json.dumps(f.to_json()["forms"], ensure_ascii=False))
              for f in result.files])
 
     def commit(self) -> None:
@@ -168,10 +168,9 @@ class Ledger:
 class CachingExecutor:
     """Run only the tasks whose outcome the ledger does not hold; remember the new outcomes.
 
-    `read` and `reused` list the files (relative paths) of the last call. With a
-    progress callback and the in-process serial executor, files are handed over
-    one at a time so the bar moves per file; a process pool gets every missing file in
-    one call and reports as its batches come back; Dask gets them in one call.
+    `read` and `reused` list the files (relative paths) of the last call. Every
+    missing file goes to the inner executor in one call; executors that report
+    progress (serial, the process pool) move the bar as files come back.
     """
 
     def __init__(self, inner: Executor, ledger: Ledger, run_id: str, progress: Progress | None = None):
@@ -180,34 +179,31 @@ class CachingExecutor:
         self.reused: list[str] = []
 
     def __call__(self, tasks: Sequence[FileTask]) -> list[FileOutcome]:
-        outcomes = [self.ledger.cached(t, self.run_id) for t in tasks]
+        key = limits_key(tasks[0].limits) if tasks else ""
+        outcomes = [self.ledger.cached(t, self.run_id, key) for t in tasks]
         missing = [i for i, o in enumerate(outcomes) if o is None]
         self.reused = [t.rel for t, o in zip(tasks, outcomes, strict=True) if o is not None]
         self.read = [tasks[i].rel for i in missing]
         for rel in self.reused:
             event(logging.DEBUG, "reused", f"文件未变，沿用上次的读取结果：{rel}", path=rel)
-        self._report(len(self.reused), len(tasks))
-        pooled = self.progress and getattr(self.inner, "reports_progress", False)
         reused = len(self.reused)
-
-        def pool_done(n: int) -> None:
-            self._report(reused + n, len(tasks))
-
-        step = 1 if self.progress and self.inner is serial else max(len(missing), 1)
-        for start in range(0, len(missing), step):
-            batch = missing[start:start + step]
-            todo = [tasks[i] for i in batch]
-            # A process pool reports as its batches come back.
-            results = self.inner(todo, on_done=pool_done) if pooled else self.inner(todo)
-            for i, outcome in zip(batch, results, strict=True):
-                outcomes[i] = outcome
-                self.ledger.store(tasks[i], outcome, self.run_id)
-                event(logging.DEBUG, "read", f"已读取：{tasks[i].rel}", path=tasks[i].rel,
-                      forms=len(outcome.forms), rejected=outcome.finding.rule if outcome.finding else "")
-            self._report(len(self.reused) + start + len(batch), len(tasks))
+        self._report(reused, len(tasks))
+        todo = [tasks[i] for i in missing]
+        if self.progress and getattr(self.inner, "reports_progress", False):
+            results = self.inner(todo, on_done=lambda n: self._report(reused + n, len(tasks)))
+        else:
+            results = self.inner(todo)
+        for i, outcome in zip(missing, results, strict=True):
+            outcomes[i] = outcome
+            if _unchanged_since_hashed(tasks[i]):
+                self.ledger.store(tasks[i], outcome, self.run_id, key)
+            else:  # replaced while we read it: what was judged may not be the bytes hashed
+                event(logging.WARNING, "changed_while_read", f"文件在读取过程中被替换，本次结果不缓存：{tasks[i].rel}",
+                      path=tasks[i].rel)
+            event(logging.DEBUG, "read", f"已读取：{tasks[i].rel}", path=tasks[i].rel,
+                  forms=len(outcome.forms), rejected=outcome.finding.rule if outcome.finding else "")
+        self._report(len(tasks), len(tasks))
         self.ledger.commit()
-        if self.progress:
-            self.progress("复算与检查", 0, 0)  # what the pipeline does with the outcomes
         return outcomes
 
     def _report(self, done: int, total: int) -> None:
@@ -215,14 +211,25 @@ class CachingExecutor:
             self.progress("读取自评表", done, total)
 
 
-def _key(task: FileTask) -> tuple[str, str, str, str]:
-    return task.sha256, task.rel, reader_fingerprint(), limits_key(task.limits)
+def _key(task: FileTask, limits: str) -> tuple[str, str, str, str]:
+    return task.sha256, task.rel, reader_fingerprint(), limits
+
+
+def _unchanged_since_hashed(task: FileTask) -> bool:
+    """The file still has the size and mtime it had when discover hashed it."""
+    try:
+        stat = os.stat(task.path)
+    except OSError:
+        return False
+    return (stat.st_size, stat.st_mtime) == (task.size, task.mtime)
 
 
 def _connect(path: Path) -> sqlite3.Connection:
     """Open (or create) the ledger; a damaged file is set aside and a new one started."""
     try:
         return _init(sqlite3.connect(path))
+    except sqlite3.OperationalError:
+        raise  # locked, unwritable or an I/O error: the ledger is fine, this run fails and says why
     except sqlite3.DatabaseError as exc:
         aside = path.with_name(f"{path.name}.damaged-{datetime.now(UTC):%Y%m%dT%H%M%SZ}")
         path.rename(aside)
@@ -265,10 +272,3 @@ class _Unpickler(pickle.Unpickler):
 
 def _load(blob: bytes) -> FileOutcome:
     return _Unpickler(io.BytesIO(blob)).load()
-
-
-def xlbatch_version() -> str:
-    try:
-        return version("xlbatch")
-    except PackageNotFoundError:
-        return "unknown"

@@ -86,12 +86,13 @@ def current_run(outbox: Path) -> str | None:
     return target.name if whole else None
 
 
-def write_atomically(path: Path, write) -> None:
-    """Call write(tmp_path), flush it to disk, and rename it to `path`."""
+def write_atomically(path: Path, write):
+    """Call write(tmp_path), flush it to disk, rename it to `path`; return what write returned."""
     tmp = path.with_name(f".{path.name}.tmp")
-    write(tmp)
+    returned = write(tmp)
     fsync_file(tmp)
     os.replace(tmp, path)
+    return returned
 
 
 def publish(outbox: Path, run_id: str) -> None:
@@ -103,6 +104,7 @@ def publish(outbox: Path, run_id: str) -> None:
     reviews were carried into this run's workbook before it is replaced.
     """
     fsync_dir(outbox / RUNS / run_id)
+    fsync_dir(outbox / RUNS)  # the new folder's own entry, before the pointer names it
     _replace_with_link(outbox / CURRENT, f"{RUNS}/{run_id}")
     for name in OUTPUTS:
         target = f"{CURRENT}/{name}"

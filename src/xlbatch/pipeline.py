@@ -45,6 +45,8 @@ class RunResult:
     extra: dict = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
+        if "counts" in self.extra:  # a run that kept the published outputs: their counts
+            return self.extra["counts"]
         out = {"files": len(self.files)}
         for status in ("accepted", "rejected", "ignored"):
             out[status] = sum(f.status == status for f in self.files)
@@ -71,9 +73,10 @@ def check_files(paths: list[Path], cfg: Config, executor: Executor = serial) -> 
 
 
 def _evaluate(files: list[InboxFile], cfg: Config, executor: Executor, run_id: str, started: datetime,
-              inbox: str) -> RunResult:
+              inbox: str, progress=None) -> RunResult:
     wanted = [f for f in files if not f.ignored]
-    tasks = [FileTask(str(f.path), f.record.path, f.record.sha256, cfg.limits) for f in wanted]
+    tasks = [FileTask(str(f.path), f.record.path, f.record.sha256, cfg.limits, f.record.size, f.record.mtime)
+             for f in wanted]
     findings: list[Finding] = []
     submissions: list[Submission] = []
     owners: list[FileRecord] = []
@@ -86,6 +89,8 @@ def _evaluate(files: list[InboxFile], cfg: Config, executor: Executor, run_id: s
         for form in outcome.forms:
             submissions.append(Submission(form, item.record.mtime))
             owners.append(item.record)
+    if progress:
+        progress("复算与检查", 0, 0)
     forms_df, ind_df = build_frames(submissions)
     rejections = run_stage(VALIDATE, forms_df, ind_df, cfg)
     findings.extend(rejections)
@@ -168,8 +173,9 @@ def run(inbox: Path, outbox: Path, cfg: Config, executor: Executor = serial, *, 
         event(logging.INFO, "start", f"开始运行 {run_id}", run_id=run_id, inbox=str(inbox), outbox=str(outbox),
               pid=os.getpid())
         remove_leftovers(outbox)
-        ledger = Ledger.open(outbox)
+        ledger = None
         try:
+            ledger = Ledger.open(outbox)
             files = discover(inbox)
             inputs = inputs_fingerprint([f.record for f in files], cfg)
             previous_id = current_run(outbox)
@@ -186,7 +192,8 @@ def run(inbox: Path, outbox: Path, cfg: Config, executor: Executor = serial, *, 
                       same_as=previous_id)
             else:
                 reader = CachingExecutor(executor, ledger, run_id, progress)
-                result = _evaluate(files, cfg, reader, run_id=run_id, started=started, inbox=str(inbox))
+                result = _evaluate(files, cfg, reader, run_id=run_id, started=started, inbox=str(inbox),
+                                   progress=progress)
                 result.outbox = str(outbox)
                 read, reused = len(reader.read), len(reader.reused)
                 event(logging.INFO, "evaluated", f"读取 {read} 个文件，沿用上次结果 {reused} 个",
@@ -206,10 +213,11 @@ def run(inbox: Path, outbox: Path, cfg: Config, executor: Executor = serial, *, 
             if pruned:
                 event(logging.INFO, "pruned", f"删除最早的 {len(pruned)} 次运行记录", runs=pruned)
             event(logging.INFO, "finished", "运行完成", seconds=round((datetime.now(UTC) - started).total_seconds(), 2),
-                  **result.extra.get("counts", result.counts()))
+                  **result.counts())
             return result
         except Exception:
             event(logging.ERROR, "failed", "运行失败，上次的输出保持不变", exc_info=True)
             raise
         finally:
-            ledger.close()
+            if ledger:
+                ledger.close()

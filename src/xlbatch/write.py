@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .ledger import xlbatch_version
+from . import xlbatch_version
 from .outbox import run_dir, write_atomically
 from .reviews import load_reviews
 from .rules import CATALOGUE
@@ -37,8 +37,7 @@ def write_outputs(result, outbox: Path) -> Path:
     """Write every output for `result` into runs/RUN_ID/ (not yet published); returns that folder."""
     folder = run_dir(outbox, result.run_id)
     reviews = load_reviews(outbox / "consolidated.xlsx")  # the auditors' 复核状态/复核意见 so far
-    closed: dict = {}
-    write_atomically(folder / "consolidated.xlsx", lambda tmp: closed.update(write_workbook(tmp, result, reviews)))
+    closed = write_atomically(folder / "consolidated.xlsx", lambda tmp: write_workbook(tmp, result, reviews))
     write_atomically(folder / "projects.csv", lambda tmp: write_projects_csv(tmp, result.forms))
     write_atomically(folder / "anomalies.csv", lambda tmp: write_anomalies_csv(tmp, result.findings))
     result.extra["closed_reviews"] = len(closed)
@@ -54,7 +53,7 @@ def csv_safe(value) -> str:
 
 def write_projects_csv(path: Path, forms: pd.DataFrame) -> None:
     rows = []
-    for _, f in forms.iterrows():
+    for f in forms.to_dict("records"):
         row = {c: f[c] for c in PROJECT_COLUMNS}
         row["year"] = "" if pd.isna(f["year"]) else int(f["year"])
         row["execution_rate"] = _round(f["execution_rate"], 4)
