@@ -10,7 +10,10 @@ recalculate formulas on load: by default LibreOffice keeps the cached values of
 .xlsx/.ods files it did not write itself, and the point of these fixtures is
 cached values that a real spreadsheet program computed.
 
-No LibreOffice on PATH is a test failure, not a skip: CI installs it.
+No LibreOffice on PATH (or no poppler tool the PDF checks need) is a test failure
+when CI is set (.ci/run installs them), and a skip naming the install command
+otherwise (README: "Without it those tests fail ... when CI is set, and are
+reported as skipped (with the reason) otherwise").
 """
 
 from __future__ import annotations
@@ -28,7 +31,9 @@ from variants import LO_SOURCES
 
 from xlbatch.template import write_workbook
 
-SOFFICE_MISSING = "LibreOffice (soffice) not installed: apt-get install -y libreoffice-calc-nogui"
+# The README's install line for the real-client tests (the font so that Chinese renders in the PDF).
+INSTALL = "apt-get install -y libreoffice-calc-nogui poppler-utils fonts-wqy-zenhei"
+SOFFICE_MISSING = f"LibreOffice (soffice) not installed: {INSTALL}"
 TIMEOUT_S = 120
 
 # --convert-to targets: file extension → "ext:FilterName" as soffice takes it.
@@ -105,15 +110,37 @@ def _run(cmd: list[str], timeout: float) -> tuple[int, str, str]:
     return proc.returncode, out, err
 
 
+def missing(reason: str) -> None:
+    """CI installs the real clients (.ci/run), so there a missing one is a failure. On a
+    developer's machine with only Python the real-client tests say why they did not run."""
+    if os.environ.get("CI"):
+        pytest.fail(reason, pytrace=False)
+    pytest.skip(reason)
+
+
 def soffice_exe() -> str:
     exe = shutil.which("soffice") or shutil.which("libreoffice")
     if exe is None:
-        # CI installs LibreOffice (.ci/run), so there a missing soffice is a failure. On a
-        # developer's machine with only Python the real-client tests say why they did not run.
-        if os.environ.get("CI"):
-            pytest.fail(SOFFICE_MISSING, pytrace=False)
-        pytest.skip(SOFFICE_MISSING)
+        missing(SOFFICE_MISSING)
     return exe
+
+
+def poppler_exe(name: str) -> str:
+    """pdftotext / pdftoppm (poppler-utils), which the PDF checks need beside LibreOffice."""
+    exe = shutil.which(name)
+    if exe is None:
+        missing(f"{name} (poppler-utils) not installed: {INSTALL}")
+    return exe
+
+
+@pytest.fixture(scope="session")
+def pdftotext() -> str:
+    return poppler_exe("pdftotext")
+
+
+@pytest.fixture(scope="session")
+def pdftoppm() -> str:
+    return poppler_exe("pdftoppm")
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,7 @@ import re
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from conftest import rules_of, run_specs
 from seed import seed_form
@@ -15,6 +16,7 @@ from xlbatch.cli import main
 from xlbatch.config import Config, ConfigError, load_config, parse_config
 from xlbatch.discover import discover
 from xlbatch.parse import parse_sheet
+from xlbatch.pipeline import process
 from xlbatch.read import read_workbook
 from xlbatch.rules import CATALOGUE
 from xlbatch.template import write_workbook
@@ -135,6 +137,10 @@ def test_filled_template_round_trips(tmp_path, inbox):
     assert form["execution_rate"] == pytest.approx(0.95)
     assert form["unit"] == "示例县公路养护中心"
     assert "REQUIRED_CATEGORY_EMPTY" in rules_of(result)
+    # One indicator filled in: the other required categories are empty and the 分值 add up to
+    # 10 + 50. openpyxl saves formulas without their cached values, so 总分 reads as empty.
+    assert rules_of(result) == ["REQUIRED_CATEGORY_EMPTY", "TOTAL_MISMATCH", "WEIGHTS_INVALID"]
+    assert pd.isna(form["total_reported"]) and form["total_score"] == pytest.approx(9.5 + 50)
 
 
 def test_readme_quick_start_and_ci_agree():
@@ -160,6 +166,22 @@ def test_shipped_sample_inbox_is_the_generated_one(tmp_path):
     write_sample_inbox(tmp_path)
     shipped = sorted(f.record.path for f in discover(ROOT / "inbox"))
     assert shipped == sorted(f.record.path for f in discover(tmp_path))
+    # The same contents too. XlsxWriter stamps a creation time into every workbook, so the bytes
+    # differ: compare what xlbatch reads from them (mtime aside: a checkout does not keep it).
+    committed, generated = process(ROOT / "inbox", Config()), process(tmp_path, Config())
+    assert [(f.path, f.status, f.code, f.message) for f in committed.files] == [
+        (f.path, f.status, f.code, f.message) for f in generated.files]
+    pd.testing.assert_frame_equal(committed.forms.drop(columns="mtime"), generated.forms.drop(columns="mtime"))
+    pd.testing.assert_frame_equal(committed.indicators, generated.indicators)
+
+    def findings(result):
+        return sorted((f.anomaly_id, f.rule, f.source_file, f.cell, f.message, f.value, f.expected)
+                      for f in result.findings)
+
+    assert findings(committed) == findings(generated) and len(findings(committed)) == 15
+    not_workbooks = ("示例县文化馆/2024年度绩效自评报告.pdf", "示例县第一中学/~$农村义务教育学生营养改善计划.xlsx")
+    for rel in not_workbooks:
+        assert (ROOT / "inbox" / rel).read_bytes() == (tmp_path / rel).read_bytes(), rel
 
 
 def test_cli_run_failure_exits_1_and_keeps_previous_outputs(tmp_path, inbox, capsys, monkeypatch):

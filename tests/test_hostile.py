@@ -23,8 +23,10 @@ from hypothesis import strategies as st
 from seed import seed_form
 
 import xlbatch.analyse as analyse
+import xlbatch.read as read
 from xlbatch.config import Config, parse_config
 from xlbatch.execute import local_processes
+from xlbatch.outbox import OUTPUTS
 from xlbatch.pipeline import process, run
 from xlbatch.template import write_workbook
 
@@ -72,26 +74,38 @@ def test_decompression_bomb_is_refused_without_inflating_it(bomb, inbox, monkeyp
     record = _record(process(inbox, CFG), "bomb.xlsx")
     assert (record.status, record.code) == ("rejected", "FILE_UNSAFE")
     assert "100 MB" in record.message or "压缩比" in record.message
+    # The declared total (2 GiB) is what refuses it: the member and ratio limits never get a say.
+    assert record.message == "解压后总大小超过上限 100 MB（至少 2048 MB），拒绝读取"
     assert opened == []  # refused on the archive directory alone
+
+
+# Where a ZIP header keeps what _lying_sizes rewrites (APPNOTE 4.3.7 and 4.3.12): its signature,
+# then the offsets of the file name's length, of the file name, and of the uncompressed size.
+_HEADERS = (
+    (b"PK\x03\x04", 26, 30, 22),  # local file header
+    (b"PK\x01\x02", 28, 46, 24),  # central directory entry
+)
 
 
 def _lying_sizes(data: bytes, member: str, declared: int) -> bytes:
     """Rewrite a member's uncompressed size in both headers: the directory now lies."""
     buf = bytearray(data)
     name = member.encode()
-    local = buf.find(b"PK\x03\x04")
-    while local != -1:
-        n = struct.unpack_from("<H", buf, local + 26)[0]
-        if bytes(buf[local + 30: local + 30 + n]) == name:
-            struct.pack_into("<I", buf, local + 22, declared)
-        local = buf.find(b"PK\x03\x04", local + 4)
-    central = buf.find(b"PK\x01\x02")
-    while central != -1:
-        n = struct.unpack_from("<H", buf, central + 28)[0]
-        if bytes(buf[central + 46: central + 46 + n]) == name:
-            struct.pack_into("<I", buf, central + 24, declared)
-        central = buf.find(b"PK\x01\x02", central + 4)
+    for signature, name_length_at, name_at, size_at in _HEADERS:
+        start = buf.find(signature)
+        while start != -1:
+            n = struct.unpack_from("<H", buf, start + name_length_at)[0]
+            if bytes(buf[start + name_at: start + name_at + n]) == name:
+                struct.pack_into("<I", buf, start + size_at, declared)
+            start = buf.find(signature, start + 4)
     return bytes(buf)
+
+
+class _NoCalamine:
+    """Stands in for the python_calamine module: any use of it means the file reached calamine."""
+
+    def __getattr__(self, name):
+        pytest.fail(f"calamine reached (calamine.{name})")
 
 
 def test_archive_lying_about_sizes_never_reaches_the_parser(inbox, monkeypatch):
@@ -100,9 +114,16 @@ def test_archive_lying_about_sizes_never_reaches_the_parser(inbox, monkeypatch):
         z.writestr("[Content_Types].xml", "<Types/>")
         z.writestr("xl/worksheets/sheet1.xml", b"<a>" + b" " * (150 << 20) + b"</a>")
     (inbox / "liar.xlsx").write_bytes(_lying_sizes(out.getvalue(), "xl/worksheets/sheet1.xml", 1000))
+    with zipfile.ZipFile(inbox / "liar.xlsx") as z:  # the lie took: the directory declares 1000 bytes
+        assert z.getinfo("xl/worksheets/sheet1.xml").file_size == 1000
     monkeypatch.setattr(analyse, "parse_sheet", lambda *a: pytest.fail("parser reached"))
+    monkeypatch.setattr(read, "calamine", _NoCalamine())
     record = _record(process(inbox, CFG), "liar.xlsx")
     assert record.status == "rejected" and record.code in {"FILE_UNREADABLE", "FILE_UNSAFE"}
+    # Python's zipfile hands out no more than the declared 1000 bytes and then fails the CRC, so the
+    # inspection (safety.inspect_zip) refuses the archive as corrupt, not for its real size.
+    assert record.code == "FILE_UNREADABLE"
+    assert record.message == "文件不完整或已损坏（压缩包结构无效），请重新保存后报送"
 
 
 def _with_xml(src: bytes, member: str, edit) -> bytes:
@@ -235,16 +256,35 @@ def test_a_file_that_kills_its_process_costs_only_that_file(inbox, monkeypatch):
     assert "异常终止" in _record(result, "f2.xlsx").message
 
 
+def _files_under(folder: Path) -> set[str]:
+    """Every file and link below `folder` (links not followed), relative to it."""
+    found = set()
+    for parent, dirs, files in os.walk(folder):
+        for name in files + [d for d in dirs if (Path(parent) / d).is_symlink()]:
+            found.add(str((Path(parent) / name).relative_to(folder)))
+    return found
+
+
 def test_submission_paths_never_name_an_output(tmp_path):
     inbox, outbox = tmp_path / "inbox", tmp_path / "outbox"
     inbox.mkdir()
     write_workbook(inbox / "x.xlsx", [("逃逸..", seed_form(unit="../../../tmp/evil", project="/etc/passwd"))])
+    # Where "../../../tmp/evil" lands from each folder a careless writer might start from.
+    escapes = [(base / "../../../tmp/evil").resolve() for base in (outbox, outbox / "runs" / "RUN", Path.cwd())]
+    existed = {path: path.exists() for path in escapes}
     result = run(inbox, outbox, CFG)
     names = {p.name for p in outbox.iterdir()}
     assert names <= {"consolidated.xlsx", "projects.csv", "anomalies.csv", "run.json", "runs", "ledger.sqlite",
                      ".xlbatch.lock"} | {n for n in names if n.startswith(".")}
     assert [p.name for p in (outbox / "runs").iterdir()] == [result.run_id]
     assert not (tmp_path / "tmp").exists() and not (tmp_path.parent / "tmp" / "evil").exists()
+    # Nothing was written anywhere but the fixed names: not beside the outbox, not up the tree.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["inbox", "outbox"]
+    assert _files_under(tmp_path) == {
+        "inbox/x.xlsx", "outbox/.current", "outbox/.xlbatch.lock", "outbox/ledger.sqlite",
+        *(f"outbox/{name}" for name in OUTPUTS),
+        *(f"outbox/runs/{result.run_id}/{name}" for name in (*OUTPUTS, "run.log.jsonl"))}
+    assert {path: path.exists() for path in escapes} == existed
 
 
 # --- fuzzing ------------------------------------------------------------------------
@@ -269,6 +309,7 @@ def test_fuzzed_archives_end_accepted_or_rejected_and_the_inbox_is_untouched(
     write_workbook(inbox / "clean.xlsx", [("自评表", seed_form())])
     before = _digest(inbox)
     result = process(inbox, CFG, local_processes(2))
+    assert sorted(f.path for f in result.files) == ["clean.xlsx", "mutated.xlsx"]
     for record in result.files:
         assert record.status in {"accepted", "rejected"}
         if record.status == "rejected":

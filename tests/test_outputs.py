@@ -58,7 +58,7 @@ def test_csv_columns_are_the_spec_contract():
 
 
 def test_sample_inbox_every_file_accounted_for(sample_run):
-    _, outbox, _ = sample_run
+    _, outbox, result = sample_run
     data = json.loads((outbox / "run.json").read_text(encoding="utf-8"))
     status = {f["path"]: (f["status"], f["code"]) for f in data["files"]}
     assert status == {
@@ -74,6 +74,7 @@ def test_sample_inbox_every_file_accounted_for(sample_run):
     assert data["counts"] == {"files": 8, "accepted": 4, "rejected": 2, "ignored": 2, "forms": 4,
                               "findings": 15}
     assert data["run_id"] and data["started_at"] and data["finished_at"]
+    assert data["run_id"] == result.run_id and data["started_at"] <= data["finished_at"]
     assert data["config"]["rules"]["low_execution"] == 0.8
     assert all(len(f["sha256"]) == 64 for f in data["files"])
     missing = next(f for f in data["files"] if f["code"] == "MISSING_FIELD")
@@ -221,6 +222,7 @@ def test_reviews_survive_the_next_run_and_closed_ones_are_kept(tmp_path):
         if row[2].value in ("RATE_MISMATCH", "AMOUNT_SCALE_SUSPECT"):
             row[13].value, row[14].value = "已核实", f"已电话核实（{row[2].value}）"
             reviewed[row[0].value] = row[2].value
+    assert sorted(reviewed.values()) == ["AMOUNT_SCALE_SUSPECT", "RATE_MISMATCH"]  # both reviews were made
     book.save(outbox / "consolidated.xlsx")
     # The relief unit corrects its amounts to 万元: AMOUNT_SCALE_SUSPECT goes away.
     relief = inbox / "示例县社会救助服务中心" / "困难群众救助补助资金自评.xlsx"
@@ -267,15 +269,19 @@ def test_submission_text_never_becomes_a_formula(tmp_path):
     assert projects["unit"] == "'" + evil and projects["project"] == "'+SUM(1,2)"
     assert projects["department"] == "'@cmd"
     book = openpyxl.load_workbook(outbox / "consolidated.xlsx")
+    formulas = 0
     for ws in book:
         for row in ws.iter_rows():
             for cell in row:
                 if cell.data_type == "f":  # only our own totals in 汇总 are formulas
+                    formulas += 1
                     label = str(ws.cell(cell.row, 2).value)
                     assert ws.title == "汇总" and (label.endswith(" 小计") or label == "全县合计"), (
                         f"{ws.title}!{cell.coordinate} became a formula")
                     assert cell.value.startswith(("=SUMIFS(", "=IF(", "=IFERROR(AVERAGEIFS("))
+    assert formulas > 0  # the scan does see formulas (the totals'), so finding no other one means something
     assert book["汇总"]["C2"].value == evil
+    assert book["汇总"]["C2"].data_type == "s"  # a formula would read back as the same text, typed "f"
     unit_sheet = book.sheetnames[7]
     assert unit_sheet == '=HYPERLINK("http___example.inva'  # ≤31 characters, no []:*?/\\
     assert book[unit_sheet]["A3"].value == "项目：+SUM(1,2)"
@@ -297,12 +303,15 @@ def test_sheet_names_are_valid_and_unique():
 def test_rejections_link_to_their_row_in_rejected_sheet(sample_run):
     _, outbox, _ = sample_run
     book = openpyxl.load_workbook(outbox / "consolidated.xlsx")
+    checked = []
     for row in book["异常清单"].iter_rows(min_row=2):
         if row[2].value in ("FILE_UNREADABLE", "MISSING_FIELD"):
             sheet, ref = row[12].hyperlink.location.rsplit("!", 1)
             target = book[sheet.strip("'")][ref]
             assert sheet == "'未受理文件'" and target.value == row[6].value
             assert book["未受理文件"].cell(target.row, 3).value == row[2].value
+            checked.append(row[2].value)
+    assert sorted(checked) == ["FILE_UNREADABLE", "MISSING_FIELD"]  # the sample's two rejections
 
 
 def test_every_sheet_prints_landscape_fit_to_width_with_sheet_name_and_page(sample_run):

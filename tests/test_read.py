@@ -28,6 +28,8 @@ def test_truncated_workbook_is_unreadable_and_run_goes_on(inbox, tmp_path):
     record = _only_file(result, "cut.xlsx")
     assert (record.status, record.code) == ("rejected", "FILE_UNREADABLE")
     assert "损坏" in record.message or "不完整" in record.message
+    # Cut inside the archive: its directory is gone, so the inspection refuses it before calamine.
+    assert record.message == "文件不完整或已损坏（压缩包结构无效），请重新保存后报送"
     assert _only_file(result, "form00.xlsx").status == "accepted"
     assert len(result.forms) == 1
 

@@ -5,10 +5,12 @@
    ".xlsx, .xlsm, .xls (BIFF) and .ods files" and "formulas (use the cached value)").
    Two formula variants make LibreOffice's own recalculated values the figures read.
 2. consolidated.xlsx, from a run with a rejected file in the inbox, must open in
-   LibreOffice and print to PDF; page 1 is rendered to PNG for a human to look at
+   LibreOffice and print to PDF, whose text (pdftotext) names the unit, a rule and
+   the rejected file; page 1 is rendered to PNG (pdftoppm) for a human to look at
    (set XLBATCH_RENDER_DIR to keep a copy of both).
 
-LibreOffice missing is a failure, not a skip (fixtures in lo.py).
+LibreOffice or poppler missing fails under CI and is a skip with the install
+command elsewhere (lo.missing).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import random
 import shutil
 import subprocess
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -28,7 +31,7 @@ import python_calamine as calamine
 from xlbatch.config import Config
 from xlbatch.pipeline import RunResult, process, run
 
-pytest_plugins = ["lo"]  # fixtures libreoffice, lo_files (not imported: lo must load as a plugin)
+pytest_plugins = ["lo"]  # fixtures libreoffice, lo_files, pdftotext, pdftoppm (not imported: lo must load as a plugin)
 
 SHEET = "自评表"  # lo.SHEET
 
@@ -42,6 +45,12 @@ BUDGET_SCORE = RATE * 10  # 5.685…
 INDICATORS = 90.0  # every indicator fully met and reported at its full 分值
 TOTAL = BUDGET_SCORE + INDICATORS  # 95.685…
 SEED_FINDINGS = {("LOW_EXECUTION", "G6"), ("HIGH_SCORE_LOW_EXECUTION", "H37"), ("REQUIRED_CATEGORY_EMPTY", "C21")}
+# What a reader without a formula engine sees in G6 / H6 / H37 of the formula variants, in every
+# format (see test_libreoffice_recalculated_the_formulas), and the findings those values give.
+# Spelled out so that the oracle expected_findings() is not fed by the very reader under test.
+VARIANT_CACHED = {"formula": (RATE, None, None), "formula_numeric": (RATE, 5.69, 95.69)}
+VARIANT_FINDINGS = {"formula": ["LOW_EXECUTION", "REQUIRED_CATEGORY_EMPTY", "TOTAL_MISMATCH"],
+                    "formula_numeric": ["HIGH_SCORE_LOW_EXECUTION", "LOW_EXECUTION", "REQUIRED_CATEGORY_EMPTY"]}
 
 
 # --- helpers ---------------------------------------------------------------------------
@@ -171,6 +180,10 @@ def test_libreoffice_recalculated_the_formulas(lo_files, fmt):
 def test_formula_variants_use_cached_values(lo_files, variant, fmt, tmp_path):
     path = lo_files[variant, fmt]
     rate, budget_score, total = (cached(path, ref) for ref in ("G6", "H6", "H37"))
+    for ref, got, want in zip(("G6", "H6", "H37"), (rate, budget_score, total), VARIANT_CACHED[variant],
+                              strict=True):
+        assert same(got, want), f"{ref}: cached {got!r}, expected {want!r}"
+    assert sorted(expected_findings(rate, budget_score, total)) == VARIANT_FINDINGS[variant]
     result = process_file(path, tmp_path)
     form = only_form(result)
     assert_recomputed_figures(form)
@@ -181,53 +194,81 @@ def test_formula_variants_use_cached_values(lo_files, variant, fmt, tmp_path):
     assert rules == sorted(expected_findings(rate, budget_score, total)), (
         f"cached G6={rate!r} H6={budget_score!r} H37={total!r}; findings "
         f"{[(f.rule, f.cell, f.message) for f in result.findings]}")
+    assert rules == VARIANT_FINDINGS[variant]
 
 
 # --- 2. our output in a real spreadsheet program --------------------------------------------
 
-def test_consolidated_workbook_prints_to_pdf(libreoffice, lo_files, tmp_path, capsys):
-    inbox, outbox = tmp_path / "inbox", tmp_path / "outbox"
+@dataclass
+class Printed:
+    result: RunResult
+    consolidated: Path
+    code: int
+    out: str
+    err: str
+    pdf: Path
+
+
+@pytest.fixture(scope="module")
+def printed(libreoffice, lo_files, tmp_path_factory) -> Printed:
+    """A run over the seed and a broken file; its consolidated.xlsx printed to PDF by LibreOffice."""
+    base = tmp_path_factory.mktemp("print")
+    inbox, outbox = base / "inbox", base / "outbox"
     inbox.mkdir()
     shutil.copy(lo_files["seed", "source"], inbox / "seed.xlsx")
     (inbox / "broken.xlsx").write_bytes(random.Random(2023).randbytes(4096))
     result = run(inbox, outbox, Config())
+    consolidated = outbox / "consolidated.xlsx"
+    code, out, err, (pdf,) = libreoffice.convert_raw([consolidated], "pdf", base / "render")
+    return Printed(result, consolidated, code, out, err, pdf)
+
+
+def _keep(path: Path, name: str) -> Path:
+    """A copy in XLBATCH_RENDER_DIR when it is set, for a human to look at."""
+    keep = os.environ.get("XLBATCH_RENDER_DIR")
+    if not keep:
+        return path
+    Path(keep).mkdir(parents=True, exist_ok=True)
+    return Path(shutil.copy(path, Path(keep) / name))
+
+
+def test_consolidated_workbook_prints_to_pdf(printed, capsys):
+    result, consolidated = printed.result, printed.consolidated
     assert {f.path: (f.status, f.code) for f in result.files} == {
         "seed.xlsx": ("accepted", ""), "broken.xlsx": ("rejected", "FILE_UNREADABLE")}
-    consolidated = outbox / "consolidated.xlsx"
     assert consolidated.is_file()
 
-    code, out, err, (pdf,) = libreoffice.convert_raw([consolidated], "pdf", tmp_path / "render")
+    code, out, err, pdf = printed.code, printed.out, printed.err, printed.pdf
     assert code == 0, f"soffice exit {code}\nstdout: {out}\nstderr: {err}"
     assert pdf.is_file(), f"no PDF written\nstdout: {out}\nstderr: {err}"
     data = pdf.read_bytes()
     assert data.startswith(b"%PDF")
     assert len(data) > 1024
-
-    if shutil.which("pdftotext"):
-        text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
-                              timeout=60, check=True).stdout
-        for expected in ("承德县社会保险事业服务中心", "LOW_EXECUTION", "broken.xlsx", "FILE_UNREADABLE"):
-            assert expected in text, f"{expected!r} not in the PDF's text"
-
-    png = None
-    if shutil.which("pdftoppm"):
-        prefix = tmp_path / "render" / "page"
-        subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(pdf), str(prefix)],
-                       capture_output=True, timeout=60, check=True)
-        pages = sorted(prefix.parent.glob("page-*.png"))  # page-1.png, or page-01.png past 9 pages
-        assert len(pages) == 1, pages
-        png = pages[0]
-        assert png.read_bytes().startswith(b"\x89PNG")
-
-    _warn_without_cjk_font()
-    keep = os.environ.get("XLBATCH_RENDER_DIR")
-    if keep:
-        Path(keep).mkdir(parents=True, exist_ok=True)
-        pdf = Path(shutil.copy(pdf, Path(keep) / "consolidated.pdf"))
-        if png:
-            png = Path(shutil.copy(png, Path(keep) / "consolidated-page1.png"))
     with capsys.disabled():
-        print(f"\n[render] PDF: {pdf}\n[render] PNG of page 1: {png or '(pdftoppm not installed)'}")
+        print(f"\n[render] PDF: {_keep(pdf, 'consolidated.pdf')}")
+
+
+def test_pdf_text_names_the_unit_the_rule_and_the_rejected_file(printed, pdftotext):
+    assert printed.pdf.is_file(), "no PDF (see test_consolidated_workbook_prints_to_pdf)"
+    text = subprocess.run([pdftotext, "-layout", str(printed.pdf), "-"], capture_output=True,
+                          text=True, timeout=60, check=True).stdout
+    for expected in ("承德县社会保险事业服务中心", "LOW_EXECUTION", "broken.xlsx", "FILE_UNREADABLE"):
+        assert expected in text, f"{expected!r} not in the PDF's text"
+
+
+def test_pdf_first_page_renders_to_png(printed, pdftoppm, tmp_path, capsys):
+    assert printed.pdf.is_file(), "no PDF (see test_consolidated_workbook_prints_to_pdf)"
+    prefix = tmp_path / "render" / "page"
+    prefix.parent.mkdir()
+    subprocess.run([pdftoppm, "-png", "-r", "60", "-f", "1", "-l", "1", str(printed.pdf),
+                    str(prefix)], capture_output=True, timeout=60, check=True)
+    pages = sorted(prefix.parent.glob("page-*.png"))  # page-1.png, or page-01.png past 9 pages
+    assert len(pages) == 1, pages
+    png = pages[0]
+    assert png.read_bytes().startswith(b"\x89PNG")
+    _warn_without_cjk_font()
+    with capsys.disabled():
+        print(f"\n[render] PNG of page 1: {_keep(png, 'consolidated-page1.png')}")
 
 
 def _warn_without_cjk_font() -> None:
@@ -236,4 +277,4 @@ def _warn_without_cjk_font() -> None:
     fonts = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True, timeout=30).stdout
     if not fonts.strip():
         warnings.warn("no Chinese font installed: the PDF/PNG show boxes instead of Chinese text "
-                      "(apt-get install -y fonts-noto-cjk or fonts-wqy-microhei)", stacklevel=2)
+                      "(apt-get install -y fonts-wqy-zenhei, as the README says)", stacklevel=2)

@@ -70,18 +70,28 @@ def _seed_grid(tmp_path_factory) -> list[list]:
 _GRID: list[list] = []
 
 
-def _pipeline_on(rows: list[list]) -> None:
-    """parse → frames → validate → score → rules over one sheet held in memory."""
+def _pipeline_on(rows: list[list]) -> list[str] | None:
+    """parse → frames → validate → score → rules over one sheet held in memory: the rules that
+    fired (None when the sheet is no form)."""
     form = parse_sheet(Sheet("自评表", rows), "fuzz.xlsx")
     if form is None:
-        return
+        return None
     forms, indicators = build_frames([Submission(form, 0.0)])
     rejected = {f.form_id for f in run_stage(VALIDATE, forms, indicators, CFG)}
     forms = forms.drop(index=list(rejected))
     indicators = score_indicators(indicators[~indicators["form_id"].isin(rejected)], CFG.scoring)
     forms = mark_duplicates(score_forms(forms, indicators, CFG.scoring, CFG.rules))
-    for finding in run_stage(EVALUATE, forms, indicators, CFG):
+    findings = run_stage(EVALUATE, forms, indicators, CFG)
+    for finding in findings:
         assert finding.rule and finding.message
+    return sorted(f.rule for f in findings)
+
+
+def test_the_fuzzed_pipeline_runs_the_rules_on_the_unedited_seed(tmp_path_factory):
+    """The fuzz tests pass when nothing raises; they mean something only if `_pipeline_on` gets
+    past parsing and runs the rules on the seed grid they start from."""
+    assert _pipeline_on(_seed_grid(tmp_path_factory)) == [
+        "HIGH_SCORE_LOW_EXECUTION", "LOW_EXECUTION", "REQUIRED_CATEGORY_EMPTY"]
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

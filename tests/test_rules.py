@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from conftest import rules_of, run_specs
 from seed import seed_form
@@ -443,6 +444,10 @@ def test_negative_indicator_score_is_out_of_range(inbox):
     r = run_specs(inbox, spec)
     assert "SCORE_OUT_OF_RANGE" in rules_of(r)
     assert only(r, "SCORE_OUT_OF_RANGE").cell == "H34"
+    # 100% against ≥95% is worth the full 10: the negative score is also a mismatch, nothing else.
+    assert rules_of(r) == ["INDICATOR_SCORE_MISMATCH", "SCORE_OUT_OF_RANGE"]
+    assert only(r, "INDICATOR_SCORE_MISMATCH").expected == "10"
+    assert "超出 0～10 分的范围" in only(r, "SCORE_OUT_OF_RANGE").message
 
 
 def test_indicator_score_at_its_weight_is_in_range(inbox):
@@ -822,6 +827,8 @@ def test_amount_in_yuan_only_in_executed_fires(inbox):
                       rate="95.00%")
     r = run_specs(inbox, spec)
     assert "AMOUNT_SCALE_SUSPECT" in rules_of(r)
+    # Executed 51,300 of 5.4: the rate, the budget score and the budget are all off too.
+    assert rules_of(r) == ["AMOUNT_SCALE_SUSPECT", "BUDGET_SCORE_MISMATCH", "OVER_BUDGET", "RATE_MISMATCH"]
     f = only(r, "AMOUNT_SCALE_SUSPECT")
     assert f.cell == "E6"
     assert "「全年执行数」填报为 51,300" in f.message
@@ -841,6 +848,11 @@ def test_zero_budget_does_not_crash_the_run(inbox):
                       budget_score=0, total_reported=90)
     r = run_specs(inbox, spec)
     assert r.files[0].status in ("accepted", "rejected")
+    # 0 is a figure, not an empty field: the form is consolidated, its rate undefined (not 0, not inf).
+    assert (r.files[0].status, r.files[0].code) == ("accepted", "")
+    row = form(r)
+    assert pd.isna(row["execution_rate"])
+    assert row["budget_score"] == 0 and row["total_score"] == pytest.approx(90)
 
 
 def test_all_indicators_not_applicable_does_not_crash_the_run(inbox):

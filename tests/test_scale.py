@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import pytest
@@ -29,9 +30,19 @@ def inbox(tmp_path_factory) -> Path:
     return path
 
 
+FORMS = 4 + 12  # the sample inbox's accepted forms and the batch
+
+
+def _forms(outputs: dict[str, bytes]) -> int:
+    """Rows of projects.csv: equal outputs must also be outputs of every form, not two empty runs."""
+    return len(list(csv.DictReader(outputs["projects.csv"].decode("utf-8-sig").splitlines())))
+
+
 def _outputs(inbox: Path, outbox: Path, executor) -> dict[str, bytes]:
     run(inbox, outbox, CFG, executor)
-    return {name: (outbox / name).read_bytes() for name in ("projects.csv", "anomalies.csv")}
+    outputs = {name: (outbox / name).read_bytes() for name in ("projects.csv", "anomalies.csv")}
+    assert _forms(outputs) == FORMS
+    return outputs
 
 
 def test_process_pool_matches_serial(inbox, tmp_path):
@@ -59,6 +70,7 @@ def test_cli_workers_1_and_2_give_identical_outputs(inbox, tmp_path):
         assert main(["run", "--inbox", str(inbox), "--outbox", str(outbox), "--workers", workers, "-q"]) == 0
         outputs.append({n: (outbox / n).read_bytes() for n in ("projects.csv", "anomalies.csv")})
     assert outputs[0] == outputs[1]
+    assert _forms(outputs[0]) == FORMS
 
 
 def test_cli_dask_needs_a_scheduler_and_an_unreachable_one_is_exit_1(inbox, tmp_path, capsys):

@@ -52,6 +52,7 @@ def test_parse_amount_percent_text(raw):
 def test_parse_amount_percent_number_is_a_fraction():
     # A 0.5685 cell with a % format arrives as 0.5685: the same as "56.85%".
     assert parse_amount(0.5685).value == pytest.approx(parse_amount("56.85%").value)
+    assert parse_amount(0.5685).value == pytest.approx(0.5685)  # both, not both None
 
 
 @pytest.mark.parametrize("raw", [None, "", "   ", "—", "-", "——", "/", "无", float("nan")])
