@@ -266,3 +266,11 @@ def test_qualitative_tier(target, actual, tier):
 ])
 def test_grade(total, grade):
     assert grade_of(total, CFG) == grade
+
+
+def test_format_number_never_rounds_a_nonzero_value_to_zero():
+    from xlbatch.values import format_number
+
+    assert format_number(-0.0001) == "-0.0001"  # "填报为 0 分，超出 0～10 分的范围" would contradict itself
+    assert format_number(0.004) == "0.004"
+    assert (format_number(0.0), format_number(-0.0), format_number(5.685)) == ("0", "0", "5.68")

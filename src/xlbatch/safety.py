@@ -2,14 +2,16 @@
 
 calamine has no decompression bound and aborts the whole interpreter on a
 sheet with one far-away cell (NOTES.md; measured: XFD1048576 → SIGABRT). So a
-zip-based workbook (.xlsx/.xlsm/.ods) is decompressed here first, in chunks,
-counting the bytes that really come out (a hostile archive can lie about its
-sizes in the directory), with three things checked on the way:
+zip-based workbook (.xlsx/.xlsm/.ods) is checked here first:
 
-- total and per-member uncompressed size and compression ratio (limits);
-- XML with a DOCTYPE or ENTITY declaration: refused, never resolved;
-- the farthest cell holding a value in each worksheet, so oversized sheets are
-  never handed to calamine.
+- the sizes and compression ratios its directory declares (limits): a bomb is
+  refused without inflating a byte;
+- every member is then inflated in chunks — zipfile stops a member at its
+  declared size and fails its CRC if more was there, so an archive lying about
+  its sizes ends as corrupt (FILE_UNREADABLE), never as a bigger read — and on
+  the way XML with a DOCTYPE or ENTITY declaration is refused, never resolved,
+  and the farthest cell holding a value in each worksheet is found, so
+  oversized sheets are never handed to calamine.
 
 Nothing here follows a reference, resolves an entity or runs a macro.
 """
@@ -104,18 +106,14 @@ def _check_declared(members: list[zipfile.ZipInfo], limits: LimitSettings) -> No
 
 
 def _stream_members(archive: zipfile.ZipFile, members, limits: LimitSettings) -> dict[str, Extent]:
-    """Inflate every member counting real bytes; scan XML for DTDs and worksheets for extents."""
-    total, extents = 0, {}
+    """Inflate every member; scan XML for DTDs and worksheets for extents (sizes: see the module doc)."""
+    extents = {}
     for member in members:
         is_xml = member.filename.endswith((".xml", ".rels", ".vml"))
         is_sheet = bool(_SHEET_PART.match(member.filename))
-        extent, size, tail = Extent(), 0, b""
+        extent, tail = Extent(), b""
         with archive.open(member) as fh:
             while chunk := fh.read(_CHUNK):
-                size += len(chunk)
-                total += len(chunk)
-                _member_limits(member.filename, size, member.compress_size, limits)
-                _total_limit(total, limits)
                 window = tail + chunk
                 if is_xml and any(marker in window for marker in _DTD):
                     raise ReadError("FILE_UNSAFE",

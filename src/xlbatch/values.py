@@ -168,6 +168,8 @@ def format_number(value: float | None, digits: int = 2) -> str:
         return "（空）"
     grouping = "," if abs(value) >= 10000 else ""  # 2,350,000 reads as 元 at a glance
     text = f"{value:{grouping}.{digits}f}".rstrip("0").rstrip(".")
+    if text in ("0", "-0") and value != 0:  # -0.0001 must not read as 0 in "超出 0～10 分的范围"
+        return f"{value:.2g}"
     return "0" if text == "-0" else text
 
 
