@@ -194,7 +194,7 @@ def test_cli_run_failure_exits_1_and_keeps_previous_outputs(tmp_path, inbox, cap
         raise RuntimeError("disk on fire")
 
     monkeypatch.setattr("xlbatch.write.write_workbook", broken)
-    assert main(["run", "--inbox", str(inbox), "--outbox", str(outbox)]) == 1
+    assert main(["run", "--inbox", str(inbox), "--outbox", str(outbox), "--recompute"]) == 1
     assert "运行失败" in capsys.readouterr().err
     assert (outbox / "projects.csv").read_bytes() == before
 

@@ -26,8 +26,9 @@ import xlbatch.analyse as analyse
 import xlbatch.read as read
 from xlbatch.config import Config, parse_config
 from xlbatch.execute import local_processes
+from xlbatch.nightly import run
 from xlbatch.outbox import OUTPUTS
-from xlbatch.pipeline import process, run
+from xlbatch.pipeline import process
 from xlbatch.template import write_workbook
 
 CFG = Config()

@@ -6,7 +6,7 @@ import openpyxl
 from sample_inbox import write_sample_inbox
 
 from xlbatch.config import parse_config
-from xlbatch.pipeline import run
+from xlbatch.nightly import run
 
 
 def test_above_the_limit_only_units_with_findings_get_a_sheet(tmp_path):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import configparser
 import csv
+import hashlib
 import json
 import os
 import pty
@@ -31,8 +32,8 @@ from seed import seed_form
 
 from xlbatch.cli import main
 from xlbatch.config import Config
+from xlbatch.nightly import run
 from xlbatch.outbox import CURRENT, LOCK, OUTPUTS, locked
-from xlbatch.pipeline import run
 from xlbatch.template import write_workbook
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -69,13 +70,16 @@ def published(outbox: Path) -> str:
         book_ids = sorted(r[0] for r in book["异常清单"].iter_rows(min_row=2, values_only=True) if r and r[0])
     finally:
         book.close()
-    assert info["运行编号"] == data["run_id"]
+    # The workbook names the run that computed it: this one, or the one whose outputs this run repeated.
+    assert info["运行编号"] == data.get("outputs_from", data["run_id"])
     assert sorted(r["anomaly_id"] for r in _rows(outbox / "anomalies.csv")) == book_ids
     assert len(book_ids) == data["counts"]["findings"]
     assert len(_rows(outbox / "projects.csv")) == data["counts"]["forms"]
     folder = outbox / "runs" / data["run_id"]
     for name in OUTPUTS:
         assert (outbox / name).read_bytes() == (folder / name).read_bytes(), name
+        if name != "run.json":
+            assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == data["outputs"][name]["sha256"]
     return data["run_id"]
 
 
@@ -278,12 +282,19 @@ def test_a_workbook_saved_over_the_link_gives_its_reviews_and_the_link_comes_bac
 def test_keep_prunes_the_oldest_runs_and_never_the_current_one(sample, capsys):
     inbox, outbox = sample
     (outbox / "runs" / "备份 2025-03-01").mkdir(parents=True)  # not a run's: never pruned
-    ids = [run(inbox, outbox, CFG, keep=2).run_id for _ in range(3)]
+    ids = [run(inbox, outbox, CFG, keep=2, recompute=True).run_id for _ in range(3)]
     (outbox / "runs" / "备份 2025-03-01").rmdir()
     assert {p.name for p in (outbox / "runs").iterdir()} == set(ids[1:])
     assert published(outbox) == ids[-1]
-    skipped = [run(inbox, outbox, CFG, keep=2, skip_unchanged=True).run_id for _ in range(3)]
-    assert {p.name for p in (outbox / "runs").iterdir()} == set(ids[1:] + skipped[1:])
+    # Runs that repeated the outputs are runs like any other: the newest two stay.
+    repeated = [run(inbox, outbox, CFG, keep=2).run_id for _ in range(3)]
+    assert {p.name for p in (outbox / "runs").iterdir()} == set(repeated[1:])
+    assert published(outbox) == repeated[-1]
+    # A run that failed leaves only its log: those are kept apart, the newest two of them.
+    (outbox / "runs" / "20000101T000000Z-dead").mkdir()
+    (outbox / "runs" / "20000101T000000Z-dead" / "run.log.jsonl").write_text("{}\n")
+    run(inbox, outbox, CFG, keep=2)
+    assert (outbox / "runs" / "20000101T000000Z-dead").is_dir()
     assert _cli(inbox, outbox, "--keep", "1") == 0
     assert len([p for p in (outbox / "runs").iterdir() if (p / "run.json").exists()]) == 1
     with pytest.raises(SystemExit) as exit_:
@@ -323,40 +334,68 @@ def test_rerun_reads_only_new_or_changed_files(sample, tmp_path):
 
 def test_unchanged_inbox_rerun_is_byte_identical(sample):
     inbox, outbox = sample
-    run(inbox, outbox, CFG)
+    first = run(inbox, outbox, CFG)
     projects, anomalies = (outbox / "projects.csv").read_bytes(), (outbox / "anomalies.csv").read_bytes()
-    second = run(inbox, outbox, CFG)
+    second = run(inbox, outbox, CFG, recompute=True)
     assert second.extra["reading"]["read"] == [] and second.extra["reading"]["reused"] == 6
     assert (outbox / "projects.csv").read_bytes() == projects
     assert (outbox / "anomalies.csv").read_bytes() == anomalies
-    assert published(outbox) == second.run_id
+    assert published(outbox) == second.run_id and "outputs_from" not in second.extra
+    assert {f.anomaly_id for f in second.findings} == {f.anomaly_id for f in first.findings}
 
 
-def test_skip_unchanged_leaves_the_published_run_and_logs_why(sample, capsys):
+def test_unchanged_inbox_repeats_the_published_outputs(sample, capsys):
     inbox, outbox = sample
     first = run(inbox, outbox, CFG)
-    skipped = run(inbox, outbox, CFG, skip_unchanged=True)
-    assert skipped.extra["unchanged_since"] == first.run_id
-    assert published(outbox) == first.run_id
-    assert [p.name for p in (outbox / "runs" / skipped.run_id).iterdir()] == ["run.log.jsonl"]
-    assert "unchanged" in [e["event"] for e in _log(outbox, skipped.run_id)]
-    assert _ledger(outbox, "SELECT status, same_as FROM runs WHERE run_id=?", skipped.run_id) == [
-        ("unchanged", first.run_id)]
-    # The kept run's counts, not zeros: the stand-in result has no forms of its own.
-    recorded = _ledger(outbox, "SELECT counts FROM runs WHERE run_id=?", skipped.run_id)[0][0]
-    assert json.loads(recorded) == first.counts() and skipped.counts() == first.counts()
-    assert _ledger(outbox, "SELECT DISTINCT last_run FROM versions") == [(skipped.run_id,)]
-    assert _cli(inbox, outbox, "--skip-unchanged") == 0
-    assert f"自运行 {first.run_id} 以来均无变化，输出保持不变" in capsys.readouterr().out
-    # A missing output is not "unchanged": the run publishes again and the name is back.
+    repeated = run(inbox, outbox, CFG)
+    assert repeated.extra["outputs_from"] == first.run_id and repeated.forms is None
+    assert published(outbox) == repeated.run_id  # a run of its own, with all four outputs
+    for name in ("consolidated.xlsx", "projects.csv", "anomalies.csv"):
+        assert (outbox / name).read_bytes() == (outbox / "runs" / first.run_id / name).read_bytes()
+    data = json.loads((outbox / "run.json").read_text(encoding="utf-8"))
+    assert data["run_id"] == repeated.run_id and data["outputs_from"] == first.run_id
+    assert data["changes"]["previous_run"] == first.run_id and data["changes"]["counts"]["forms_changed"] == 0
+    assert data["reading"] == {"read": [], "reused": 6}
+    assert [f["status"] for f in data["files"]] == [f.status for f in first.files]
+    assert [f.status for f in repeated.files] == [f.status for f in first.files]
+    assert "repeated" in [e["event"] for e in _log(outbox, repeated.run_id)]
+    assert _ledger(outbox, "SELECT status, same_as FROM runs WHERE run_id=?", repeated.run_id) == [
+        ("repeated", first.run_id)]
+    recorded = _ledger(outbox, "SELECT counts FROM runs WHERE run_id=?", repeated.run_id)[0][0]
+    assert json.loads(recorded) == first.counts() and repeated.counts() == first.counts()
+    assert _ledger(outbox, "SELECT DISTINCT last_run FROM versions") == [(repeated.run_id,)]
+    # A repeat of a repeat still names the run that computed the outputs.
+    assert _cli(inbox, outbox, "--skip-unchanged") == 0  # the 0.1 flag: now what a run does anyway
+    assert f"沿用运行 {first.run_id} 计算的输出" in capsys.readouterr().out
+    assert json.loads((outbox / "run.json").read_text(encoding="utf-8"))["outputs_from"] == first.run_id
+
+
+def test_what_stops_a_repeat(sample):
+    """Anything the outputs depend on forces a full run: an output gone or altered, the
+    auditors' saved reviews, the configuration, --recompute."""
+    inbox, outbox = sample
+    run(inbox, outbox, CFG)
     (outbox / "projects.csv").unlink()
-    repaired = run(inbox, outbox, CFG, skip_unchanged=True)
-    assert "unchanged_since" not in repaired.extra and published(outbox) == repaired.run_id
-    # A changed configuration is a change: a full run, every file reused.
+    after_loss = run(inbox, outbox, CFG)
+    assert "outputs_from" not in after_loss.extra
+    assert published(outbox) == after_loss.run_id
+    folder = outbox / "runs" / after_loss.run_id
+    with (folder / "anomalies.csv").open("ab") as fh:  # altered in the history folder
+        fh.write(b"\n")
+    assert "outputs_from" not in run(inbox, outbox, CFG).extra
+    book = openpyxl.load_workbook(outbox / "consolidated.xlsx")  # the auditors save their reviews
+    book["异常清单"]["N2"] = "已核实"
+    book.save(outbox / "consolidated.xlsx")
+    reviewed = run(inbox, outbox, CFG)
+    assert "outputs_from" not in reviewed.extra and reviewed.extra["reading"]["read"] == []
+    rows = openpyxl.load_workbook(outbox / "consolidated.xlsx")["异常清单"].iter_rows(min_row=2, values_only=True)
+    assert next(rows)[13] == "已核实"
+    assert run(inbox, outbox, CFG).extra["outputs_from"] == reviewed.run_id
     cfg = Config.model_validate({"rules": {"low_execution": 0.5}})
-    third = run(inbox, outbox, cfg, skip_unchanged=True)
-    assert "unchanged_since" not in third.extra and third.extra["reading"] == {"read": [], "reused": 6}
-    assert published(outbox) == third.run_id
+    third = run(inbox, outbox, cfg)
+    assert "outputs_from" not in third.extra and third.extra["reading"] == {"read": [], "reused": 6}
+    assert "outputs_from" not in run(inbox, outbox, cfg, recompute=True).extra
+    assert published(outbox) != third.run_id
 
 
 def test_a_damaged_ledger_is_set_aside_and_the_run_goes_on(sample):
@@ -418,7 +457,7 @@ def test_a_forged_cache_entry_is_never_unpickled_into_code(sample):
             return (os.system, ("echo pwned > /dev/null",))
 
     _ledger(outbox, "UPDATE outcomes SET outcome=?", pickle.dumps(Boom()))
-    result = run(inbox, outbox, CFG)
+    result = run(inbox, outbox, CFG, recompute=True)
     assert len(result.extra["reading"]["read"]) == 6  # every entry refused, every file read again
     refused = [e["error"] for e in _log(outbox, result.run_id) if e["event"] == "cache_unusable"]
     assert len(refused) == 6 and all("not allowed in a cached outcome: posix.system" in e for e in refused)
@@ -510,7 +549,7 @@ def test_log_is_json_lines_per_run_and_a_failed_run_logs_its_traceback(sample, m
         raise RuntimeError("disk on fire")
 
     monkeypatch.setattr("xlbatch.write.write_workbook", broken)
-    assert _cli(inbox, outbox) == 1
+    assert _cli(inbox, outbox, "--recompute") == 1
     err = capsys.readouterr().err
     assert "运行失败" in err and "run.log.jsonl" in err
     (failed,) = [p.name for p in (outbox / "runs").iterdir() if not (p / "run.json").exists()]
@@ -528,7 +567,7 @@ def test_quiet_verbose_and_the_summary_line(sample, capsys):
                         r"读取 6 个文件（0 个未变），用时 \d+\.\d 秒 → \S+consolidated\.xlsx\n", out)
     assert _cli(inbox, outbox, "--quiet") == 0
     assert capsys.readouterr() == ("", "")
-    assert _cli(inbox, outbox, "--verbose") == 0
+    assert _cli(inbox, outbox, "--verbose", "--recompute") == 0
     err = capsys.readouterr().err
     assert err.count("文件未变，沿用上次的读取结果") == 6 and "已发布" in err
 
@@ -602,7 +641,7 @@ def test_readme_systemd_units_parse_verify_and_their_command_works(tmp_path):
     service, timer = _ini(units["xlbatch.service"]), _ini(units["xlbatch.timer"])
     assert service["Service"]["Type"] == "oneshot"
     exec_start = shlex.split(service["Service"]["ExecStart"])
-    assert exec_start[:2] == ["/srv/xlbatch/.venv/bin/xlbatch", "run"] and "--skip-unchanged" in exec_start
+    assert exec_start[:2] == ["/srv/xlbatch/.venv/bin/xlbatch", "run"] and "--inbox" in exec_start
     assert service["Service"]["ReadWritePaths"] == exec_start[exec_start.index("--outbox") + 1]
     assert timer["Timer"]["OnCalendar"] and timer["Install"]["WantedBy"] == "timers.target"
 

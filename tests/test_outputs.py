@@ -14,7 +14,7 @@ from sample_inbox import write_sample_inbox
 from seed import seed_form
 
 from xlbatch.config import Config
-from xlbatch.pipeline import run
+from xlbatch.nightly import run
 from xlbatch.template import write_workbook
 from xlbatch.write import ANOMALY_COLUMNS, PROJECT_COLUMNS
 from xlbatch.xlsx_common import sheet_names

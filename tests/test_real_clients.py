@@ -29,7 +29,8 @@ import pytest
 import python_calamine as calamine
 
 from xlbatch.config import Config
-from xlbatch.pipeline import RunResult, process, run
+from xlbatch.nightly import run
+from xlbatch.pipeline import RunResult, process
 
 pytest_plugins = ["lo"]  # fixtures libreoffice, lo_files, pdftotext, pdftoppm (not imported: lo must load as a plugin)
 

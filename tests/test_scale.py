@@ -12,7 +12,7 @@ from seed import seed_form
 
 from xlbatch.config import Config
 from xlbatch.execute import ExecutorError, dask_executor, local_processes, serial
-from xlbatch.pipeline import run
+from xlbatch.nightly import run
 from xlbatch.template import write_workbook
 
 CFG = Config()

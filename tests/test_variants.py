@@ -35,7 +35,8 @@ from variants import (
 )
 
 from xlbatch.config import Config
-from xlbatch.pipeline import RunResult, process, run
+from xlbatch.nightly import run
+from xlbatch.pipeline import RunResult, process
 from xlbatch.read import a1
 from xlbatch.template import BlockSpec, CategorySpec, IndicatorSpec, write_workbook
 

@@ -19,6 +19,7 @@ import pandas as pd
 
 from .models import form_identity
 from .values import format_number
+from .xlsx_common import frame_records
 
 # Figures compared for a changed form, with their Chinese labels (the 变更记录 sheet).
 FIGURES = {
@@ -41,13 +42,13 @@ def snapshot(result) -> dict:
         if f.form_id is not None:
             findings[f.form_id].append([f.anomaly_id, f.rule])
     forms = []
-    for form_id, row in result.forms.to_dict("index").items():
+    for row in frame_records(result.forms, index="form_id"):
         forms.append({
             "identity": form_identity(row), "source_file": row["source_file"], "sheet": row["sheet"],
             "unit": row["unit"], "project": row["project"], "year": _value(row["year"]),
             "counted": row["superseded_by"] == "",
             "figures": {k: _value(row[k]) for k in FIGURES},
-            "findings": sorted(findings.get(form_id, [])),
+            "findings": sorted(findings.get(row["form_id"], [])),
         })
     return {"files": files, "forms": forms}
 

@@ -30,7 +30,6 @@ from .config import Config, ConfigError, load_config
 from .execute import ExecutorError
 from .models import ERROR
 from .outbox import DEFAULT_KEEP, OutboxLocked
-from .rules import RULES
 
 DEFAULT_CONFIG = "xlbatch.toml"
 
@@ -67,8 +66,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--executor", choices=("local", "dask"), default="local",
                      help="local：本机进程；dask：分发到 Dask 集群（需 --scheduler）")
     run.add_argument("--scheduler", default=None, metavar="ADDRESS", help="Dask 调度器地址，如 tcp://10.0.0.5:8786")
-    run.add_argument("--skip-unchanged", action="store_true",
-                     help="收件箱、配置与程序自上次运行以来均无变化时，不重新生成输出（定时运行时使用）")
+    run.add_argument("--recompute", action="store_true",
+                     help="即使收件箱、配置与程序自上次运行以来均无变化，也重新计算并重新生成全部输出"
+                          "（默认沿用上次的输出）")
+    # Accepted so that cron lines written for 0.1 keep working: what it asked for is now the default.
+    run.add_argument("--skip-unchanged", action="store_true", help=argparse.SUPPRESS)
     talk = run.add_mutually_exclusive_group()
     talk.add_argument("-q", "--quiet", action="store_true", help="不显示进度条和结束时的摘要，只报告错误")
     talk.add_argument("-v", "--verbose", action="store_true", help="在终端显示详细日志（每个文件）")
@@ -101,7 +103,7 @@ def _positive(text: str) -> int:
 
 
 def _run(args) -> int:
-    from .pipeline import run
+    from .nightly import run
 
     cfg = _config(args.config)
     inbox, outbox = Path(args.inbox), Path(args.outbox)
@@ -114,7 +116,7 @@ def _run(args) -> int:
     try:
         with _console_log(console, args, bar), _progress(console, bar) as progress:
             result = run(inbox, outbox, cfg, executor, keep=args.keep,
-                         skip_unchanged=args.skip_unchanged, progress=progress)
+                         recompute=args.recompute, progress=progress)
     except OutboxLocked as exc:
         print(f"xlbatch: {exc}", file=sys.stderr)
         return 3
@@ -147,13 +149,13 @@ def _executor(args, cfg: Config):
 
 def summary_line(result, outbox: Path, seconds: float) -> str:
     """The run in one line: files, accepted, rejected, forms, findings, seconds."""
-    same_as = result.extra.get("unchanged_since")
+    origin = result.extra.get("outputs_from")
     c = result.counts()
     counts = (f"文件 {c['files']} 个（受理 {c['accepted']}，未受理 {c['rejected']}，忽略 {c['ignored']}），"
               f"自评表 {c['forms']} 张，问题 {c['findings']} 条")
-    if same_as:
-        return (f"xlbatch {result.run_id}: 收件箱、配置与程序自运行 {same_as} 以来均无变化，输出保持不变"
-                f"（{counts}），用时 {seconds:.1f} 秒")
+    if origin:
+        return (f"xlbatch {result.run_id}: 收件箱、配置与程序均无变化，沿用运行 {origin} 计算的输出"
+                f"（{counts}），用时 {seconds:.1f} 秒 → {outbox / 'consolidated.xlsx'}")
     reading = result.extra.get("reading")
     read = f"，读取 {len(reading['read'])} 个文件（{reading['reused']} 个未变）" if reading else ""
     return f"xlbatch {result.run_id}: {counts}{read}，用时 {seconds:.1f} 秒 → {outbox / 'consolidated.xlsx'}"
@@ -225,6 +227,8 @@ _SEVERITY = {"error": ("错误", "bold red"), "warning": ("警告", "yellow"), "
 
 def print_check(result, console: Console) -> None:
     """One table per file: severity, rule, sheet, cell, message, reported value, expected."""
+    from .rules import RULES  # the catalogue loads pandas: only `check` needs it here
+
     for record in result.files:
         label, style = _STATUS[record.status]
         forms = "、".join(f"「{f.sheet}」" for f in record.forms if f.status == "accepted")

@@ -2,14 +2,22 @@
 
 discover → read → parse → validate → score → rules → write. Stages hand each
 other these dataclasses (one per file, form, indicator, finding); scoring and
-the rule catalogue work on DataFrames built from them (see `frames.py`).
+the rule catalogue work on DataFrames built from them (normalize.py); a run's
+whole result is one `RunResult`.
 """
 
 from __future__ import annotations
 
 import hashlib
+import secrets
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pandas only for the annotations: a run that repeats its outputs never loads it
+    import pandas as pd
+
+    from .config import Config
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 
@@ -179,3 +187,36 @@ class FileRecord:
             "message": self.message,
             "forms": [f.__dict__ for f in self.forms],
         }
+
+
+@dataclass
+class RunResult:
+    """Everything a run found. `forms` and `indicators` are None for a run that repeated the
+    published outputs because nothing had changed (`extra["outputs_from"]` names the run that
+    computed them; `extra["counts"]` holds their counts)."""
+
+    run_id: str
+    started_at: str
+    inbox: str
+    config: Config
+    files: list[FileRecord]
+    forms: pd.DataFrame | None  # accepted forms, scored (superseded copies included, marked)
+    indicators: pd.DataFrame | None  # indicators of accepted forms, scored
+    findings: list[Finding]
+    finished_at: str = ""
+    outbox: str = ""
+    extra: dict = field(default_factory=dict)
+
+    def counts(self) -> dict[str, int]:
+        if "counts" in self.extra:  # a run that repeated the published outputs: their counts
+            return self.extra["counts"]
+        out = {"files": len(self.files)}
+        for status in ("accepted", "rejected", "ignored"):
+            out[status] = sum(f.status == status for f in self.files)
+        out["forms"] = len(self.forms)
+        out["findings"] = len(self.findings)
+        return out
+
+
+def new_run_id(now: datetime) -> str:
+    return now.strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(2)

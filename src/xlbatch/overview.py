@@ -164,6 +164,8 @@ def _run_facts(result) -> list[tuple[str, str]]:
         ("收件箱文件", f"{c['files']} 个：受理 {c['accepted']}，未受理 {c['rejected']}，忽略 {c['ignored']}"),
         ("受理的自评表", f"{c['forms']} 张，其中计入汇总 {c['forms'] - superseded} 张，被重报替代 {superseded} 张"),
         ("问题", "，".join(f"{SEVERITY_NAMES[s]} {n} 条" for s, n in severities.items())),
+        ("之后的运行", "收件箱、配置与程序均无变化时，之后的运行不重新计算，直接沿用本工作簿和两个 CSV 文件"
+                   "（其 run.json 的 outputs_from 指向本次运行）。"),
     ]
 
 

@@ -1,18 +1,15 @@
 """The pipeline, top to bottom: discover → read → parse → validate → score → rules → write.
 
-`process()` does everything but writing and returns a `RunResult`; `run()` adds
-the outputs. `check_files()` is the same path for a unit checking its own forms.
+`process()` does everything but writing and returns a `RunResult`; the nightly
+job (`nightly.run`) adds the outputs, the lock, the ledger and the history.
+`check_files()` is the same path for a unit checking its own forms.
 One bad file never stops the run: whatever goes wrong inside one file becomes a
 finding on that file.
 """
 
 from __future__ import annotations
 
-import logging
-import os
-import secrets
 from collections import Counter
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,7 +19,7 @@ from .analyse import FileTask
 from .config import Config
 from .discover import InboxFile, discover, inbox_file
 from .execute import Executor, serial
-from .models import ACCEPTED, REJECTED, FileRecord, Finding, FormRecord
+from .models import ACCEPTED, REJECTED, FileRecord, Finding, FormRecord, RunResult, new_run_id
 from .normalize import Submission, build_frames
 from .rules import EVALUATE, VALIDATE
 from .score import mark_duplicates, score_forms, score_indicators
@@ -30,50 +27,26 @@ from .validate import run_stage
 from .values import clean_text
 
 
-@dataclass
-class RunResult:
-    run_id: str
-    started_at: str
-    inbox: str
-    config: Config
-    files: list[FileRecord]
-    forms: pd.DataFrame  # accepted forms, scored (superseded copies included, marked)
-    indicators: pd.DataFrame  # indicators of accepted forms, scored
-    findings: list[Finding]
-    finished_at: str = ""
-    outbox: str = ""
-    extra: dict = field(default_factory=dict)
-
-    def counts(self) -> dict[str, int]:
-        if "counts" in self.extra:  # a run that kept the published outputs: their counts
-            return self.extra["counts"]
-        out = {"files": len(self.files)}
-        for status in ("accepted", "rejected", "ignored"):
-            out[status] = sum(f.status == status for f in self.files)
-        out["forms"] = len(self.forms)
-        out["findings"] = len(self.findings)
-        return out
-
-
-def new_run_id(now: datetime) -> str:
-    return now.strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(2)
-
-
 def process(inbox: Path, cfg: Config, executor: Executor = serial) -> RunResult:
     started = datetime.now(UTC)
     files = discover(inbox)
-    return _evaluate(files, cfg, executor, run_id=new_run_id(started), started=started, inbox=str(inbox))
+    return evaluate(files, cfg, executor, run_id=new_run_id(started), started_at=_iso(started), inbox=str(inbox))
 
 
 def check_files(paths: list[Path], cfg: Config, executor: Executor = serial) -> RunResult:
     """Evaluate files given on the command line, as `run` would if they were in the inbox."""
     started = datetime.now(UTC)
     files = [inbox_file(path.parent, path) for path in paths]  # each named by its file name
-    return _evaluate(files, cfg, executor, run_id=new_run_id(started), started=started, inbox="")
+    return evaluate(files, cfg, executor, run_id=new_run_id(started), started_at=_iso(started), inbox="")
 
 
-def _evaluate(files: list[InboxFile], cfg: Config, executor: Executor, run_id: str, started: datetime,
-              inbox: str, progress=None) -> RunResult:
+def _iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds")
+
+
+def evaluate(files: list[InboxFile], cfg: Config, executor: Executor, *, run_id: str, started_at: str,
+             inbox: str, progress=None) -> RunResult:
+    """Everything between discovering the files and writing the outputs."""
     wanted = [f for f in files if not f.ignored]
     tasks = [FileTask(str(f.path), f.record.path, f.record.sha256, cfg.limits, f.record.size, f.record.mtime)
              for f in wanted]
@@ -102,8 +75,7 @@ def _evaluate(files: list[InboxFile], cfg: Config, executor: Executor, run_id: s
     flags = run_stage(EVALUATE, forms_df, ind_df, cfg)
     findings.extend(flags)
     _record_forms(submissions, owners, rejections)
-    return RunResult(run_id=run_id, started_at=started.isoformat(timespec="seconds"),
-                     inbox=inbox, config=cfg, files=[f.record for f in files],
+    return RunResult(run_id=run_id, started_at=started_at, inbox=inbox, config=cfg, files=[f.record for f in files],
                      forms=_with_counts(forms_df, flags), indicators=ind_df, findings=findings)
 
 
@@ -142,82 +114,3 @@ def _with_counts(forms: pd.DataFrame, flags: list[Finding]) -> pd.DataFrame:
     for severity in ("warning", "info"):
         out[f"{severity}_count"] = [by_severity[(i, severity)] for i in out.index]
     return out
-
-
-def run(inbox: Path, outbox: Path, cfg: Config, executor: Executor = serial, *, keep: int | None = None,
-        skip_unchanged: bool = False, progress=None) -> RunResult:
-    """Process the inbox and publish every output in the outbox, as the nightly job does.
-
-    Under the outbox's lock (OutboxLocked at once if another run holds it), with
-    a JSON-lines log in runs/RUN_ID/. Files already in the ledger are not read
-    again (ledger.CachingExecutor). The outputs go to runs/RUN_ID/ and the outbox
-    flips to them in one rename (outbox.py); `changes` in run.json and the
-    变更记录 sheet compare with the run the outbox showed before. `keep` prunes
-    the history to that many runs (default: outbox.DEFAULT_KEEP). With
-    `skip_unchanged`, when the files, the configuration and xlbatch are all
-    as they were for the published run, its outputs stand: nothing is written
-    but the log, and the result carries `extra["unchanged_since"]` (that run)
-    and `extra["counts"]` (its counts) instead of forms and findings.
-    `progress(stage, done, total)` is called as the run advances.
-    """
-    # Ops machinery and the writer load only for a real run (`check` needs none of it).
-    from .changes import compare, snapshot
-    from .ledger import CachingExecutor, Ledger, inputs_fingerprint
-    from .logs import event, json_log
-    from .outbox import DEFAULT_KEEP, LOG_NAME, current_run, locked, prune, publish, remove_leftovers, run_dir
-    from .write import write_outputs  # the writer pulls in XlsxWriter: load it last
-
-    started = datetime.now(UTC)
-    run_id = new_run_id(started)
-    with locked(outbox), json_log(run_dir(outbox, run_id) / LOG_NAME):
-        event(logging.INFO, "start", f"开始运行 {run_id}", run_id=run_id, inbox=str(inbox), outbox=str(outbox),
-              pid=os.getpid())
-        remove_leftovers(outbox)
-        ledger = None
-        try:
-            ledger = Ledger.open(outbox)
-            files = discover(inbox)
-            inputs = inputs_fingerprint([f.record for f in files], cfg)
-            previous_id = current_run(outbox)
-            previous = ledger.run(previous_id) if previous_id else None
-            if skip_unchanged and previous and previous["inputs"] == inputs:
-                result = RunResult(run_id=run_id, started_at=started.isoformat(timespec="seconds"),
-                                   inbox=str(inbox), config=cfg, files=[f.record for f in files],
-                                   forms=pd.DataFrame(), indicators=pd.DataFrame(), findings=[],
-                                   outbox=str(outbox), extra={"unchanged_since": previous_id,
-                                                              "counts": previous["counts"]})
-                result.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
-                ledger.record_run(result, status="unchanged", inputs=inputs, read=0, reused=0, same_as=previous_id)
-                event(logging.INFO, "unchanged", f"收件箱、配置与程序自运行 {previous_id} 以来均无变化，输出保持不变",
-                      same_as=previous_id)
-            else:
-                reader = CachingExecutor(executor, ledger, run_id, progress)
-                result = _evaluate(files, cfg, reader, run_id=run_id, started=started, inbox=str(inbox),
-                                   progress=progress)
-                result.outbox = str(outbox)
-                read, reused = len(reader.read), len(reader.reused)
-                event(logging.INFO, "evaluated", f"读取 {read} 个文件，沿用上次结果 {reused} 个",
-                      read=read, reused=reused, **result.counts())
-                now = snapshot(result)
-                result.extra["reading"] = {"read": reader.read, "reused": reused}
-                result.extra["changes"] = compare(previous_id, previous and previous["snapshot"], now)
-                if progress:
-                    progress("写出汇总表", 0, 0)
-                result.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
-                folder = write_outputs(result, outbox)
-                ledger.record_run(result, status="published", inputs=inputs, read=read, reused=reused,
-                                  snapshot=now)
-                publish(outbox, run_id)
-                event(logging.INFO, "published", f"已发布：{folder}", changes=result.extra["changes"]["counts"])
-            pruned = prune(outbox, DEFAULT_KEEP if keep is None else keep)
-            if pruned:
-                event(logging.INFO, "pruned", f"删除最早的 {len(pruned)} 次运行记录", runs=pruned)
-            event(logging.INFO, "finished", "运行完成", seconds=round((datetime.now(UTC) - started).total_seconds(), 2),
-                  **result.counts())
-            return result
-        except Exception:
-            event(logging.ERROR, "failed", "运行失败，上次的输出保持不变", exc_info=True)
-            raise
-        finally:
-            if ledger:
-                ledger.close()

@@ -30,6 +30,7 @@ from .xlsx_common import (
     SEVERITY_ORDER,
     Styles,
     fit_row,
+    frame_records,
     header,
     print_setup,
     quote,
@@ -101,9 +102,9 @@ _STATUS_COL = 16
 def summary_rows(result) -> list[dict]:
     """Accepted forms (counted or superseded) and rejected forms, by department, unit, project."""
     rows = []
-    for form_id, f in result.forms.iterrows():
-        status = f"已被替代（以 {f['superseded_by']} 为准）" if f["superseded_by"] else COUNTED
-        rows.append({**f.to_dict(), "form_id": form_id, "status": status})
+    for f in frame_records(result.forms, index="form_id"):
+        f["status"] = f"已被替代（以 {f['superseded_by']} 为准）" if f["superseded_by"] else COUNTED
+        rows.append(f)
     for record in result.files:
         for form in record.forms:
             if form.status == "rejected":

@@ -17,10 +17,12 @@ from pathlib import Path
 import pandas as pd
 
 from . import xlbatch_version
+from .discover import sha256_of
 from .outbox import run_dir, write_atomically
 from .reviews import load_reviews
 from .rules import CATALOGUE
 from .workbook import write_workbook
+from .xlsx_common import frame_records
 
 PROJECT_COLUMNS = [
     "source_file", "sheet", "department", "unit", "project", "year", "budget_initial",
@@ -41,6 +43,9 @@ def write_outputs(result, outbox: Path) -> Path:
     write_atomically(folder / "projects.csv", lambda tmp: write_projects_csv(tmp, result.forms))
     write_atomically(folder / "anomalies.csv", lambda tmp: write_anomalies_csv(tmp, result.findings))
     result.extra["closed_reviews"] = len(closed)
+    # What a later run checks before repeating these outputs (nightly.py), and what anyone can verify.
+    result.extra["outputs"] = {name: {"sha256": sha256_of(folder / name), "bytes": (folder / name).stat().st_size}
+                               for name in ("consolidated.xlsx", "projects.csv", "anomalies.csv")}
     write_atomically(folder / "run.json", lambda tmp: write_run_json(tmp, result))  # last: the folder is complete
     return folder
 
@@ -53,7 +58,7 @@ def csv_safe(value) -> str:
 
 def write_projects_csv(path: Path, forms: pd.DataFrame) -> None:
     rows = []
-    for f in forms.to_dict("records"):
+    for f in frame_records(forms):
         row = {c: f[c] for c in PROJECT_COLUMNS}
         row["year"] = "" if pd.isna(f["year"]) else int(f["year"])
         row["execution_rate"] = _round(f["execution_rate"], 4)

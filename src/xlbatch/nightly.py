@@ -1,0 +1,184 @@
+"""The nightly job: `xlbatch run` as cron or a systemd timer runs it, unattended.
+
+Under the outbox's lock (outbox.py), with a JSON-lines log per run, it either
+
+- evaluates the inbox (pipeline.py; files already in the ledger are not read
+  again, ledger.CachingExecutor), writes the four outputs into runs/RUN_ID/ and
+  publishes them, or
+- repeats the published outputs, when nothing they depend on has changed: the
+  same files (path, bytes, size, mtime), configuration and xlbatch code, and a
+  published workbook nobody has saved over (the auditors' 复核状态 typed into it
+  must be carried into a new workbook, so an edited workbook means a full run).
+  The run's folder then gets byte-for-byte copies of the previous run's
+  consolidated.xlsx, projects.csv and anomalies.csv, checked against the hashes
+  that run recorded, and a run.json of its own that names the run that computed
+  them (`outputs_from`). Evaluating would give the same outputs, at about 15×
+  the cost (README, "Speed and scale"); `recompute=True` (`--recompute`) does it
+  anyway.
+
+This module loads neither pandas nor XlsxWriter until a run needs them, so a
+repeated run costs hashing the inbox and copying three files.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+from .config import Config
+from .discover import discover, sha256_of
+from .execute import Executor, serial
+from .ledger import CachingExecutor, Ledger, inputs_fingerprint
+from .logs import event, json_log
+from .models import IGNORED, FormRecord, RunResult, new_run_id
+from .outbox import (
+    DEFAULT_KEEP,
+    LOG_NAME,
+    OUTPUTS,
+    current_run,
+    locked,
+    prune,
+    publish,
+    remove_leftovers,
+    run_dir,
+    write_atomically,
+)
+
+COPIED = tuple(name for name in OUTPUTS if name != "run.json")
+
+
+def run(inbox: Path, outbox: Path, cfg: Config, executor: Executor = serial, *, keep: int | None = None,
+        recompute: bool = False, progress=None) -> RunResult:
+    """Process the inbox and publish every output in the outbox, as the nightly job does.
+
+    OutboxLocked at once if another run holds the outbox. `changes` in run.json
+    and the 变更记录 sheet compare with the run the outbox showed before. `keep`
+    prunes the history to that many runs (default: outbox.DEFAULT_KEEP).
+    `progress(stage, done, total)` is called as the run advances.
+    """
+    started = datetime.now(UTC)
+    run_id = new_run_id(started)
+    with locked(outbox), json_log(run_dir(outbox, run_id) / LOG_NAME):
+        event(logging.INFO, "start", f"开始运行 {run_id}", run_id=run_id, inbox=str(inbox), outbox=str(outbox),
+              pid=os.getpid())
+        remove_leftovers(outbox)
+        ledger = None
+        try:
+            ledger = Ledger.open(outbox)
+            files = discover(inbox)
+            inputs = inputs_fingerprint([f.record for f in files], cfg)
+            previous_id = current_run(outbox)
+            previous = ledger.run(previous_id) if previous_id else None
+            kept = None
+            if previous and previous["inputs"] == inputs and not recompute:
+                kept = _published_outputs(outbox, previous_id)
+            result = RunResult(run_id=run_id, started_at=started.isoformat(timespec="seconds"), inbox=str(inbox),
+                               config=cfg, files=[f.record for f in files], forms=None, indicators=None,
+                               findings=[], outbox=str(outbox))
+            if kept is not None:
+                _repeat(result, kept, previous_id, previous, inputs, ledger, progress)
+            else:
+                result = _evaluate_and_write(result, files, cfg, executor, inputs, previous_id, previous, ledger,
+                                             progress)
+            publish(outbox, run_id)
+            event(logging.INFO, "published", f"已发布：{run_dir(outbox, run_id)}",
+                  changes=result.extra["changes"]["counts"])
+            pruned = prune(outbox, DEFAULT_KEEP if keep is None else keep)
+            if pruned:
+                event(logging.INFO, "pruned", f"删除最早的 {len(pruned)} 次运行记录", runs=pruned)
+            event(logging.INFO, "finished", "运行完成", seconds=round((datetime.now(UTC) - started).total_seconds(), 2),
+                  **result.counts())
+            return result
+        except Exception:
+            event(logging.ERROR, "failed", "运行失败，上次的输出保持不变", exc_info=True)
+            raise
+        finally:
+            if ledger:
+                ledger.close()
+
+
+def _evaluate_and_write(stub: RunResult, files, cfg: Config, executor: Executor, inputs: str,
+                        previous_id: str | None, previous: dict | None, ledger: Ledger, progress) -> RunResult:
+    """The full run: read what the ledger does not hold, evaluate everything, write runs/RUN_ID/."""
+    from .changes import compare, snapshot
+    from .pipeline import evaluate
+    from .write import write_outputs  # the writer pulls in XlsxWriter: load it last
+
+    reader = CachingExecutor(executor, ledger, stub.run_id, progress)
+    result = evaluate(files, cfg, reader, run_id=stub.run_id, started_at=stub.started_at, inbox=stub.inbox,
+                      progress=progress)
+    result.outbox = stub.outbox
+    read, reused = len(reader.read), len(reader.reused)
+    event(logging.INFO, "evaluated", f"读取 {read} 个文件，沿用上次结果 {reused} 个",
+          read=read, reused=reused, **result.counts())
+    now = snapshot(result)
+    result.extra["reading"] = {"read": reader.read, "reused": reused}
+    result.extra["changes"] = compare(previous_id, previous and previous["snapshot"], now)
+    if progress:
+        progress("写出汇总表", 0, 0)
+    result.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
+    write_outputs(result, Path(result.outbox))
+    ledger.record_run(result, status="published", inputs=inputs, read=read, reused=reused, snapshot=now)
+    return result
+
+
+def _published_outputs(outbox: Path, run_id: str) -> dict | None:
+    """The published run's run.json, if its outputs are exactly as it wrote them, else None.
+
+    Each copied output must match the hash recorded in run.json (a run from
+    before hashes were recorded never matches), and so must what the outbox's
+    consolidated.xlsx name now holds: after the auditors save their reviews
+    into it, through the link or over it, it differs.
+    """
+    folder = outbox / "runs" / run_id
+    try:
+        data = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+        recorded = data.get("outputs", {})
+        for name in COPIED:
+            if name not in recorded or sha256_of(folder / name) != recorded[name]["sha256"]:
+                return None
+        if sha256_of(outbox / "consolidated.xlsx") != recorded["consolidated.xlsx"]["sha256"]:
+            return None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return data
+
+
+def _repeat(result: RunResult, kept: dict, previous_id: str, previous: dict, inputs: str, ledger: Ledger,
+            progress) -> None:
+    """Fill runs/RUN_ID/ with copies of the published run's outputs and a run.json of this run's own."""
+    if progress:
+        progress("沿用上次的输出", 0, 0)
+    outbox = Path(result.outbox)
+    source, folder = outbox / "runs" / previous_id, run_dir(outbox, result.run_id)
+    for name in COPIED:
+        write_atomically(folder / name, lambda tmp, name=name: shutil.copyfile(source / name, tmp))
+    origin = kept.get("outputs_from") or previous_id
+    _restore_fates(result.files, kept["files"])
+    nothing = {"new": 0, "changed": 0, "withdrawn": 0, "forms_changed": 0}
+    result.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
+    result.extra.update(
+        outputs_from=origin, counts=previous["counts"],
+        reading={"read": [], "reused": sum(f.status != IGNORED for f in result.files)},
+        changes={"previous_run": previous_id, "files": [], "forms": [], "counts": nothing})
+    data = {**kept, "run_id": result.run_id, "started_at": result.started_at, "finished_at": result.finished_at,
+            "inbox": result.inbox, "outbox": result.outbox, **result.extra}
+    text = json.dumps(data, ensure_ascii=False, indent=2)
+    write_atomically(folder / "run.json", lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    ledger.record_run(result, status="repeated", inputs=inputs, read=0, reused=result.extra["reading"]["reused"],
+                      snapshot=previous["snapshot"], same_as=origin)
+    event(logging.INFO, "repeated",
+          f"收件箱、配置与程序自运行 {previous_id} 以来均无变化，沿用运行 {origin} 计算的输出", outputs_from=origin)
+
+
+def _restore_fates(files, recorded: list[dict]) -> None:
+    """Each file's status, reason and forms as the run that computed the outputs found them (same bytes)."""
+    by_path = {entry["path"]: entry for entry in recorded}
+    for record in files:
+        entry = by_path[record.path]
+        record.status, record.code, record.message = entry["status"], entry["code"], entry["message"]
+        record.forms = [FormRecord(**form) for form in entry["forms"]]
