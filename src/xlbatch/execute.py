@@ -26,10 +26,20 @@ from pathlib import Path
 
 from .analyse import FileOutcome, FileTask, analyse_file, file_finding
 
-Executor = Callable[[Sequence[FileTask]], list[FileOutcome]]
+Executor = Callable[..., list[FileOutcome]]
+"""`executor(tasks, on_done=None, meanwhile=None)` → the outcomes, in task order.
+
+`on_done(n)` is told how many tasks are done as they come back (executors with
+`reports_progress`). `meanwhile()` is called once while the tasks are worked on
+elsewhere (the process pool, a cluster), or before them (serial): the main
+process loads the modules it needs next instead of waiting idle.
+"""
 
 
-def serial(tasks: Sequence[FileTask], on_done: Callable[[int], None] | None = None) -> list[FileOutcome]:
+def serial(tasks: Sequence[FileTask], on_done: Callable[[int], None] | None = None,
+           meanwhile: Callable[[], None] | None = None) -> list[FileOutcome]:
+    if meanwhile:
+        meanwhile()
     outcomes = []
     for task in tasks:
         outcomes.append(analyse_file(task))
@@ -57,7 +67,8 @@ def local_processes(workers: int, budget: Budget = Budget(), batch: int = 0) -> 
     """A pool of `workers` processes; files go to workers in batches (a file takes ~1 ms, IPC is
     not free). A batch lost with a dying worker is retried file by file, each in its own process."""
 
-    def run(tasks: Sequence[FileTask], on_done: Callable[[int], None] | None = None) -> list[FileOutcome]:
+    def run(tasks: Sequence[FileTask], on_done: Callable[[int], None] | None = None,
+            meanwhile: Callable[[], None] | None = None) -> list[FileOutcome]:
         """`on_done(n)` is told how many files are done as batches come back (for a progress bar)."""
         size = batch or max(1, min(32, len(tasks) // (workers * 4) or 1))
         batches = [list(range(i, min(i + size, len(tasks)))) for i in range(0, len(tasks), size)]
@@ -67,6 +78,8 @@ def local_processes(workers: int, budget: Budget = Budget(), batch: int = 0) -> 
         try:
             futures = {pool.submit(_guarded_batch, [tasks[i] for i in b], budget.seconds_per_file): b
                        for b in batches}
+            if meanwhile:  # the workers are forked by now (all at the first submit): no thread is running
+                meanwhile()
             lost: list[int] = []
             done = 0
             for future in as_completed(futures):  # results still land by index: order is unchanged
@@ -147,7 +160,7 @@ def dask_executor(address: str, connect_timeout: float = 10.0) -> Executor:
     except ImportError as exc:  # pragma: no cover - depends on the optional extra
         raise ExecutorError("使用 --executor dask 需要安装可选依赖：pip install 'xlbatch[dask]'") from exc
 
-    def run(tasks: Sequence[FileTask]) -> list[FileOutcome]:
+    def run(tasks: Sequence[FileTask], meanwhile: Callable[[], None] | None = None) -> list[FileOutcome]:
         try:
             client = Client(address, timeout=connect_timeout, set_as_default=False)
         except (OSError, TimeoutError) as exc:
@@ -155,6 +168,8 @@ def dask_executor(address: str, connect_timeout: float = 10.0) -> Executor:
         with client:
             payloads = [(t, Path(t.path).read_bytes()) for t in tasks]
             futures = client.map(analyse_payload, payloads, pure=False)
+            if meanwhile:
+                meanwhile()
             return [_collect(f, t) for f, t in zip(futures, tasks, strict=True)]
 
     return run

@@ -178,7 +178,7 @@ class CachingExecutor:
         self.read: list[str] = []
         self.reused: list[str] = []
 
-    def __call__(self, tasks: Sequence[FileTask]) -> list[FileOutcome]:
+    def __call__(self, tasks: Sequence[FileTask], meanwhile: Callable[[], None] | None = None) -> list[FileOutcome]:
         key = limits_key(tasks[0].limits) if tasks else ""
         outcomes = [self.ledger.cached(t, self.run_id, key) for t in tasks]
         missing = [i for i, o in enumerate(outcomes) if o is None]
@@ -189,10 +189,14 @@ class CachingExecutor:
         reused = len(self.reused)
         self._report(reused, len(tasks))
         todo = [tasks[i] for i in missing]
-        if self.progress and getattr(self.inner, "reports_progress", False):
-            results = self.inner(todo, on_done=lambda n: self._report(reused + n, len(tasks)))
+        if not todo:
+            results = []
+            if meanwhile:
+                meanwhile()
+        elif self.progress and getattr(self.inner, "reports_progress", False):
+            results = self.inner(todo, on_done=lambda n: self._report(reused + n, len(tasks)), meanwhile=meanwhile)
         else:
-            results = self.inner(todo)
+            results = self.inner(todo, meanwhile=meanwhile)
         for i, outcome in zip(missing, results, strict=True):
             outcomes[i] = outcome
             if _unchanged_since_hashed(tasks[i]):

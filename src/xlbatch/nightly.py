@@ -17,7 +17,8 @@ Under the outbox's lock (outbox.py), with a JSON-lines log per run, it either
   anyway.
 
 This module loads neither pandas nor XlsxWriter until a run needs them, so a
-repeated run costs hashing the inbox and copying three files.
+repeated run costs hashing the inbox and copying three files; a full run
+loads them while its worker processes read the files.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from .outbox import (
     run_dir,
     write_atomically,
 )
+from .pipeline import evaluate, load_checks
 
 COPIED = tuple(name for name in OUTPUTS if name != "run.json")
 
@@ -104,13 +106,13 @@ def run(inbox: Path, outbox: Path, cfg: Config, executor: Executor = serial, *, 
 def _evaluate_and_write(stub: RunResult, files, cfg: Config, executor: Executor, inputs: str,
                         previous_id: str | None, previous: dict | None, ledger: Ledger, progress) -> RunResult:
     """The full run: read what the ledger does not hold, evaluate everything, write runs/RUN_ID/."""
-    from .changes import compare, snapshot
-    from .pipeline import evaluate
-    from .write import write_outputs  # the writer pulls in XlsxWriter: load it last
-
     reader = CachingExecutor(executor, ledger, stub.run_id, progress)
+    # The writer and the change report (pandas, XlsxWriter) load while the workers read.
     result = evaluate(files, cfg, reader, run_id=stub.run_id, started_at=stub.started_at, inbox=stub.inbox,
-                      progress=progress)
+                      progress=progress, meanwhile=lambda: load_checks("xlbatch.changes", "xlbatch.write"))
+    from .changes import compare, snapshot
+    from .write import write_outputs
+
     result.outbox = stub.outbox
     read, reused = len(reader.read), len(reader.reused)
     event(logging.INFO, "evaluated", f"读取 {read} 个文件，沿用上次结果 {reused} 个",

@@ -9,22 +9,28 @@ finding on that file.
 
 from __future__ import annotations
 
+import importlib
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from .analyse import FileTask
 from .config import Config
 from .discover import InboxFile, discover, inbox_file
 from .execute import Executor, serial
 from .models import ACCEPTED, REJECTED, FileRecord, Finding, FormRecord, RunResult, new_run_id
-from .normalize import Submission, build_frames
-from .rules import EVALUATE, VALIDATE
-from .score import mark_duplicates, score_forms, score_indicators
-from .validate import run_stage
 from .values import clean_text
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .normalize import Submission
+
+# The checking stages load pandas and pandera (about half a second): `evaluate` loads them
+# while the worker processes read the files, not before (see `load_checks`).
+CHECK_MODULES = ("pandas", "xlbatch.normalize", "xlbatch.rules", "xlbatch.score", "xlbatch.validate")
 
 
 def process(inbox: Path, cfg: Config, executor: Executor = serial) -> RunResult:
@@ -44,16 +50,38 @@ def _iso(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds")
 
 
+def load_checks(*more: str) -> None:
+    """Import the checking stages (and the modules named in `more`) now."""
+    for name in (*CHECK_MODULES, *more):
+        importlib.import_module(name)
+
+
 def evaluate(files: list[InboxFile], cfg: Config, executor: Executor, *, run_id: str, started_at: str,
-             inbox: str, progress=None) -> RunResult:
-    """Everything between discovering the files and writing the outputs."""
+             inbox: str, progress=None, meanwhile: Callable[[], None] | None = None) -> RunResult:
+    """Everything between discovering the files and writing the outputs.
+
+    While the executor reads the files, this process loads the checking stages
+    (and does `meanwhile()`, e.g. load the writer).
+    """
     wanted = [f for f in files if not f.ignored]
     tasks = [FileTask(str(f.path), f.record.path, f.record.sha256, cfg.limits, f.record.size, f.record.mtime)
              for f in wanted]
+
+    def prepare() -> None:
+        load_checks()
+        if meanwhile:
+            meanwhile()
+
+    outcomes = executor(tasks, meanwhile=prepare)
+    from .normalize import Submission, build_frames
+    from .rules import EVALUATE, VALIDATE
+    from .score import mark_duplicates, score_forms, score_indicators
+    from .validate import run_stage
+
     findings: list[Finding] = []
     submissions: list[Submission] = []
     owners: list[FileRecord] = []
-    for item, outcome in zip(wanted, executor(tasks), strict=True):
+    for item, outcome in zip(wanted, outcomes, strict=True):
         if outcome.finding:
             _reject_file(item.record, outcome.finding)
             findings.append(outcome.finding)
