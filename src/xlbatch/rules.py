@@ -3,9 +3,10 @@
 Each `Rule` is one named object: code, severity, Chinese title and description,
 the stage that evaluates it, and its checks. A `Check` is vectorized over one
 of the two frames (`forms`: one row per form; `indicators`: one row per
-indicator) and returns True where the row passes; `describe` turns a failing
-row into the message a clerk or auditor reads. `validate.py` runs the checks as
-named pandera checks, so the failure-case table is keyed by rule code.
+indicator), names the columns it `reads` and returns True where the row passes;
+`describe` turns a failing row (all its columns) into the message a clerk or
+auditor reads. `validate.py` runs the checks as named pandera checks, so the
+failure-case table is keyed by rule code.
 
 Rules raised while reading a file (FILE_UNREADABLE, FILE_UNSAFE, NO_FORM_FOUND)
 have no frame check: `read.py` and `pipeline.py` raise them, and they are here
@@ -41,6 +42,7 @@ class Detail:
 @dataclass(frozen=True)
 class Check:
     frame: str
+    reads: tuple[str, ...]  # the columns `passes` reads: pandera is shown only these
     passes: Callable[[pd.DataFrame, Config], pd.Series]
     describe: Callable[[pd.Series, Config], Detail]
 
@@ -68,10 +70,11 @@ def _n(value, digits: int = 2) -> str:
 _REQUIRED = (("project", "项目名称", "project"), ("unit", "实施单位", "unit"),
              ("budget_full_year_raw", "全年预算数", "fund_total_full_year"),
              ("executed_raw", "全年执行数", "fund_total_executed"))
+_REQUIRED_COLUMNS = tuple(col for col, _, _ in _REQUIRED)
 
 
 def _missing_passes(df: pd.DataFrame, cfg: Config) -> pd.Series:
-    return pd.concat([df[col].fillna("").astype(str) != "" for col, _, _ in _REQUIRED], axis=1).all(axis=1)
+    return pd.concat([df[col].fillna("").astype(str) != "" for col in _REQUIRED_COLUMNS], axis=1).all(axis=1)
 
 
 def _missing_describe(row: pd.Series, cfg: Config) -> Detail:
@@ -354,53 +357,55 @@ CATALOGUE: tuple[Rule, ...] = (
          "压缩包解压后大小或压缩比超过上限，或 XML 含 DOCTYPE/ENTITY 声明", READ),
     Rule("NO_FORM_FOUND", ERROR, "未找到自评表", "工作簿中没有任何工作表是项目支出绩效自评表", READ),
     Rule("MISSING_FIELD", ERROR, "必填项为空", "项目名称、实施单位、全年预算数或全年执行数为空", VALIDATE,
-         (Check(FORMS, _missing_passes, _missing_describe),)),
+         (Check(FORMS, _REQUIRED_COLUMNS, _missing_passes, _missing_describe),)),
     Rule("BAD_NUMBER", ERROR, "金额不是数字", "全年预算数或全年执行数不是数字", VALIDATE,
-         (Check(FORMS, _bad_number_passes, _bad_number_describe),)),
+         (Check(FORMS, ("budget_full_year_ok", "executed_ok"), _bad_number_passes, _bad_number_describe),)),
     Rule("RATE_MISMATCH", WARNING, "执行率填报有误", "填报的执行率与 全年执行数/全年预算数 相差超过容差",
-         EVALUATE, (Check(FORMS, _rate_passes, _rate_describe),)),
+         EVALUATE, (Check(FORMS, ("rate_reported", "execution_rate"), _rate_passes, _rate_describe),)),
     Rule("BUDGET_SCORE_MISMATCH", WARNING, "预算执行得分有误", "填报的预算执行率得分与复算得分相差超过容差",
-         EVALUATE, (Check(FORMS, _budget_score_passes, _budget_score_describe),)),
+         EVALUATE, (Check(FORMS, ("budget_score_reported", "budget_score"),
+                          _budget_score_passes, _budget_score_describe),)),
     Rule("OVER_BUDGET", WARNING, "超预算执行", "全年执行数大于全年预算数", EVALUATE,
-         (Check(FORMS, _over_budget_passes, _over_budget_describe),)),
+         (Check(FORMS, ("executed", "budget_full_year"), _over_budget_passes, _over_budget_describe),)),
     Rule("FUNDS_DONT_ADD_UP", WARNING, "资金来源不平",
          "年度资金总额不等于当年财政拨款、上年结转资金、其他资金之和（仅核对填有来源的列）", EVALUATE,
-         (Check(FORMS, _funds_passes, _funds_describe),)),
+         (Check(FORMS, ("funds_gap",), _funds_passes, _funds_describe),)),
     Rule("LOW_EXECUTION", WARNING, "执行率偏低", "预算执行率低于下限（默认 80%）", EVALUATE,
-         (Check(FORMS, _low_execution_passes, _low_execution_describe),)),
+         (Check(FORMS, ("execution_rate",), _low_execution_passes, _low_execution_describe),)),
     Rule("HIGH_SCORE_LOW_EXECUTION", WARNING, "高分低执行",
          "自评总分不低于 90 分而预算执行率低于 60%", EVALUATE,
-         (Check(FORMS, _high_low_passes, _high_low_describe),)),
+         (Check(FORMS, ("total_reported", "execution_rate"), _high_low_passes, _high_low_describe),)),
     Rule("SCORE_OUT_OF_RANGE", WARNING, "得分超出范围", "某项填报得分小于 0 或大于其分值", EVALUATE,
-         (Check(FORMS, _budget_range_passes, _budget_range_describe),
-          Check(INDICATORS, _range_passes, _range_describe))),
+         (Check(FORMS, ("budget_score_reported", "budget_weight"), _budget_range_passes, _budget_range_describe),
+          Check(INDICATORS, ("score_reported", "weight"), _range_passes, _range_describe))),
     Rule("INDICATOR_SCORE_MISMATCH", WARNING, "指标得分有误",
          "定量指标填报得分与复算得分相差超过容差；定性指标得分超过其完成档次的上限", EVALUATE,
-         (Check(INDICATORS, _mismatch_passes, _mismatch_describe),)),
+         (Check(INDICATORS, ("kind", "score_reported", "score"), _mismatch_passes, _mismatch_describe),)),
     Rule("WEIGHTS_INVALID", WARNING, "分值设置有误",
          "各项分值合计不等于 100，或一级指标下分值合计与其标注分数不符", EVALUATE,
-         (Check(FORMS, _weights_passes, _weights_describe),)),
+         (Check(FORMS, ("weight_sum", "block_mismatch"), _weights_passes, _weights_describe),)),
     Rule("TOTAL_MISMATCH", WARNING, "总分不等于各项之和",
          "填报总分为空或不等于预算执行率得分与各指标得分之和（剔除不适用指标时折算为百分制）", EVALUATE,
-         (Check(FORMS, _total_passes, _total_describe),)),
+         (Check(FORMS, ("total_reported", "reported_parts_total"), _total_passes, _total_describe),)),
     Rule("SELF_SCORE_INFLATED", WARNING, "自评分虚高", "填报总分比复算总分高出 1 分以上", EVALUATE,
-         (Check(FORMS, _inflated_passes, _inflated_describe),)),
+         (Check(FORMS, ("total_reported", "total_score"), _inflated_passes, _inflated_describe),)),
     Rule("UNEXPLAINED_DEVIATION", WARNING, "偏差未说明",
          "指标未完全达成（按规则或按其自评得分），但偏差原因分析为空", EVALUATE,
-         (Check(INDICATORS, _unexplained_passes, _unexplained_describe),)),
+         (Check(INDICATORS, ("kind", "fully_met", "score_reported", "weight", "deviation"),
+                _unexplained_passes, _unexplained_describe),)),
     Rule("MISSING_ACTUAL", WARNING, "缺少实际完成值", "指标有年度指标值但没有实际完成值", EVALUATE,
-         (Check(INDICATORS, _missing_actual_passes, _missing_actual_describe),)),
+         (Check(INDICATORS, ("kind", "target"), _missing_actual_passes, _missing_actual_describe),)),
     Rule("REQUIRED_CATEGORY_EMPTY", WARNING, "必填二级指标为空",
          "数量、质量、时效、成本、服务对象满意度等必填二级指标缺失或只有占位行", EVALUATE,
-         (Check(FORMS, _category_passes, _category_describe),)),
+         (Check(FORMS, ("empty_required",), _category_passes, _category_describe),)),
     Rule("INCOMPARABLE_VALUES", INFO, "指标值无法比较",
          "定量指标的实际完成值无法与年度指标值比较（单位不同或不是数值），保留自评得分", EVALUATE,
-         (Check(INDICATORS, _incomparable_passes, _incomparable_describe),)),
+         (Check(INDICATORS, ("kind",), _incomparable_passes, _incomparable_describe),)),
     Rule("DUPLICATE_SUBMISSION", WARNING, "重复报送",
          "同一实施单位、项目名称和年度收到多份；以最新文件为准，其余标记为已替代", EVALUATE,
-         (Check(FORMS, _duplicate_passes, _duplicate_describe),)),
+         (Check(FORMS, ("duplicate_count",), _duplicate_passes, _duplicate_describe),)),
     Rule("AMOUNT_SCALE_SUSPECT", WARNING, "金额单位存疑", "金额超过 10,000 万元，疑似按元填报", EVALUATE,
-         (Check(FORMS, _scale_passes, _scale_describe),)),
+         (Check(FORMS, ("max_amount",), _scale_passes, _scale_describe),)),
 )
 
 RULES = {rule.code: rule for rule in CATALOGUE}

@@ -14,6 +14,7 @@ import pandas as pd
 
 from .config import RuleSettings, ScoringSettings
 from .models import FUND_COL_LABELS, form_identity
+from .normalize import columns, records
 from .values import (
     EQUAL,
     REVERSE,
@@ -116,10 +117,15 @@ def grade_of(total: float | None, cfg: ScoringSettings) -> str:
 
 
 def score_indicators(indicators: pd.DataFrame, cfg: ScoringSettings) -> pd.DataFrame:
-    results = [
-        score_indicator(r.target, r.actual, _num(r.weight), _num(r.score_reported), cfg)
-        for r in indicators.itertuples()
-    ]
+    # Forms repeat the same indicators and values: each distinct row is scored once.
+    memo: dict[tuple, IndicatorScore] = {}
+    results = []
+    for target, actual, weight, reported in columns(indicators, "target", "actual", "weight", "score_reported"):
+        w, r = _num(weight), _num(reported)
+        key = (_exact(target), _exact(actual), _exact(w), _exact(r))
+        if key not in memo:
+            memo[key] = score_indicator(target, actual, w, r, cfg)
+        results.append(memo[key])
     out = indicators.copy()
     out["kind"] = [s.kind for s in results]
     out["score"] = pd.Series([s.score for s in results], index=out.index, dtype="float64")
@@ -129,15 +135,21 @@ def score_indicators(indicators: pd.DataFrame, cfg: ScoringSettings) -> pd.DataF
     return out
 
 
+def _exact(value) -> tuple:
+    """A dict key for a cell value: `==` would merge 1, 1.0 and True, and 0.0 with -0.0."""
+    return type(value), (value.hex() if type(value) is float else value)
+
+
 def score_forms(forms: pd.DataFrame, indicators: pd.DataFrame, cfg: ScoringSettings,
                 rules: RuleSettings) -> pd.DataFrame:
     out = forms.copy()
     # Plain records, grouped once: per-form pandas filtering is quadratic in the run's size.
     by_form: dict[int, list[dict]] = {}
-    for ind in indicators[["form_id", "kind", "weight", "score", "score_reported", "level1"]].to_dict("records"):
+    for ind in records(indicators, ["form_id", "kind", "weight", "score", "score_reported", "level1"]):
         by_form.setdefault(ind["form_id"], []).append(ind)
+    inputs = [c for c in forms.columns if c.startswith("fund_")] + ["total_reported", "blocks", "categories"]
     rows = [_form_scores(form, by_form.get(fid, []), cfg, rules)
-            for fid, form in forms.to_dict("index").items()]
+            for fid, form in zip(forms.index.tolist(), records(forms, inputs), strict=True)]
     for key in rows[0] if rows else []:
         out[key] = [row[key] for row in rows]
     # A figure that is None in every form (one form, zero budget) must still be a float column.
@@ -269,11 +281,11 @@ def mark_duplicates(forms: pd.DataFrame) -> pd.DataFrame:
     out["superseded_by"] = ""
     if out.empty:
         return out
-    key = [form_identity(row) for row in out[["unit", "project", "year", "source_file", "sheet"]]
-           .to_dict("records")]
-    for _, group in out.groupby(key, sort=False):
-        if len(group) < 2:
-            continue
+    key = pd.Series([form_identity(row) for row in records(out, ["unit", "project", "year", "source_file", "sheet"])],
+                    index=out.index)
+    # Only forms sharing a key need grouping: iterating a group per form is what costs.
+    shared = key.duplicated(keep=False)
+    for _, group in out[shared].groupby(key[shared], sort=False):
         ordered = group.sort_values(["mtime", "source_file", "sheet"])
         newest = ordered.index[-1]
         names = "、".join(ordered["source_file"])

@@ -17,6 +17,7 @@ import pandera.pandas as pa
 
 from .config import Config
 from .models import Finding, form_identity
+from .normalize import records
 from .rules import CATALOGUE, EVALUATE, FORMS, INDICATORS, Check, Rule
 
 _FORM_COLUMNS = {
@@ -69,15 +70,15 @@ def run_stage(stage: str, forms: pd.DataFrame, indicators: pd.DataFrame,
               cfg: Config) -> list[Finding]:
     """Findings of every rule of `stage` over both frames, in catalogue order."""
     indicators = _with_form_columns(indicators, forms)
-    failing = {FORMS: _failures(schema(FORMS, stage, cfg), forms),
-               INDICATORS: _failures(schema(INDICATORS, stage, cfg), indicators)}
     frames = {FORMS: forms, INDICATORS: indicators}
+    failing = {frame: _failures(schema(frame, stage, cfg), df, _checks(frame, stage))
+               for frame, df in frames.items()}
     findings = []
     for rule, check in _checks(None, stage):
         indices = failing[check.frame].get(rule.code, [])
         # One bulk lookup per rule; describe() reads each failing row as a plain dict.
-        rows = frames[check.frame].loc[indices].to_dict("index") if indices else {}
-        findings.extend(_finding(rule, check, rows[i], i, cfg) for i in indices)
+        rows = records(frames[check.frame].loc[indices]) if indices else []
+        findings.extend(_finding(rule, check, row, i, cfg) for i, row in zip(indices, rows, strict=True))
     return findings
 
 
@@ -86,21 +87,24 @@ def _checks(frame: str | None, stage: str) -> list[tuple[Rule, Check]]:
             for check in rule.checks if frame is None or check.frame == frame]
 
 
-def _failures(s: pa.DataFrameSchema, df: pd.DataFrame) -> dict[str, list]:
+def _failures(s: pa.DataFrameSchema, df: pd.DataFrame, checks: list[tuple[Rule, Check]]) -> dict[str, list]:
     """Failing index values per check name; a failure that is no rule is a bug, not data."""
     if df.empty:
         return {}
+    # pandera's failure-case table holds every column of every failing row: show it only the
+    # columns the schema declares and the checks read, not the cell maps and messages.
+    judged = dict.fromkeys([*s.columns, *(col for _, check in checks for col in check.reads)])
     try:
-        s.validate(df, lazy=True)
+        s.validate(df[list(judged)], lazy=True, inplace=True)  # inplace: no copy; nothing is coerced
     except pa.errors.SchemaErrors as exc:
         cases = exc.failure_cases
-        unexpected = cases[~cases["check"].isin([r.code for r in CATALOGUE])]
-        if not unexpected.empty:
+        unexpected = cases[~cases["check"].isin([r.code for r in CATALOGUE]) | cases["index"].isna()]
+        if not unexpected.empty:  # a check that raised (or returned no row-wise result) is a bug too
             raise RuntimeError(f"internal schema error in {s.name}:\n{unexpected.to_string()}") from exc
-        out: dict[str, list] = {}
-        for code, group in cases.groupby("check", sort=False):
-            out[code] = sorted(set(group["index"].dropna().astype(int)))
-        return out
+        out: dict[str, set] = {}
+        for code, index in zip(cases["check"].tolist(), cases["index"].tolist(), strict=True):
+            out.setdefault(code, set()).add(int(index))
+        return {code: sorted(indices) for code, indices in out.items()}
     return {}
 
 
