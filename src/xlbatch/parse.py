@@ -74,16 +74,37 @@ def _matches(key: str, stems: tuple[str, ...], slack: int) -> bool:
     return any(key.startswith(s) and len(key) - len(s) <= slack for s in stems)
 
 
+def _has_value(value) -> bool:
+    """Whether a cell shows anything, i.e. clean_text(value) != "", decided without formatting it:
+    clean_text only empties whitespace (its \\s is str.isspace) and, of the floats, NaN."""
+    if type(value) is str:
+        return value.strip() != ""
+    if type(value) is float:
+        return value == value
+    return value is not None and clean_text(value) != ""
+
+
 class _Locator:
-    """Label positions of one sheet, for the anchoring lookups below."""
+    """Label positions and filled cells of one sheet, indexed once for the anchoring lookups below.
+
+    Every lookup is by row, so both indexes are kept per row: a form's dozens of rows are asked
+    about eight fields each, and a scan of the whole grid per question was most of the parse time.
+    """
 
     def __init__(self, sheet: Sheet):
         self.sheet = sheet
         self.labels: list[tuple[int, int, str]] = []  # (row, col, key), in reading order
-        for r, row in enumerate(sheet.rows):
-            for c, value in enumerate(row):
-                if isinstance(value, str) and value.strip():
-                    self.labels.append((r + sheet.row0, c + sheet.col0, label_key(value)))
+        self.row_labels: dict[int, list[tuple[int, str]]] = {}  # row → [(col, key)], left to right
+        self.filled: dict[int, list[tuple[int, object]]] = {}  # row → [(col, value)] of non-blank cells
+        for r, row in enumerate(sheet.rows, sheet.row0):
+            filled = [(c, v) for c, v in enumerate(row, sheet.col0) if _has_value(v)]
+            if not filled:
+                continue
+            self.filled[r] = filled
+            keys = [(c, label_key(v)) for c, v in filled if isinstance(v, str)]  # not blank: filled
+            if keys:
+                self.row_labels[r] = keys
+                self.labels.extend((r, c, key) for c, key in keys)
 
     def find(self, stems: Iterable[str]):
         """(row, col) of the first label matching one of `stems`, in reading order."""
@@ -120,9 +141,8 @@ class _Locator:
         while label_key(self.sheet.value(row, end + 1)) == own:
             end += 1
         empty_ref = a1(row, end + 1)
-        for c in range(col + 1, self.sheet.width):
-            value = self.sheet.value(row, c)
-            if value is None or clean_text(value) == "" or label_key(value) == own:
+        for c, value in self.filled.get(row, ()):
+            if c <= col or label_key(value) == own:
                 continue
             if isinstance(value, str) and matches(label_key(value), stop):
                 break
@@ -132,9 +152,7 @@ class _Locator:
     def spans(self, row: int, stems: dict[str, tuple[str, ...]]) -> dict[str, range]:
         """Column span of each header label in `row`: from its column up to the next label."""
         found = {}
-        for r, c, key in self.labels:
-            if r != row:
-                continue
+        for c, key in self.row_labels.get(row, ()):
             for name, options in stems.items():
                 if name not in found and matches(key, options):
                     found[name] = c
@@ -149,9 +167,10 @@ class _Locator:
     def in_span(self, row: int, span: range | None) -> Cell:
         if span is None:
             return Cell(None, "")
-        for c in span:
-            value = self.sheet.value(row, c)
-            if value is not None and clean_text(value) != "":
+        for c, value in self.filled.get(row, ()):
+            if c >= span.stop:
+                break
+            if c >= span.start:
                 return Cell(value, a1(row, c))
         return Cell(None, a1(row, span.start))
 
@@ -216,8 +235,7 @@ def _header_row(loc: _Locator, columns: dict[str, tuple[str, ...]], key: str) ->
     """The first row holding the `key` column's label and the label of another of `columns`."""
     others = tuple(stem for name, stems in columns.items() if name != key for stem in stems)
     for r, _c, label in loc.labels:
-        if matches(label, columns[key]) and any(
-                row == r and matches(other, others) for row, _c2, other in loc.labels):
+        if matches(label, columns[key]) and any(matches(other, others) for _c2, other in loc.row_labels[r]):
             return r
     return None
 
@@ -305,11 +323,8 @@ def _is_indicator(values: dict[str, Cell]) -> bool:
 
 
 def _is_total_row(loc: _Locator, row: int, label_end: int) -> bool:
-    for c in range(loc.sheet.col0, label_end):
-        value = loc.sheet.value(row, c)
-        if isinstance(value, str) and matches(label_key(value), ("总分", "合计"), slack=2):
-            return True
-    return False
+    return any(c < label_end and matches(key, ("总分", "合计"), slack=2)
+               for c, key in loc.row_labels.get(row, ()))
 
 
 def _total(loc: _Locator, row: int, spans: dict[str, range]) -> tuple[Cell, Cell]:

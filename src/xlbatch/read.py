@@ -9,11 +9,12 @@ column limits are not read at all and are reported as skipped. A refusal is a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import python_calamine as calamine
-from xlsxwriter.utility import xl_rowcol_to_cell
+from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
 from .config import LimitSettings
 from .safety import Extent, Inspection, ReadError, inspect_ole, inspect_zip
@@ -52,7 +53,13 @@ class Sheet:
 
 def a1(row: int, col: int) -> str:
     """0-based (row, col) → "A1" reference."""
-    return xl_rowcol_to_cell(row, col)
+    if row < 0 or col < 0:
+        return xl_rowcol_to_cell(row, col)  # "" and xlsxwriter's warning
+    return f"{_column_name(col)}{row + 1}"
+
+
+# Every cell a form yields carries its reference, so the column's letters are worked out once.
+_column_name = lru_cache(maxsize=1 << 14)(xl_col_to_name)
 
 
 @dataclass

@@ -30,10 +30,12 @@ from .config import LimitSettings
 MB = 1024 * 1024
 _CHUNK = 256 * 1024
 _OVERLAP = 256  # bytes kept between chunks so a pattern split by a chunk boundary is still seen
-_DTD = (b"<!DOCTYPE", b"<!ENTITY")
+_DTD = re.compile(rb"<!(?:DOCTYPE|ENTITY)")
 # A cell with content (not self-closing): <c r="XFD1048576" t="s"><v>…  Styled empty cells end in "/>".
-_CELL = re.compile(rb'<c\b[^>]*?\br="([A-Z]{1,3})(\d{1,7})"[^>]*?(/?)>')
-_ROW = re.compile(rb'<row\b[^>]*?\br="(\d{1,7})"[^>]*?(/?)>')
+# A tag's first r="" counts. Any later one ends at the same ">", so it could only fail the same way:
+# the atomic group spares the engine retrying them, and [^>]*+ runs to that ">" in one step.
+_CELL = re.compile(rb'<c\b(?>[^>]*?\br="([A-Z]{1,3})(\d{1,7})")[^>]*+(?<!/)>')
+_ROW = re.compile(rb'<row\b(?>[^>]*?\br="(\d{1,7})")[^>]*+(?<!/)>')
 _SHEET_PART = re.compile(r"^xl/worksheets/[^/]+\.xml$")
 _REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 
@@ -115,7 +117,7 @@ def _stream_members(archive: zipfile.ZipFile, members, limits: LimitSettings) ->
         with archive.open(member) as fh:
             while chunk := fh.read(_CHUNK):
                 window = tail + chunk
-                if is_xml and any(marker in window for marker in _DTD):
+                if is_xml and _DTD.search(window):
                     raise ReadError("FILE_UNSAFE",
                                     f"{member.filename} 含有 DOCTYPE/ENTITY 声明（可能引用外部文件），拒绝读取")
                 if is_sheet:
@@ -127,16 +129,32 @@ def _stream_members(archive: zipfile.ZipFile, members, limits: LimitSettings) ->
 
 
 def _scan_extent(window: bytes, extent: Extent) -> None:
-    for col, row, empty in _CELL.findall(window):
-        if empty:
-            continue
-        r, c = int(row), _col_number(col)
-        if r > extent.rows or c > extent.cols:
-            extent.rows, extent.cols = max(extent.rows, r), max(extent.cols, c)
-            extent.ref = f"{col.decode()}{row.decode()}"
-    for row, empty in _ROW.findall(window):
-        if not empty and int(row) > extent.rows:  # cells without r="" still sit in their row
-            extent.rows, extent.ref = int(row), f"第 {int(row)} 行"
+    cells = _CELL.findall(window)
+    if cells:
+        _grow_to_cells(cells, extent)
+    rows = _ROW.findall(window)
+    if rows and max(map(int, rows)) > extent.rows:  # cells without r="" still sit in their row
+        extent.rows = max(map(int, rows))
+        extent.ref = f"第 {extent.rows} 行"
+
+
+def _grow_to_cells(cells: list[tuple[bytes, bytes]], extent: Extent) -> None:
+    """Grow `extent` over `cells` (in document order); `ref` names the cell that grew it last.
+
+    That cell is the first one holding the new farthest row or the first holding the new farthest
+    column, whichever comes later: found with max() and index(), not a Python step per cell.
+    """
+    letters, digits = zip(*cells, strict=True)
+    rows = list(map(int, digits))
+    numbers = {col: _col_number(col) for col in set(letters)}  # a sheet has few distinct columns
+    cols = list(map(numbers.__getitem__, letters))
+    top_row, top_col = max(rows), max(cols)
+    growers = [rows.index(top_row)] if top_row > extent.rows else []
+    growers += [cols.index(top_col)] if top_col > extent.cols else []
+    if growers:
+        last = max(growers)
+        extent.rows, extent.cols = max(extent.rows, top_row), max(extent.cols, top_col)
+        extent.ref = f"{letters[last].decode()}{digits[last].decode()}"
 
 
 def _col_number(letters: bytes) -> int:
