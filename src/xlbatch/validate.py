@@ -20,6 +20,10 @@ from .models import Finding, form_identity
 from .normalize import records
 from .rules import CATALOGUE, EVALUATE, FORMS, INDICATORS, Check, Rule
 
+# pandera loads its pandas backend (and hypothesis, when installed: ~0.1 s) on the first
+# validation. Load it now: the pipeline imports this module while the files are being read.
+pa.DataFrameSchema.get_backend(check_type=pd.DataFrame)
+
 _FORM_COLUMNS = {
     "source_file": pa.Column(str),
     "sheet": pa.Column(str),
