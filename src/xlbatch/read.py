@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import python_calamine as calamine
-from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
+from xlsxwriter.utility import xl_rowcol_to_cell
 
 from .config import LimitSettings
 from .safety import Extent, Inspection, ReadError, inspect_ole, inspect_zip
@@ -51,15 +51,14 @@ class Sheet:
         return None
 
 
+@lru_cache(maxsize=1 << 16)
 def a1(row: int, col: int) -> str:
-    """0-based (row, col) → "A1" reference."""
-    if row < 0 or col < 0:
-        return xl_rowcol_to_cell(row, col)  # "" and xlsxwriter's warning
-    return f"{_column_name(col)}{row + 1}"
+    """0-based (row, col) → "A1" reference.
 
-
-# Every cell a form yields carries its reference, so the column's letters are worked out once.
-_column_name = lru_cache(maxsize=1 << 14)(xl_col_to_name)
+    Memoized: every cell a form yields carries its reference, forms repeat the same cells, and
+    one string per reference is also stored once in a pickled batch of outcomes.
+    """
+    return xl_rowcol_to_cell(row, col)
 
 
 @dataclass
