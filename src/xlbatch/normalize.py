@@ -26,14 +26,15 @@ class Submission:
     mtime: float
 
 
+FUND_FIELDS = [(r, c, f"fund_{r}_{c}") for r in FUND_ROWS for c in FUND_COLS]  # row, column, field
 FORM_COLUMNS = [
     "source_file", "sheet", "department", "unit", "project", "year", "title",
-    *[f"fund_{r}_{c}" for r in FUND_ROWS for c in FUND_COLS],
+    *[field for _, _, field in FUND_FIELDS],
     "budget_full_year_raw", "executed_raw", "budget_full_year_ok", "executed_ok",
     "total_weight", "total_reported", "goal_expected", "goal_actual",
     "blocks", "categories", "cells", "mtime",
 ]
-FORM_NUMBERS = ("year", *[f"fund_{r}_{c}" for r in FUND_ROWS for c in FUND_COLS],
+FORM_NUMBERS = ("year", *[field for _, _, field in FUND_FIELDS],
                 "total_weight", "total_reported", "mtime")
 INDICATOR_COLUMNS = [
     "form_id", "level1", "level2", "name", "target", "actual", "weight",
@@ -79,11 +80,10 @@ def _form_row(sub: Submission) -> tuple:
     }
     cells = {"project": form.project.ref, "department": form.department.ref,
              "unit": form.unit.ref, "title": form.title.ref}
-    for r in FUND_ROWS:
-        for c in FUND_COLS:
-            cell = form.funds[r][c]
-            row[f"fund_{r}_{c}"] = _amount(cell.value)
-            cells[f"fund_{r}_{c}"] = cell.ref
+    for r, c, field in FUND_FIELDS:
+        cell = form.funds[r][c]
+        row[field] = _amount(cell.value)
+        cells[field] = cell.ref
     for name, cell in (("budget_full_year", form.funds["total"]["full_year"]),
                        ("executed", form.funds["total"]["executed"])):
         row[f"{name}_raw"] = clean_text(cell.value)

@@ -217,8 +217,9 @@ def _block_mismatch(blocks, inds: list[dict]) -> str:
 def _empty_required(categories, cfg: ScoringSettings) -> dict:
     """Required 二级指标 that are missing or hold only placeholder rows, and the first one's cell."""
     empty, refs = [], []
+    names = [(c, c.level2.replace(" ", "")) for c in categories]
     for required in cfg.required_categories:
-        found = [c for c in categories if required in c.level2.replace(" ", "")]
+        found = [c for c, name in names if required in name]
         if not found or all(c.indicators == 0 for c in found):
             empty.append(required)
             refs.extend(c.ref for c in found)
