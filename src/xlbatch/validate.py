@@ -4,8 +4,10 @@ Two schemas, one per frame (forms: header and funds; indicators: one row per
 indicator), are built from the catalogue: each rule's check becomes a pandera
 `Check` named by the rule code. Validation is lazy and runs once per stage over
 the concatenated frames of the whole run (pandera's per-call overhead is large,
-NOTES.md). The failure-case table, keyed by (check name, index), becomes one
-`Finding` per failing row, with the row's cell reference from its `cells` map.
+NOTES.md), on just the columns the schema declares and the checks read
+(`Check.reads`). The failure-case table, keyed by (check name, index), becomes
+one `Finding` per failing row, described from all its columns, with the row's
+cell reference from its `cells` map.
 """
 
 from __future__ import annotations
