@@ -132,10 +132,9 @@ def _scan_extent(window: bytes, extent: Extent) -> None:
     cells = _CELL.findall(window)
     if cells:
         _grow_to_cells(cells, extent)
-    rows = _ROW.findall(window)
-    if rows and max(map(int, rows)) > extent.rows:  # cells without r="" still sit in their row
-        extent.rows = max(map(int, rows))
-        extent.ref = f"第 {extent.rows} 行"
+    top = max(map(int, _ROW.findall(window)), default=0)
+    if top > extent.rows:  # cells without r="" still sit in their row
+        extent.rows, extent.ref = top, f"第 {top} 行"
 
 
 def _grow_to_cells(cells: list[tuple[bytes, bytes]], extent: Extent) -> None:
