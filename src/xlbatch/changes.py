@@ -18,8 +18,8 @@ from collections import defaultdict
 import pandas as pd
 
 from .models import form_identity
+from .normalize import records
 from .values import format_number
-from .xlsx_common import frame_records
 
 # Figures compared for a changed form, with their Chinese labels (the 变更记录 sheet).
 FIGURES = {
@@ -42,7 +42,7 @@ def snapshot(result) -> dict:
         if f.form_id is not None:
             findings[f.form_id].append([f.anomaly_id, f.rule])
     forms = []
-    for row in frame_records(result.forms, index="form_id"):
+    for row in records(result.forms, index="form_id"):
         forms.append({
             "identity": form_identity(row), "source_file": row["source_file"], "sheet": row["sheet"],
             "unit": row["unit"], "project": row["project"], "year": _value(row["year"]),

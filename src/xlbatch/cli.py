@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import logging
 import os
 import sys
@@ -35,6 +36,10 @@ DEFAULT_CONFIG = "xlbatch.toml"
 
 
 def main(argv: list[str] | None = None) -> int:
+    # A run makes millions of small objects that live until it ends; at the default thresholds
+    # the cycle collector kept re-scanning them, about 1 s of a 5 s run (measured, 1,000 forms),
+    # finding almost nothing. Collections still happen, 70× less often.
+    gc.set_threshold(50_000, 20, 100)
     parser = _parser()
     args = parser.parse_args(argv)
     try:

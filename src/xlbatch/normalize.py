@@ -131,7 +131,12 @@ def columns(df: pd.DataFrame, *names: str):
     return zip(*(df[name].tolist() for name in names), strict=True)
 
 
-def records(df: pd.DataFrame, names=None) -> list[dict]:
-    """Rows as plain dicts of `names` (default: every column), like to_dict("records")."""
+def records(df: pd.DataFrame, names=None, index: str | None = None) -> list[dict]:
+    """Rows as plain dicts of `names` (default: every column), like to_dict("records") but far
+    cheaper (pandas boxes every value one at a time); the row label under `index` if given."""
     names = list(df.columns if names is None else names)
-    return [dict(zip(names, values, strict=True)) for values in columns(df, *names)]
+    rows = [dict(zip(names, values, strict=True)) for values in columns(df, *names)]
+    if index is not None:
+        for row, label in zip(rows, df.index.tolist(), strict=True):
+            row[index] = label
+    return rows

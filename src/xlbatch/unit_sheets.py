@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from .models import FUND_COL_LABELS, FUND_ROW_LABELS, Finding
+from .normalize import records
 from .score import AMOUNT_COLS
 from .values import clean_text
-from .xlsx_common import SEVERITY_ORDER, Styles, frame_records, print_setup, quote
+from .xlsx_common import SEVERITY_ORDER, Styles, print_setup, quote
 
 SUMMARY_SHEET = "汇总"
 
@@ -85,10 +86,10 @@ def write_unit_sheets(book, forms: pd.DataFrame, indicators: pd.DataFrame, findi
     places, by_form = Places(), findings_by_form(findings)
     # Plain records grouped once: filtering the frames per unit and per form is quadratic.
     units: dict[str, list[tuple[int, dict]]] = {}
-    for form in frame_records(forms, index="form_id"):
+    for form in records(forms, index="form_id"):
         units.setdefault(form["unit"], []).append((int(form["form_id"]), form))
     inds: dict[int, list[dict]] = {}
-    for ind in frame_records(indicators, index="indicator_id"):
+    for ind in records(indicators, index="indicator_id"):
         inds.setdefault(int(ind["form_id"]), []).append(ind)
     for unit in sorted(names):
         ws = book.add_worksheet(names[unit])

@@ -20,6 +20,7 @@ from xlsxwriter.utility import xl_col_to_name
 
 from .change_sheet import CHANGES_SHEET, write_changes
 from .models import Finding
+from .normalize import records
 from .overview import CHART_SHEET, INFO_SHEET, write_charts, write_run_info
 from .read import a1
 from .reviews import ANOMALY_SHEET, CLOSED_SHEET, STATUSES, Review
@@ -30,7 +31,6 @@ from .xlsx_common import (
     SEVERITY_ORDER,
     Styles,
     fit_row,
-    frame_records,
     header,
     print_setup,
     quote,
@@ -102,7 +102,7 @@ _STATUS_COL = 16
 def summary_rows(result) -> list[dict]:
     """Accepted forms (counted or superseded) and rejected forms, by department, unit, project."""
     rows = []
-    for f in frame_records(result.forms, index="form_id"):
+    for f in records(result.forms, index="form_id"):
         f["status"] = f"已被替代（以 {f['superseded_by']} 为准）" if f["superseded_by"] else COUNTED
         rows.append(f)
     for record in result.files:

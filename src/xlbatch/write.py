@@ -18,11 +18,11 @@ import pandas as pd
 
 from . import xlbatch_version
 from .discover import sha256_of
+from .normalize import records
 from .outbox import run_dir, write_atomically
 from .reviews import load_reviews
 from .rules import CATALOGUE
 from .workbook import write_workbook
-from .xlsx_common import frame_records
 
 PROJECT_COLUMNS = [
     "source_file", "sheet", "department", "unit", "project", "year", "budget_initial",
@@ -58,7 +58,7 @@ def csv_safe(value) -> str:
 
 def write_projects_csv(path: Path, forms: pd.DataFrame) -> None:
     rows = []
-    for f in frame_records(forms):
+    for f in records(forms):
         row = {c: f[c] for c in PROJECT_COLUMNS}
         row["year"] = "" if pd.isna(f["year"]) else int(f["year"])
         row["execution_rate"] = _round(f["execution_rate"], 4)
