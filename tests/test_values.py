@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
+import unicodedata
 
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from xlbatch import values
 from xlbatch.config import ScoringSettings
 from xlbatch.score import grade_of, qualitative_tier, score_indicator
 from xlbatch.values import (
@@ -274,3 +279,11 @@ def test_format_number_never_rounds_a_nonzero_value_to_zero():
     assert format_number(-0.0001) == "-0.0001"  # "填报为 0 分，超出 0～10 分的范围" would contradict itself
     assert format_number(0.004) == "0.004"
     assert (format_number(0.0), format_number(-0.0), format_number(5.685)) == ("0", "0", "5.68")
+
+
+# --- fold: the symbol table applies to every text that holds one of its symbols ---------
+
+@given(st.text(alphabet=st.sampled_from("≧≦⩾⩽—–≥≤-－ ％５a指标\n（）：·…"), max_size=12))
+def test_fold_is_nfkc_then_the_symbol_table(text):
+    expected = unicodedata.normalize("NFKC", clean_text(text)).translate(values._SYMBOLS).strip()
+    assert fold(text) == expected

@@ -19,6 +19,11 @@ from typing import Any
 
 # NFKC leaves these as they are; clerks use them interchangeably with ≥ ≤.
 _SYMBOLS = str.maketrans({"≧": "≥", "≦": "≤", "⩾": "≥", "⩽": "≤", "—": "-", "–": "-"})
+# translate() looks every character up in that table; most text holds none of them, which one
+# regex search tells at a fraction of the cost.
+_HAS_SYMBOL = re.compile("[" + "".join(map(chr, _SYMBOLS)) + "]")
+_WHITESPACE = re.compile(r"\s+")
+_KEY_NOISE = re.compile(r"[\s:：]")
 _BLANKS = {"", "-", "--", "/", "\\", "无", "——"}
 _NUMBER = r"[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|[-+]?\.\d+"
 _AMOUNT = re.compile(rf"^({_NUMBER})\s*(%|万元|万|元|分)?$")  # "5.4万" is 5.4 万元
@@ -50,13 +55,14 @@ def clean_text(value: Any) -> str:
             return ""
         return str(int(value)) if value.is_integer() else repr(value)
     text = _CJK_BREAK.sub("", str(value))  # "经济效益\n指标" is one word broken to fit a cell
-    return re.sub(r"\s+", " ", text).strip()
+    return _WHITESPACE.sub(" ", text).strip()
 
 
 @_cached_for_text
 def fold(value: Any) -> str:
     """Text for parsing and matching: full-width digits, ％ ，． folded to ASCII, ≧ → ≥."""
-    return unicodedata.normalize("NFKC", clean_text(value)).translate(_SYMBOLS).strip()
+    text = unicodedata.normalize("NFKC", clean_text(value))
+    return (text.translate(_SYMBOLS) if _HAS_SYMBOL.search(text) else text).strip()
 
 
 @_cached_for_text
@@ -64,7 +70,7 @@ def label_key(value: Any) -> str:
     """A label reduced to what identifies it: no spaces, line breaks or (suffixes)."""
     text = fold(value)
     text = _PARENS.sub("", text)
-    return re.sub(r"[\s:：]", "", text)
+    return _KEY_NOISE.sub("", text)
 
 
 def is_blank(value: Any) -> bool:
