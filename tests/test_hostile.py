@@ -24,6 +24,7 @@ from seed import seed_form
 
 import xlbatch.analyse as analyse
 import xlbatch.read as read
+from xlbatch import safety
 from xlbatch.config import Config, parse_config
 from xlbatch.execute import local_processes
 from xlbatch.nightly import run
@@ -220,6 +221,124 @@ def test_a_million_rows_is_beyond_the_limit_and_limits_are_configurable(tmp_path
     assert record.status == "accepted" and "B1000000" in record.message
     roomy = parse_config({"limits": {"max_rows": 2_000_000}})
     assert process(inbox, roomy).files[0].message == ""
+
+
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+
+
+def _worksheet(body: bytes, head: bytes = b"") -> bytes:
+    return (b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="%s"><sheetData>' % _MAIN.encode()
+            + head + b'<row r="1"><c r="A1" t="inlineStr"><is><t>x</t></is></c></row>' + body
+            + b"</sheetData></worksheet>")
+
+
+def _long_tag_across_a_chunk() -> bytes:
+    """The far cell's tag (400 bytes of attribute) starts 300 bytes before the first chunk ends."""
+    tag = b'<row r="2"><c r="XFD1048576" t="inlineStr" xx="' + b"a" * 400 + b'"><is><t>y</t></is></c></row>'
+    pad = safety._CHUNK - len(_worksheet(b"")) + len(b"</sheetData></worksheet>") - 300
+    return _worksheet(tag, head=b"<!--" + b" " * (pad - 7) + b"-->")
+
+
+# Ways a far cell was hidden from the old pattern scan; calamine reads every one of them.
+_HIDDEN_FAR_CELLS = {
+    "'>' in an attribute value": _worksheet(
+        b'<row r="2"><c xx=">" r="XFD1048576" t="inlineStr"><is><t>y</t></is></c></row>'),
+    "single quotes": _worksheet(b"<row r='2'><c r='XFD1048576' t='inlineStr'><is><t>y</t></is></c></row>"),
+    "prefixed cell": _worksheet(b'<row r="2"><x:c xmlns:x="%s" r="XFD1048576" t="inlineStr"><x:is><x:t>y</x:t>'
+                                b"</x:is></x:c></row>" % _MAIN.encode()),
+    "prefixed row": _worksheet(b'<x:row xmlns:x="%s" r="1048576"><x:c r="XFD1048576"><x:v>1</x:v></x:c></x:row>'
+                               % _MAIN.encode()),
+    "long tag across a chunk boundary": _long_tag_across_a_chunk(),
+}
+
+
+def _form_and_sheet(path: Path, sheet: bytes, target: str = "worksheets/sheet2.xml",
+                    part: str = "xl/worksheets/sheet2.xml", extra: dict[str, bytes] | None = None) -> Path:
+    """A real form (「自评表」) and a second sheet 「附表」 whose XML is `sheet`, stored as `part` and
+    reached from the workbook by `target`; `extra` members are added as they are."""
+    src = _with_far_cell(path.parent, "src-" + path.name, "附表", ref="A2")
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item)
+            if item.filename == "xl/worksheets/sheet2.xml":
+                zout.writestr(part, sheet)
+                continue
+            if item.filename == "xl/_rels/workbook.xml.rels":
+                data = data.replace(b'Target="worksheets/sheet2.xml"', b'Target="%s"' % target.encode())
+            zout.writestr(item, data)
+        for name, data in (extra or {}).items():
+            zout.writestr(name, data)
+    src.unlink()
+    return path
+
+
+def _read_in_workers(inbox: Path):
+    """process() in worker processes: if calamine met the far cell it would kill a worker, not pytest."""
+    return process(inbox, CFG, local_processes(2)).files[0]
+
+
+@pytest.mark.parametrize("how", _HIDDEN_FAR_CELLS)
+def test_a_far_cell_hidden_in_the_markup_still_skips_its_sheet(inbox, how):
+    _form_and_sheet(inbox / "a.xlsx", _HIDDEN_FAR_CELLS[how])
+    record = _read_in_workers(inbox)
+    assert (record.status, record.code) == ("accepted", "")
+    assert "「附表」（最远的有内容单元格 XFD1048576）" in record.message and "未读取" in record.message
+
+
+@pytest.mark.parametrize("body, ref", [
+    (b"<row>" + b"<c><v>1</v></c>" * 300 + b"</row>", "KN2"),  # 300 columns, none named
+    (b"<row><c><v>1</v></c></row>" * 10_001, "第 10002 行"),  # 10,001 rows after row 1, none numbered
+])
+def test_cells_and_rows_without_r_are_counted_as_calamine_counts_them(inbox, body, ref):
+    _form_and_sheet(inbox / "a.xlsx", _worksheet(body))
+    record = _read_in_workers(inbox)
+    assert record.status == "accepted" and f"「附表」（最远的有内容单元格 {ref}）" in record.message
+
+
+@pytest.mark.parametrize("target, part", [
+    ("/xl/worksheets/sheet2.xml", "xl/worksheets/sheet2.xml"),  # absolute
+    ("./worksheets/sheet2.xml", "xl/worksheets/sheet2.xml"),  # relative, normalized
+    ("./worksheets/sheet2.xml", "xl/./worksheets/sheet2.xml"),  # the name calamine opens, as written
+    ("../xl/other/far.xml", "xl/other/far.xml"),  # outside xl/worksheets/: once never measured
+    ("other/far.xml", "xl/other/far.xml"),
+])
+def test_a_far_sheet_is_named_however_the_workbook_points_to_it(inbox, target, part):
+    _form_and_sheet(inbox / "a.xlsx", _HIDDEN_FAR_CELLS["single quotes"], target=target, part=part)
+    record = _read_in_workers(inbox)
+    assert (record.status, record.code) == ("accepted", "")
+    assert "「附表」（最远的有内容单元格 XFD1048576）" in record.message
+
+
+def test_a_far_part_no_sheet_leads_to_refuses_the_file(inbox, monkeypatch):
+    far = _worksheet(b'<row r="2"><c r="XFD1048576"><v>1</v></c></row>')
+    _form_and_sheet(inbox / "a.xlsx", _worksheet(b""), extra={"xl/worksheets/sheet9.xml": far})
+    monkeypatch.setattr(read, "calamine", _NoCalamine())
+    record = process(inbox, CFG).files[0]
+    assert (record.status, record.code) == ("rejected", "FILE_UNSAFE")
+    assert "xl/worksheets/sheet9.xml" in record.message and "XFD1048576" in record.message
+    assert "无法对应到任何工作表" in record.message
+
+
+@pytest.mark.parametrize("sheet", [
+    _worksheet(b'<row r="2"><c r="XFD1048576"><v>1</v></c>'),  # a row never closed
+    _worksheet(b'<row r="2"><c r="B2" r="XFD1048576"><v>1</v></c></row>'),  # r given twice
+    _worksheet(b'<row r="2"><c r="B2"><v>&far;</v></c></row>'),  # an entity never declared
+    b"\x00" * 64,
+])
+def test_a_worksheet_that_is_not_well_formed_xml_is_refused_as_corrupt(inbox, monkeypatch, sheet):
+    _form_and_sheet(inbox / "a.xlsx", sheet)
+    monkeypatch.setattr(read, "calamine", _NoCalamine())
+    record = process(inbox, CFG).files[0]
+    assert (record.status, record.code) == ("rejected", "FILE_UNREADABLE")
+    assert "xl/worksheets/sheet2.xml" in record.message and "不是格式正确的 XML" in record.message
+
+
+def test_a_dtd_elsewhere_outranks_a_broken_worksheet(inbox, monkeypatch):
+    broken = _worksheet(b'<row r="2">')
+    _form_and_sheet(inbox / "a.xlsx", broken, extra={"docProps/custom.xml": b'<!DOCTYPE a [<!ENTITY e "x">]><a/>'})
+    monkeypatch.setattr(read, "calamine", _NoCalamine())
+    record = process(inbox, CFG).files[0]
+    assert (record.status, record.code) == ("rejected", "FILE_UNSAFE") and "docProps/custom.xml" in record.message
 
 
 def test_parser_exception_is_summarized_for_that_file_only(inbox, monkeypatch):

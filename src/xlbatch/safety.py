@@ -9,34 +9,47 @@ zip-based workbook (.xlsx/.xlsm/.ods) is checked here first:
 - every member is then inflated in chunks — zipfile stops a member at its
   declared size and fails its CRC if more was there, so an archive lying about
   its sizes ends as corrupt (FILE_UNREADABLE), never as a bigger read — and on
-  the way XML with a DOCTYPE or ENTITY declaration is refused, never resolved,
-  and the farthest cell holding a value in each worksheet is found, so
-  oversized sheets are never handed to calamine.
+  the way XML with a DOCTYPE or ENTITY declaration is refused, never resolved;
+- every worksheet part (by path, and every part the workbook's relationships
+  name as a sheet, however the target is written) is parsed with expat, fed
+  chunk by chunk, to find the farthest cell holding a value, so oversized
+  sheets are never handed to calamine. A parser, not a pattern: quoting,
+  namespace prefixes, ">" inside attribute values and tag lengths cannot hide
+  a cell from it, and cells or rows without r="" are numbered as calamine
+  numbers them.
+
+A worksheet expat cannot parse is refused as corrupt (FILE_UNREADABLE, SPEC:
+"corrupt, truncated"): its extent cannot be known, so it must not reach
+calamine, yet nothing in it is known to be hostile — Excel and WPS write
+well-formed XML, and re-saving the file is what the clerk should do. A DTD
+found anywhere still wins over that (FILE_UNSAFE), as does a broken archive.
 
 Nothing here follows a reference, resolves an entity or runs a macro.
 """
 
 from __future__ import annotations
 
+import posixpath
 import re
 import zipfile
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
+from xml.parsers import expat
 
-from defusedxml import ElementTree
+from defusedxml import DefusedXmlException, ElementTree
 
 from .config import LimitSettings
 
 MB = 1024 * 1024
 _CHUNK = 256 * 1024
-_OVERLAP = 256  # bytes kept between chunks so a pattern split by a chunk boundary is still seen
+# The DTD pattern is found by a plain byte search on every XML part, even one expat could not parse
+# (VML often is not well-formed); 8 bytes of the previous chunk catch "<!DOCTYPE" split by a boundary.
 _DTD = re.compile(rb"<!(?:DOCTYPE|ENTITY)")
-# A cell with content (not self-closing): <c r="XFD1048576" t="s"><v>…  Styled empty cells end in "/>".
-# A tag's first r="" counts. Any later one ends at the same ">", so it could only fail the same way:
-# the atomic group spares the engine retrying them, and [^>]*+ runs to that ">" in one step.
-_CELL = re.compile(rb'<c\b(?>[^>]*?\br="([A-Z]{1,3})(\d{1,7})")[^>]*+(?<!/)>')
-_ROW = re.compile(rb'<row\b(?>[^>]*?\br="(\d{1,7})")[^>]*+(?<!/)>')
-_SHEET_PART = re.compile(r"^xl/worksheets/[^/]+\.xml$")
+_OVERLAP = 8
+_SHEET_PART = re.compile(r"^xl/worksheets/.+\.xml$")
+_REF = re.compile(r"([A-Za-z]*)([0-9]+)")
+_FAR = 10**9  # stands for a row or column number too long to be real: far beyond any limit
 _REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 
 
@@ -68,11 +81,14 @@ def inspect_zip(path: Path, suffix: str, limits: LimitSettings) -> Inspection:
             members = archive.infolist()
             _refuse_other_documents({m.filename for m in members}, suffix)
             _check_declared(members, limits)
-            parts = _stream_members(archive, members, limits)
+            names = _sheet_parts(archive)
+            parts = _stream_members(archive, members, limits, names or {})
+            if names is None:  # after the stream: a DTD in the workbook is refused as unsafe first
+                raise ReadError("FILE_UNREADABLE", "文件已损坏：工作簿目录（xl/workbook.xml 或其关系文件）"
+                                                   "不是格式正确的 XML；请用 Excel 或 WPS 重新保存后报送")
             oversized = {part: e for part, e in parts.items()
                          if e.rows > limits.max_rows or e.cols > limits.max_cols}
-            # Sheet names are only needed for an oversized sheet: resolve them only then.
-            return Inspection(oversized=_sheet_names(archive, oversized) if oversized else {},
+            return Inspection(oversized=_by_sheet_name(oversized, names, limits),
                               macros=any(m.filename.lower().endswith("vbaproject.bin") for m in members))
     except zipfile.BadZipFile as exc:
         raise ReadError("FILE_UNREADABLE", "文件不完整或已损坏（压缩包结构无效），请重新保存后报送") from exc
@@ -107,79 +123,182 @@ def _check_declared(members: list[zipfile.ZipInfo], limits: LimitSettings) -> No
         _member_limits(m.filename, m.file_size, m.compress_size, limits)
 
 
-def _stream_members(archive: zipfile.ZipFile, members, limits: LimitSettings) -> dict[str, Extent]:
-    """Inflate every member; scan XML for DTDs and worksheets for extents (sizes: see the module doc)."""
-    extents = {}
+def _stream_members(archive: zipfile.ZipFile, members, limits: LimitSettings,
+                    sheets: dict[str, list[str]] | None = None) -> dict[str, Extent]:
+    """Inflate every member; refuse DTDs in XML, measure worksheets (`sheets`: parts named by the workbook).
+
+    A worksheet expat cannot parse is reported only after every member was read, so that a DTD in
+    any part is still refused as unsafe rather than as corrupt.
+    """
+    extents, broken = {}, []
     for member in members:
-        is_xml = member.filename.endswith((".xml", ".rels", ".vml"))
-        is_sheet = bool(_SHEET_PART.match(member.filename))
-        extent, tail = Extent(), b""
+        name = member.filename
+        scan = _SheetScan(name) if name in (sheets or {}) or _SHEET_PART.match(name) else None
+        is_xml = scan is not None or name.endswith((".xml", ".rels", ".vml"))
+        tail = b""
         with archive.open(member) as fh:
             while chunk := fh.read(_CHUNK):
-                window = tail + chunk
-                if is_xml and _DTD.search(window):
-                    raise ReadError("FILE_UNSAFE",
-                                    f"{member.filename} 含有 DOCTYPE/ENTITY 声明（可能引用外部文件），拒绝读取")
-                if is_sheet:
-                    _scan_extent(window, extent)
+                if is_xml and (_DTD.search(chunk) or _DTD.search(tail + chunk[:_OVERLAP])):
+                    raise _dtd_found(name)
+                if scan:
+                    scan.feed(chunk)
                 tail = chunk[-_OVERLAP:]
-        if is_sheet:
-            extents[member.filename] = extent
+        if scan:
+            scan.feed(b"", final=True)
+            extents[name] = scan.extent
+            broken += [f"{name}（{scan.error}）"] if scan.error else []
+    if broken:
+        raise ReadError("FILE_UNREADABLE", f"文件已损坏：{'、'.join(broken)} 不是格式正确的 XML，"
+                                           "无法检查其内容范围；请用 Excel 或 WPS 重新保存后报送")
     return extents
 
 
-def _scan_extent(window: bytes, extent: Extent) -> None:
-    cells = _CELL.findall(window)
-    if cells:
-        _grow_to_cells(cells, extent)
-    top = max(map(int, _ROW.findall(window)), default=0)
-    if top > extent.rows:  # cells without r="" still sit in their row
-        extent.rows, extent.ref = top, f"第 {top} 行"
+def _dtd_found(part: str) -> ReadError:
+    return ReadError("FILE_UNSAFE", f"{part} 含有 DOCTYPE/ENTITY 声明（可能引用外部文件），拒绝读取")
 
 
-def _grow_to_cells(cells: list[tuple[bytes, bytes]], extent: Extent) -> None:
-    """Grow `extent` over `cells` (in document order); `ref` names the cell that grew it last.
+class _SheetScan:
+    """The farthest cell holding a value in one worksheet part, from expat's events in document order.
 
-    That cell is the first one holding the new farthest row or the first holding the new farthest
-    column, whichever comes later: found with max() and index(), not a Python step per cell.
+    Elements are matched by local name (calamine ignores prefixes); the attribute is calamine's
+    unprefixed r. A cell holds a value once an element opens inside it (<v>, <is>, <f>): a styled
+    empty cell does not count. A row counts once an element opens inside it, even an empty cell
+    (the row itself reaches that far). Without r, a row follows the highest row seen and a cell the
+    highest column seen in its row — calamine numbers them so, never beyond that.
     """
-    letters, digits = zip(*cells, strict=True)
-    rows = list(map(int, digits))
-    numbers = {col: _col_number(col) for col in set(letters)}  # a sheet has few distinct columns
-    cols = list(map(numbers.__getitem__, letters))
-    top_row, top_col = max(rows), max(cols)
-    growers = [rows.index(top_row)] if top_row > extent.rows else []
-    growers += [cols.index(top_col)] if top_col > extent.cols else []
-    if growers:
-        last = max(growers)
-        extent.rows, extent.cols = max(extent.rows, top_row), max(extent.cols, top_col)
-        extent.ref = f"{letters[last].decode()}{digits[last].decode()}"
+
+    def __init__(self, part: str):
+        self.part, self.extent = part, Extent()
+        self.error = ""
+        self.row = self.top = self.col = 0  # the open row, the highest row seen, its highest column
+        self.cell: tuple[int, int, str | None] | None = None  # a cell opened, not yet known to hold a value
+        self.filled = False  # an element opened inside the open row
+        self.parser = parser = expat.ParserCreate()
+        # No DTD is ever read: a DOCTYPE is refused when it starts, before any declaration in it.
+        parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+        parser.StartDoctypeDeclHandler = self._dtd
+        parser.EntityDeclHandler = self._dtd
+        parser.StartElementHandler = self._start
+        parser.EndElementHandler = self._end
+
+    def feed(self, chunk: bytes, final: bool = False) -> None:
+        if self.error:
+            return  # past the first error expat reports nothing more
+        try:
+            self.parser.Parse(chunk, final)
+        except expat.ExpatError as exc:
+            self.error = f"第 {exc.lineno} 行第 {exc.offset + 1} 列：{expat.ErrorString(exc.code)}"
+
+    def _dtd(self, *_):
+        raise _dtd_found(self.part)
+
+    def _start(self, name: str, attrs: dict[str, str]) -> None:
+        # Called for every element of every sheet: the common path is kept to a few comparisons.
+        cell = self.cell
+        if cell:  # an element inside the open cell: it holds a value
+            self.cell = None
+            if cell[0] > self.extent.rows or cell[1] > self.extent.cols:
+                self._grow(*cell)
+        self.filled = True
+        if ":" in name:
+            name = name.rpartition(":")[2]
+        if name == "c":
+            r = attrs.get("r")
+            at = _cell_ref(r) if r else None
+            row, col = at or (self.row, self.col + 1)  # without r: next to the previous cell
+            if col > self.col:
+                self.col = col
+            self.cell = (row, col, r if at else None)
+        elif name == "row":
+            r = attrs.get("r")
+            self.row = _number(r) if r and r.isascii() and r.isdigit() else self.top + 1
+            self.top, self.col, self.filled = max(self.top, self.row), 0, False
+
+    def _end(self, name: str) -> None:
+        self.cell = None  # a cell closing before anything opened in it holds no value
+        if name == "row" or (":" in name and name.rpartition(":")[2] == "row"):
+            if self.filled and self.row > self.extent.rows:
+                self.extent.rows, self.extent.ref = self.row, f"第 {self.row} 行"
+            self.filled = False
+
+    def _grow(self, row: int, col: int, ref: str | None) -> None:
+        """A cell holding a value reaches further: grow to it; a cell without r is named by its row."""
+        extent = self.extent
+        if ref is None:
+            ref = f"{_col_letters(col)}{row}" if col > extent.cols else f"第 {row} 行"
+        extent.rows, extent.cols, extent.ref = max(extent.rows, row), max(extent.cols, col), ref
 
 
-def _col_number(letters: bytes) -> int:
+@lru_cache(maxsize=1 << 16)
+def _cell_ref(r: str) -> tuple[int, int] | None:
+    """ "B12" → (12, 2); None if r is no reference. Memoized: forms repeat the same cells."""
+    match = _REF.fullmatch(r)
+    return (_number(match[2]), _col_number(match[1])) if match else None
+
+
+def _number(digits: str) -> int:
+    return int(digits) if len(digits) < 10 else _FAR
+
+
+def _col_number(letters: str) -> int:
+    if len(letters) > 4:
+        return _FAR
     n = 0
-    for ch in letters:
-        n = n * 26 + ch - 64
+    for ch in letters.upper():
+        n = n * 26 + ord(ch) - 64
     return n
 
 
-def _sheet_names(archive: zipfile.ZipFile, parts: dict[str, Extent]) -> dict[str, Extent]:
-    """Key worksheet parts by sheet name, via xl/workbook.xml and its relationships."""
-    if not parts:
-        return {}
+def _col_letters(n: int) -> str:
+    letters = ""
+    while n > 0:
+        n, rest = divmod(n - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, list[str]] | None:
+    """Worksheet part → the names of the sheets read from it, via xl/workbook.xml and its relationships.
+
+    A target may be relative to xl/ ("worksheets/s.xml", "./…", "../xl/…") or absolute ("/xl/…"):
+    each is normalized, and also taken as calamine takes it (joined to "xl/" as written), so that a
+    part calamine could open under either name is measured and named. None: these cannot be parsed.
+    """
     try:
         book = ElementTree.fromstring(archive.read("xl/workbook.xml"))
         rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
-    except (KeyError, ElementTree.ParseError):
-        return {}
-    targets = {r.get("Id"): r.get("Target", "").lstrip("/") for r in rels}
-    out = {}
+    except KeyError:
+        return {}  # no workbook: calamine finds no sheet, the paths alone say what to measure
+    except (ElementTree.ParseError, DefusedXmlException):
+        return None
+    targets = {r.get("Id"): r.get("Target", "") for r in rels}
+    parts: dict[str, list[str]] = {}
     for sheet in book.iter():
         if sheet.tag.endswith("}sheet"):
-            target = targets.get(sheet.get(f"{_REL_NS}id"), "")
-            part = target if target.startswith("xl/") else f"xl/{target}"
-            if part in parts:
-                out[sheet.get("name", "")] = parts[part]
+            for part in _candidates(targets.get(sheet.get(f"{_REL_NS}id"), "")):
+                parts.setdefault(part, []).append(sheet.get("name", ""))
+    return parts
+
+
+def _candidates(target: str) -> set[str]:
+    if not target:
+        return set()
+    if target.startswith("/"):
+        return {target[1:], posixpath.normpath(target)[1:]}
+    found = {f"xl/{target}", posixpath.normpath(f"xl/{target}")}
+    return found | {target} if target.startswith("xl/") else found
+
+
+def _by_sheet_name(oversized: dict[str, Extent], names: dict[str, list[str]],
+                   limits: LimitSettings) -> dict[str, Extent]:
+    """Key oversized parts by sheet name; a part no sheet name leads to is refused, never read."""
+    out = {}
+    for part, extent in oversized.items():
+        if part not in names:
+            raise ReadError("FILE_UNSAFE",
+                            f"压缩包内 {part} 的内容延伸到 {extent.ref}，超出读取上限（{limits.max_rows} 行 × "
+                            f"{limits.max_cols} 列），且无法对应到任何工作表，拒绝读取")
+        out.update(dict.fromkeys(names[part], extent))
     return out
 
 
