@@ -30,6 +30,7 @@ from bench_incremental import build_inbox
 from sample_inbox import farmland, write_sample_inbox
 from seed import seed_form
 
+import xlbatch.ledger as ledger_module
 from xlbatch.cli import main
 from xlbatch.config import Config
 from xlbatch.nightly import run
@@ -396,6 +397,32 @@ def test_what_stops_a_repeat(sample):
     assert "outputs_from" not in third.extra and third.extra["reading"] == {"read": [], "reused": 6}
     assert "outputs_from" not in run(inbox, outbox, cfg, recompute=True).extra
     assert published(outbox) != third.run_id
+
+
+def test_a_tampered_run_json_or_an_upgraded_library_means_a_full_run(sample, monkeypatch):
+    """A repeat takes each file's fate from the published run.json: only when the ledger's hash of it
+    matches. A library that checks, scores or writes is part of the code."""
+    inbox, outbox = sample
+    first = run(inbox, outbox, CFG)
+    recorded = _ledger(outbox, "SELECT name FROM outputs WHERE run_id=? ORDER BY name", first.run_id)
+    assert [r[0] for r in recorded] == sorted(OUTPUTS)
+    path = outbox / "runs" / first.run_id / "run.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    rejected = next(f for f in data["files"] if f["status"] == "rejected")
+    rejected.update(status="accepted", message="FORGED")
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    second = run(inbox, outbox, CFG)
+    assert "outputs_from" not in second.extra  # evaluated again, not copied
+    statuses = {f["path"]: f["status"] for f in json.loads((outbox / "run.json").read_text("utf-8"))["files"]}
+    assert statuses[rejected["path"]] == "rejected" and "FORGED" not in (outbox / "run.json").read_text("utf-8")
+    data = json.loads((outbox / "runs" / second.run_id / "run.json").read_text(encoding="utf-8"))
+    data["files"].pop()  # a file missing from the record: a full run, not a crash
+    (outbox / "runs" / second.run_id / "run.json").write_text(json.dumps(data), encoding="utf-8")
+    assert "outputs_from" not in run(inbox, outbox, CFG).extra
+    assert run(inbox, outbox, CFG).extra.get("outputs_from")
+    real = ledger_module._version
+    monkeypatch.setattr(ledger_module, "_version", lambda name: "99.0" if name == "pandas" else real(name))
+    assert "outputs_from" not in run(inbox, outbox, CFG).extra
 
 
 def test_a_damaged_ledger_is_set_aside_and_the_run_goes_on(sample):

@@ -79,7 +79,7 @@ def local_processes(workers: int, budget: Budget = Budget(), batch: int = 0) -> 
         try:
             futures = {pool.submit(_guarded_batch, [tasks[i] for i in b], budget.seconds_per_file): b
                        for b in batches}
-            if meanwhile:  # the workers are forked by now (all at the first submit): no thread is running
+            if meanwhile:  # the pool forked all its workers at the first submit: they start without it
                 meanwhile()
             lost: list[int] = []
             done = 0

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import importlib.metadata
 import io
 import json
 import logging
@@ -58,6 +59,8 @@ CREATE TABLE IF NOT EXISTS runs (
     run_id TEXT PRIMARY KEY, started_at TEXT NOT NULL, finished_at TEXT NOT NULL,
     status TEXT NOT NULL, same_as TEXT, inputs TEXT NOT NULL, counts TEXT NOT NULL,
     read INTEGER NOT NULL, reused INTEGER NOT NULL, snapshot TEXT);
+CREATE TABLE IF NOT EXISTS outputs (
+    run_id TEXT NOT NULL, name TEXT NOT NULL, sha256 TEXT NOT NULL, PRIMARY KEY (run_id, name));
 CREATE TABLE IF NOT EXISTS outcomes (
     sha256 TEXT NOT NULL, path TEXT NOT NULL, reader TEXT NOT NULL, limits TEXT NOT NULL,
     outcome BLOB NOT NULL, used_run TEXT NOT NULL,
@@ -69,11 +72,18 @@ Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
 @functools.cache
 def reader_fingerprint() -> str:
-    """xlbatch version + a hash of the package's source files: what produced a cached outcome."""
+    """What produced a cached outcome: xlbatch's version, a hash of its source files, and calamine's version."""
     digest = hashlib.sha256()
     for path in sorted(Path(__file__).parent.glob("*.py")):
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    return f"{xlbatch_version()}+{digest.hexdigest()[:16]}"
+    return f"{xlbatch_version()}+{digest.hexdigest()[:16]}+calamine-{_version('python-calamine')}"
+
+
+def _version(package: str) -> str:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
 
 
 def limits_key(limits) -> str:
@@ -81,8 +91,11 @@ def limits_key(limits) -> str:
 
 
 def inputs_fingerprint(files, cfg) -> str:
-    """Everything a run's outputs depend on but the clock: code, configuration, every file's bytes and mtime."""
-    data = {"code": reader_fingerprint(), "config": cfg.model_dump(mode="json"),
+    """Everything a run's outputs depend on but the clock: code and libraries, configuration, every file's
+    bytes and mtime."""
+    # The libraries that check, score and write are part of the code: an upgrade means a full run.
+    libraries = {name: _version(name) for name in ("pandas", "pandera", "xlsxwriter")}
+    data = {"code": reader_fingerprint(), "libraries": libraries, "config": cfg.model_dump(mode="json"),
             "files": [(f.path, f.sha256, f.size, f.mtime) for f in files]}
     return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
@@ -137,9 +150,13 @@ class Ledger:
         return out
 
     def record_run(self, result, *, status: str, inputs: str, read: int, reused: int,
-                   snapshot: dict | None = None, same_as: str | None = None) -> None:
-        """One transaction: the run, every file version it saw, and the cache trimmed to this run's files."""
+                   snapshot: dict | None = None, same_as: str | None = None,
+                   outputs: dict[str, str] | None = None) -> None:
+        """One transaction: the run, the sha256 of each output it wrote, every file version it saw, and
+        the cache trimmed to this run's files."""
         with self.db:
+            self.db.executemany("INSERT OR REPLACE INTO outputs VALUES (?, ?, ?)",
+                                [(result.run_id, name, sha) for name, sha in (outputs or {}).items()])
             self.db.execute("INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (
                 result.run_id, result.started_at, result.finished_at, status, same_as, inputs,
                 json.dumps(result.counts()), read, reused,
@@ -160,6 +177,11 @@ class Ledger:
             [(f.path, f.sha256, f.size, seen, seen, result.run_id, result.run_id, f.status, f.code, f.message,
               json.dumps(f.to_json()["forms"], ensure_ascii=False))
              for f in result.files])
+
+    def outputs(self, run_id: str) -> dict[str, str]:
+        """The sha256 of each output `run_id` wrote, as recorded when it wrote them."""
+        rows = self.db.execute("SELECT name, sha256 FROM outputs WHERE run_id=?", (run_id,)).fetchall()
+        return dict(rows)
 
     def commit(self) -> None:
         self.db.commit()

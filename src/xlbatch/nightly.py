@@ -11,14 +11,16 @@ Under the outbox's lock (outbox.py), with a JSON-lines log per run, it either
   must be carried into a new workbook, so an edited workbook means a full run).
   The run's folder then gets byte-for-byte copies of the previous run's
   consolidated.xlsx, projects.csv and anomalies.csv, checked against the hashes
-  that run recorded, and a run.json of its own that names the run that computed
-  them (`outputs_from`). Evaluating would give the same outputs, at about 15×
-  the cost (README, "Speed and scale"); `recompute=True` (`--recompute`) does it
-  anyway.
+  the ledger recorded when they were written, and a run.json of its own that
+  names the run that computed them (`outputs_from`). Evaluating again would give
+  the same figures and findings at about 10× the cost (README, "Speed"); only
+  the workbook's 运行说明 and 变更记录 would name this run and compare with the
+  one before it, where the copy's name the run that computed it.
+  `recompute=True` (`--recompute`) evaluates anyway.
 
-This module loads neither pandas nor XlsxWriter until a run needs them, so a
-repeated run costs hashing the inbox and copying three files; a full run
-loads them while its worker processes read the files.
+This module does not load pandas or pandera until a run evaluates, so a
+repeated run costs hashing the inbox and copying three files; a full run loads
+them while its worker processes read the files.
 """
 
 from __future__ import annotations
@@ -77,7 +79,7 @@ def run(inbox: Path, outbox: Path, cfg: Config, executor: Executor = serial, *, 
             previous = ledger.run(previous_id) if previous_id else None
             kept = None
             if previous and previous["inputs"] == inputs and not recompute:
-                kept = _published_outputs(outbox, previous_id)
+                kept = _published_outputs(outbox, previous_id, ledger, [f.record for f in files])
             result = RunResult(run_id=run_id, started_at=started.isoformat(timespec="seconds"), inbox=str(inbox),
                                config=cfg, files=[f.record for f in files], forms=None, indicators=None,
                                findings=[], outbox=str(outbox))
@@ -123,31 +125,35 @@ def _evaluate_and_write(stub: RunResult, files, cfg: Config, executor: Executor,
     if progress:
         progress("写出汇总表", 0, 0)
     result.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
-    write_outputs(result, Path(result.outbox))
-    ledger.record_run(result, status="published", inputs=inputs, read=read, reused=reused, snapshot=now)
+    folder = write_outputs(result, Path(result.outbox))
+    ledger.record_run(result, status="published", inputs=inputs, read=read, reused=reused, snapshot=now,
+                      outputs=_hashes(folder))
     return result
 
 
-def _published_outputs(outbox: Path, run_id: str) -> dict | None:
-    """The published run's run.json, if its outputs are exactly as it wrote them, else None.
+def _hashes(folder: Path, names=OUTPUTS) -> dict[str, str]:
+    return {name: sha256_of(folder / name) for name in names}
 
-    Each copied output must match the hash recorded in run.json (a run from
-    before hashes were recorded never matches), and so must what the outbox's
-    consolidated.xlsx name now holds: after the auditors save their reviews
-    into it, through the link or over it, it differs.
+
+def _published_outputs(outbox: Path, run_id: str, ledger: Ledger, files) -> dict | None:
+    """The published run's run.json, if its four outputs are exactly as it wrote them and it speaks of
+    exactly these files; else None, and the run evaluates.
+
+    The hashes come from the ledger, recorded when the outputs were written (a run from before they
+    were recorded never matches). What the outbox's consolidated.xlsx name now holds must match too:
+    after the auditors save their reviews into it, through the link or over it, it differs.
     """
-    folder = outbox / "runs" / run_id
+    recorded, folder = ledger.outputs(run_id), outbox / "runs" / run_id
     try:
-        data = json.loads((folder / "run.json").read_text(encoding="utf-8"))
-        recorded = data.get("outputs", {})
-        for name in COPIED:
-            if name not in recorded or sha256_of(folder / name) != recorded[name]["sha256"]:
-                return None
-        if sha256_of(outbox / "consolidated.xlsx") != recorded["consolidated.xlsx"]["sha256"]:
+        if set(recorded) != set(OUTPUTS) or _hashes(folder) != recorded:
             return None
+        if sha256_of(outbox / "consolidated.xlsx") != recorded["consolidated.xlsx"]:
+            return None
+        data = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+        listed = {(entry["path"], entry["sha256"]) for entry in data["files"]}
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    return data
+    return data if listed == {(f.path, f.sha256) for f in files} else None
 
 
 def _repeat(result: RunResult, kept: dict, previous_id: str, previous: dict, inputs: str, ledger: Ledger,
@@ -159,6 +165,9 @@ def _repeat(result: RunResult, kept: dict, previous_id: str, previous: dict, inp
     source, folder = outbox / "runs" / previous_id, run_dir(outbox, result.run_id)
     for name in COPIED:
         write_atomically(folder / name, lambda tmp, name=name: shutil.copyfile(source / name, tmp))
+    recorded = ledger.outputs(previous_id)
+    if _hashes(folder, COPIED) != {name: recorded[name] for name in COPIED}:  # changed since checked: stop
+        raise RuntimeError(f"运行 {previous_id} 的输出在复制过程中被改动，本次运行未发布")
     origin = kept.get("outputs_from") or previous_id
     _restore_fates(result.files, kept["files"])
     nothing = {"new": 0, "changed": 0, "withdrawn": 0, "forms_changed": 0}
@@ -172,7 +181,7 @@ def _repeat(result: RunResult, kept: dict, previous_id: str, previous: dict, inp
     text = json.dumps(data, ensure_ascii=False, indent=2)
     write_atomically(folder / "run.json", lambda tmp: tmp.write_text(text, encoding="utf-8"))
     ledger.record_run(result, status="repeated", inputs=inputs, read=0, reused=result.extra["reading"]["reused"],
-                      snapshot=previous["snapshot"], same_as=origin)
+                      snapshot=previous["snapshot"], same_as=origin, outputs=_hashes(folder))
     event(logging.INFO, "repeated",
           f"收件箱、配置与程序自运行 {previous_id} 以来均无变化，沿用运行 {origin} 计算的输出", outputs_from=origin)
 
