@@ -271,8 +271,11 @@ def test_a_workbook_saved_over_the_link_gives_its_reviews_and_the_link_comes_bac
     book.save(saved)
     os.replace(saved, outbox / "consolidated.xlsx")  # what Excel does when it saves
     assert not (outbox / "consolidated.xlsx").is_symlink()
-    run(inbox, outbox, CFG)
+    hand_saved = (outbox / "consolidated.xlsx").read_bytes()
+    second = run(inbox, outbox, CFG)
     assert os.readlink(outbox / "consolidated.xlsx") == f"{CURRENT}/consolidated.xlsx"
+    # The file saved by hand is kept, not deleted: reviews saved while a run writes are not lost.
+    assert (outbox / "runs" / second.run_id / "replaced-consolidated.xlsx").read_bytes() == hand_saved
     published(outbox)
     rows = openpyxl.load_workbook(outbox / "consolidated.xlsx")["异常清单"].iter_rows(min_row=2, values_only=True)
     assert next(r for r in rows if r[2] == "RATE_MISMATCH")[13:15] == ("已核实", "电话核实")

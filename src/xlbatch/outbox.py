@@ -101,16 +101,22 @@ def publish(outbox: Path, run_id: str) -> None:
     Then the four names are (re)made links through the pointer where they are
     not: on the first run, or after a spreadsheet program saved over the link
     (Excel writes a new file and renames it over the old name). That copy's
-    reviews were carried into this run's workbook before it is replaced.
+    reviews were carried into this run's workbook; the file itself is kept in
+    this run's folder as `replaced-NAME`, so that reviews saved while the run
+    was writing are not lost either.
     """
-    fsync_dir(outbox / RUNS / run_id)
+    folder = outbox / RUNS / run_id
+    fsync_dir(folder)
     fsync_dir(outbox / RUNS)  # the new folder's own entry, before the pointer names it
     _replace_with_link(outbox / CURRENT, f"{RUNS}/{run_id}")
     for name in OUTPUTS:
         target = f"{CURRENT}/{name}"
         path = outbox / name
         if not (path.is_symlink() and os.readlink(path) == target):
+            if path.is_file() and not path.is_symlink():  # saved over the link by hand: keep it
+                os.link(path, folder / f"replaced-{name}")
             _replace_with_link(path, target)
+    fsync_dir(folder)
     fsync_dir(outbox)
 
 
