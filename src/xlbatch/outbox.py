@@ -114,10 +114,17 @@ def publish(outbox: Path, run_id: str) -> None:
         path = outbox / name
         if not (path.is_symlink() and os.readlink(path) == target):
             if path.is_file() and not path.is_symlink():  # saved over the link by hand: keep it
-                os.link(path, folder / f"replaced-{name}")
+                _keep(path, folder / f"replaced-{name}")
             _replace_with_link(path, target)
     fsync_dir(folder)
     fsync_dir(outbox)
+
+
+def _keep(path: Path, copy: Path) -> None:
+    try:
+        os.link(path, copy)  # a second name: instant, and the bytes cannot change under it
+    except OSError:  # a filesystem without hard links
+        shutil.copy2(path, copy)
 
 
 def _replace_with_link(path: Path, target: str) -> None:
