@@ -122,7 +122,7 @@ def publish(outbox: Path, run_id: str) -> None:
 
 def _keep(path: Path, copy: Path) -> None:
     try:
-        os.link(path, copy)  # a second name: instant, and the bytes cannot change under it
+        os.link(path, copy)  # a second name for the same file: instant (Excel saves by rename, not in place)
     except OSError:  # a filesystem without hard links
         shutil.copy2(path, copy)
 
