@@ -309,6 +309,61 @@ def test_a_far_sheet_is_named_however_the_workbook_points_to_it(inbox, target, p
     assert "「附表」（最远的有内容单元格 XFD1048576）" in record.message
 
 
+@pytest.mark.parametrize("target, part, book", [
+    ("worksheets/sheet2.xml", "xl/Worksheets/sheet2.xml", ""),  # the part cased otherwise than its target
+    ("sheet2.xml", "XL/SHEET2.XML", ""),
+    ("Worksheets/SHEET2.xml", "xl/worksheets/sheet2.xml", ""),  # the target cased otherwise
+    ("/XL/Other/Far.xml", "xl/other/far.xml", ""),
+    ("other/far.xml", "Xl/Other/Far.XML", "XL/Workbook.xml"),  # the workbook and its rels too
+])
+def test_a_far_sheet_is_found_whatever_the_case_of_its_name(inbox, target, part, book):
+    """calamine opens a part by its name ignoring ASCII case: so is it measured."""
+    path = _form_and_sheet(inbox / "a.xlsx", _HIDDEN_FAR_CELLS["single quotes"], target=target, part=part)
+    if book:
+        _rename(path, {"xl/workbook.xml": book, "xl/_rels/workbook.xml.rels": "XL/_Rels/workbook.XML.rels"})
+    record = _read_in_workers(inbox)
+    assert (record.status, record.code) == ("accepted", "")
+    assert "「附表」（最远的有内容单元格 XFD1048576）" in record.message
+
+
+def _rename(path: Path, names: dict[str, str]) -> None:
+    data = path.read_bytes()
+    with zipfile.ZipFile(io.BytesIO(data)) as zin, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            zout.writestr(names.get(item.filename, item.filename), zin.read(item))
+
+
+@pytest.mark.filterwarnings("ignore:Duplicate name")
+@pytest.mark.parametrize("twin", ["xl/Worksheets/sheet2.xml", "xl/worksheets/sheet2.xml"])
+def test_two_parts_named_alike_but_for_case_refuse_the_file(inbox, monkeypatch, twin):
+    """calamine would read one of them, which one is not ours to guess: the far one must not reach it."""
+    far = _worksheet(b'<row r="2"><c r="XFD1048576"><v>1</v></c></row>')
+    _form_and_sheet(inbox / "a.xlsx", _worksheet(b""), extra={twin: far})
+    monkeypatch.setattr(read, "calamine", _NoCalamine())
+    record = process(inbox, CFG).files[0]
+    assert (record.status, record.code) == ("rejected", "FILE_UNSAFE")
+    assert f"xl/worksheets/sheet2.xml 与 {twin} 的名称仅大小写不同" in record.message
+
+
+@pytest.mark.parametrize("encoding", ["GBK", "GB2312"])
+def test_a_worksheet_in_a_multibyte_encoding_is_refused_as_unreadable(inbox, monkeypatch, encoding):
+    sheet = _worksheet(b'<row r="2"><c r="B2" t="inlineStr"><is><t>%s</t></is></c></row>'
+                       % "受益人".encode(encoding)).replace(b"UTF-8", encoding.encode())
+    _form_and_sheet(inbox / "a.xlsx", sheet)
+    monkeypatch.setattr(read, "calamine", _NoCalamine())
+    record = process(inbox, CFG).files[0]
+    assert (record.status, record.code) == ("rejected", "FILE_UNREADABLE")
+    assert "xl/worksheets/sheet2.xml 使用了 UTF-8、UTF-16 以外的编码" in record.message and "重新保存" in record.message
+
+
+def test_a_dtd_after_a_multibyte_worksheet_is_still_refused_as_unsafe(inbox, monkeypatch):
+    gbk = _worksheet(b"").replace(b"UTF-8", b"GBK")
+    _form_and_sheet(inbox / "a.xlsx", gbk, extra={"docProps/custom.xml": b'<!DOCTYPE a [<!ENTITY e "x">]><a/>'})
+    monkeypatch.setattr(read, "calamine", _NoCalamine())
+    record = process(inbox, CFG).files[0]
+    assert (record.status, record.code) == ("rejected", "FILE_UNSAFE") and "docProps/custom.xml" in record.message
+
+
 def test_a_far_part_no_sheet_leads_to_refuses_the_file(inbox, monkeypatch):
     far = _worksheet(b'<row r="2"><c r="XFD1048576"><v>1</v></c></row>')
     _form_and_sheet(inbox / "a.xlsx", _worksheet(b""), extra={"xl/worksheets/sheet9.xml": far})

@@ -140,3 +140,22 @@ def test_doctype_in_any_xml_part_is_refused_even_late(tmp_path):
     with pytest.raises(ReadError) as refused:
         inspect_zip(tmp_path / "late.xlsx", ".xlsx", LIMITS)
     assert refused.value.code == "FILE_UNSAFE" and "docProps/custom.xml" in refused.value.message
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+@pytest.mark.parametrize("marker", ["<!DOCTYPE sst>", "<!ENTITY e 'x'>"])
+@pytest.mark.parametrize("shift", [0, 2, 10, 16])
+def test_a_utf16_dtd_in_a_part_that_is_no_worksheet_is_refused(tmp_path, encoding, marker, shift):
+    """Only worksheets are parsed: in any other part the byte search alone must find it, in UTF-16 too,
+    even split by a chunk boundary (`shift` bytes of the marker before it)."""
+    head = '<?xml version="1.0" encoding="UTF-16"?><sst>'.encode(encoding)
+    pad = b" \0" if encoding == "utf-16-le" else b"\0 "
+    pad *= (safety._CHUNK - len(head) - shift) // 2
+    text = head + pad + marker.encode(encoding) + "</sst>".encode(encoding)
+    path = tmp_path / "u16.xlsx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("xl/worksheets/sheet1.xml", _sheet_xml(10))
+        z.writestr("xl/sharedStrings.xml", text)
+    with pytest.raises(ReadError) as refused:
+        inspect_zip(path, ".xlsx", LIMITS)
+    assert refused.value.code == "FILE_UNSAFE" and "xl/sharedStrings.xml" in refused.value.message

@@ -9,7 +9,12 @@ zip-based workbook (.xlsx/.xlsm/.ods) is checked here first:
 - every member is then inflated in chunks — zipfile stops a member at its
   declared size and fails its CRC if more was there, so an archive lying about
   its sizes ends as corrupt (FILE_UNREADABLE), never as a bigger read — and on
-  the way XML with a DOCTYPE or ENTITY declaration is refused, never resolved;
+  the way XML with a DOCTYPE or ENTITY declaration (UTF-8 or UTF-16) is
+  refused, never resolved;
+- part names are compared as calamine compares them, ignoring the case of
+  ASCII letters (it opens "XL/Worksheets/S.XML" for "xl/worksheets/s.xml"),
+  and an archive holding two members whose names differ only so is refused
+  (FILE_UNSAFE): which one calamine would read is not ours to guess;
 - every worksheet part (by path, and every part the workbook's relationships
   name as a sheet, however the target is written) is parsed with expat, fed
   chunk by chunk, to find the farthest cell holding a value, so oversized
@@ -18,7 +23,8 @@ zip-based workbook (.xlsx/.xlsm/.ods) is checked here first:
   a cell from it, and cells or rows without r="" are numbered as calamine
   numbers them.
 
-A worksheet expat cannot parse is refused as corrupt (FILE_UNREADABLE, SPEC:
+A worksheet expat cannot parse (malformed, or declaring a multi-byte encoding
+other than UTF-8/UTF-16 such as GBK, which expat does not decode) is refused as corrupt (FILE_UNREADABLE, SPEC:
 "corrupt, truncated"): its extent cannot be known, so it must not reach
 calamine, yet nothing in it is known to be hostile — Excel and WPS write
 well-formed XML, and re-saving the file is what the clerk should do. A DTD
@@ -31,6 +37,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+import string
 import zipfile
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -44,9 +51,14 @@ from .config import LimitSettings
 MB = 1024 * 1024
 _CHUNK = 256 * 1024
 # The DTD pattern is found by a plain byte search on every XML part, even one expat could not parse
-# (VML often is not well-formed); 8 bytes of the previous chunk catch "<!DOCTYPE" split by a boundary.
+# (VML often is not well-formed), in UTF-8 and in both UTF-16 byte orders (a part may be either).
+# UTF-16 markup always holds NUL bytes, UTF-8 XML never: only a chunk with one pays for that search.
+# 17 bytes of the previous chunk catch the longest marker (UTF-16 "<!DOCTYPE") split by a boundary.
 _DTD = re.compile(rb"<!(?:DOCTYPE|ENTITY)")
-_OVERLAP = 8
+_DTD16 = tuple(m.encode(enc) for m in ("<!DOCTYPE", "<!ENTITY") for enc in ("utf-16-le", "utf-16-be"))
+_OVERLAP = max(map(len, _DTD16)) - 1
+# calamine finds a part by its name ignoring the case of ASCII letters only (not "K" → "k").
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 _SHEET_PART = re.compile(r"^xl/worksheets/.+\.xml$")
 _REF = re.compile(r"([A-Za-z]*)([0-9]+)")
 _FAR = 10**9  # stands for a row or column number too long to be real: far beyond any limit
@@ -79,9 +91,10 @@ def inspect_zip(path: Path, suffix: str, limits: LimitSettings) -> Inspection:
     try:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
-            _refuse_other_documents({m.filename for m in members}, suffix)
+            folded = _by_folded_name(members)
+            _refuse_other_documents(set(folded), suffix)
             _check_declared(members, limits)
-            names = _sheet_parts(archive)
+            names = _sheet_parts(archive, folded)
             parts = _stream_members(archive, members, limits, names or {})
             if names is None:  # after the stream: a DTD in the workbook is refused as unsafe first
                 raise ReadError("FILE_UNREADABLE", "文件已损坏：工作簿目录（xl/workbook.xml 或其关系文件）"
@@ -115,6 +128,22 @@ def _refuse_other_documents(names: set[str], suffix: str) -> None:
                         f"文件扩展名为 {suffix}，但内容是{kind}，不是电子表格；请报送 Excel 格式的自评表")
 
 
+def _fold(name: str) -> str:
+    return name.translate(_ASCII_LOWER)
+
+
+def _by_folded_name(members: list[zipfile.ZipInfo]) -> dict[str, str]:
+    """Member name as calamine compares it → the member; two members it could confuse are refused."""
+    found: dict[str, str] = {}
+    for m in members:
+        key = _fold(m.filename)
+        if key in found and not m.is_dir():
+            raise ReadError("FILE_UNSAFE", f"压缩包内 {found[key]} 与 {m.filename} 的名称仅大小写不同（或完全相同），"
+                                           "无法确定读取哪一个，拒绝读取")
+        found[key] = m.filename
+    return found
+
+
 def _check_declared(members: list[zipfile.ZipInfo], limits: LimitSettings) -> None:
     """Refuse on the sizes the archive declares: a 2 GB bomb is refused without inflating a byte."""
     total = sum(m.file_size for m in members)
@@ -132,13 +161,13 @@ def _stream_members(archive: zipfile.ZipFile, members, limits: LimitSettings,
     """
     extents, broken = {}, []
     for member in members:
-        name = member.filename
-        scan = _SheetScan(name) if name in (sheets or {}) or _SHEET_PART.match(name) else None
-        is_xml = scan is not None or name.endswith((".xml", ".rels", ".vml"))
+        name, key = member.filename, _fold(member.filename)
+        scan = _SheetScan(name) if key in (sheets or {}) or _SHEET_PART.match(key) else None
+        is_xml = scan is not None or key.endswith((".xml", ".rels", ".vml"))
         tail = b""
         with archive.open(member) as fh:
             while chunk := fh.read(_CHUNK):
-                if is_xml and (_DTD.search(chunk) or _DTD.search(tail + chunk[:_OVERLAP])):
+                if is_xml and (_has_dtd(chunk) or _has_dtd(tail + chunk[:_OVERLAP])):
                     raise _dtd_found(name)
                 if scan:
                     scan.feed(chunk)
@@ -146,11 +175,15 @@ def _stream_members(archive: zipfile.ZipFile, members, limits: LimitSettings,
         if scan:
             scan.feed(b"", final=True)
             extents[name] = scan.extent
-            broken += [f"{name}（{scan.error}）"] if scan.error else []
+            broken += [f"{name} {scan.error}"] if scan.error else []
     if broken:
-        raise ReadError("FILE_UNREADABLE", f"文件已损坏：{'、'.join(broken)} 不是格式正确的 XML，"
+        raise ReadError("FILE_UNREADABLE", f"文件已损坏或格式不受支持：{'；'.join(broken)}，"
                                            "无法检查其内容范围；请用 Excel 或 WPS 重新保存后报送")
     return extents
+
+
+def _has_dtd(data: bytes) -> bool:
+    return _DTD.search(data) is not None or (b"\0" in data and any(m in data for m in _DTD16))
 
 
 def _dtd_found(part: str) -> ReadError:
@@ -187,7 +220,10 @@ class _SheetScan:
         try:
             self.parser.Parse(chunk, final)
         except expat.ExpatError as exc:
-            self.error = f"第 {exc.lineno} 行第 {exc.offset + 1} 列：{expat.ErrorString(exc.code)}"
+            where = f"第 {exc.lineno} 行第 {exc.offset + 1} 列"
+            self.error = f"不是格式正确的 XML（{where}：{expat.ErrorString(exc.code)}）"
+        except ValueError:  # expat refuses a declared multi-byte encoding (GBK, GB2312…) outright
+            self.error = "使用了 UTF-8、UTF-16 以外的编码（如 GBK、GB2312），无法解析"
 
     def _dtd(self, *_):
         raise _dtd_found(self.part)
@@ -257,21 +293,23 @@ def _col_letters(n: int) -> str:
     return letters
 
 
-def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, list[str]] | None:
-    """Worksheet part → the names of the sheets read from it, via xl/workbook.xml and its relationships.
+def _sheet_parts(archive: zipfile.ZipFile, folded: dict[str, str]) -> dict[str, list[str]] | None:
+    """Worksheet part (folded) → the names of the sheets read from it, via the workbook and its relationships.
 
     A target may be relative to xl/ ("worksheets/s.xml", "./…", "../xl/…") or absolute ("/xl/…"):
     each is normalized, and also taken as calamine takes it (joined to "xl/" as written), so that a
-    part calamine could open under either name is measured and named. None: these cannot be parsed.
+    part calamine could open under either name is measured and named. The workbook, its
+    relationships and the targets are found ignoring case, as calamine finds them (`folded`: the
+    archive's members by folded name). None: these cannot be parsed.
     """
     try:
-        book = ElementTree.fromstring(archive.read("xl/workbook.xml"))
-        rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+        book = ElementTree.fromstring(archive.read(folded["xl/workbook.xml"]))
+        rels = ElementTree.fromstring(archive.read(folded["xl/_rels/workbook.xml.rels"]))
     except KeyError:
         return {}  # no workbook: calamine finds no sheet, the paths alone say what to measure
-    except (ElementTree.ParseError, DefusedXmlException):
+    except (ElementTree.ParseError, DefusedXmlException, ValueError):  # ValueError: a GBK workbook
         return None
-    targets = {r.get("Id"): r.get("Target", "") for r in rels}
+    targets = {r.get("Id"): _fold(r.get("Target", "")) for r in rels}
     parts: dict[str, list[str]] = {}
     for sheet in book.iter():
         if sheet.tag.endswith("}sheet"):
@@ -294,11 +332,11 @@ def _by_sheet_name(oversized: dict[str, Extent], names: dict[str, list[str]],
     """Key oversized parts by sheet name; a part no sheet name leads to is refused, never read."""
     out = {}
     for part, extent in oversized.items():
-        if part not in names:
+        if _fold(part) not in names:
             raise ReadError("FILE_UNSAFE",
                             f"压缩包内 {part} 的内容延伸到 {extent.ref}，超出读取上限（{limits.max_rows} 行 × "
                             f"{limits.max_cols} 列），且无法对应到任何工作表，拒绝读取")
-        out.update(dict.fromkeys(names[part], extent))
+        out.update(dict.fromkeys(names[_fold(part)], extent))
     return out
 
 
