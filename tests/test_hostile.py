@@ -492,3 +492,36 @@ def test_fuzzed_archives_end_accepted_or_rejected_and_the_inbox_is_untouched(
                                    "BAD_NUMBER"} and record.message
     assert _record(result, "clean.xlsx").status == "accepted"
     assert _digest(inbox) == before
+
+
+def _pointing_to(path: Path, workbook: str) -> None:
+    """Move the workbook (and its relationships) to `workbook`, and point _rels/.rels there."""
+    folder = workbook.strip("/").rpartition("/")[0]
+    data = path.read_bytes()
+    with zipfile.ZipFile(io.BytesIO(data)) as zin, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            body, name = zin.read(item), item.filename
+            if name == "_rels/.rels":
+                body = body.replace(b'Target="xl/workbook.xml"', b'Target="%s"' % workbook.encode())
+            elif name in ("xl/workbook.xml", "xl/_rels/workbook.xml.rels") or name.startswith("xl/worksheets/"):
+                name = folder + name[2:]  # the sheets move with it: calamine reads them relative to it
+            zout.writestr(name, body)
+
+
+@pytest.mark.parametrize("workbook, refused", [
+    ("other/workbook.xml", True),  # calamine follows it: the sheets there would not be measured
+    ("xl/sub/workbook.xml", True),
+    ("/xl/workbook.xml", False),  # the standard place, written as an absolute name
+])
+def test_a_workbook_moved_from_its_standard_place_is_refused(inbox, monkeypatch, workbook, refused):
+    path = _form_and_sheet(inbox / "a.xlsx", _HIDDEN_FAR_CELLS["single quotes"])
+    _pointing_to(path, workbook)
+    if refused:
+        monkeypatch.setattr(read, "calamine", _NoCalamine())
+        record = process(inbox, CFG).files[0]
+        assert (record.status, record.code) == ("rejected", "FILE_UNSAFE")
+        assert f"工作簿主体不在标准位置 xl/workbook.xml（_rels/.rels 指向 {workbook}）" in record.message
+    else:
+        record = _read_in_workers(inbox)
+        assert (record.status, record.code) == ("accepted", "")
+        assert "「附表」（最远的有内容单元格 XFD1048576）" in record.message

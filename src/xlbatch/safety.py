@@ -94,8 +94,13 @@ def inspect_zip(path: Path, suffix: str, limits: LimitSettings) -> Inspection:
             folded = _by_folded_name(members)
             _refuse_other_documents(set(folded), suffix)
             _check_declared(members, limits)
+            misplaced = _misplaced_workbook(archive, folded)
             names = _sheet_parts(archive, folded)
             parts = _stream_members(archive, members, limits, names or {})
+            if misplaced:  # after the stream, as below: a DTD anywhere is named first
+                raise ReadError("FILE_UNSAFE", f"工作簿主体不在标准位置 xl/workbook.xml（_rels/.rels 指向 "
+                                               f"{misplaced}），无法检查其工作表，拒绝读取；"
+                                               "请用 Excel 或 WPS 重新保存后报送")
             if names is None:  # after the stream: a DTD in the workbook is refused as unsafe first
                 raise ReadError("FILE_UNREADABLE", "文件已损坏：工作簿目录（xl/workbook.xml 或其关系文件）"
                                                    "不是格式正确的 XML；请用 Excel 或 WPS 重新保存后报送")
@@ -291,6 +296,27 @@ def _col_letters(n: int) -> str:
         n, rest = divmod(n - 1, 26)
         letters = chr(65 + rest) + letters
     return letters
+
+
+def _misplaced_workbook(archive: zipfile.ZipFile, folded: dict[str, str]) -> str | None:
+    """The officeDocument target of _rels/.rels when it is not xl/workbook.xml, else None.
+
+    calamine follows that target and reads the sheets relative to it; the extent scan measures
+    the sheets of xl/workbook.xml. Excel and WPS always write the workbook there, so a file that
+    moves it is refused rather than scanned somewhere calamine does not read.
+    """
+    try:
+        rels = ElementTree.fromstring(archive.read(folded["_rels/.rels"]))
+    except KeyError:
+        return None  # no package relationships: calamine falls back to xl/workbook.xml
+    except (ElementTree.ParseError, DefusedXmlException, ValueError):
+        return "（无法解析的 _rels/.rels）"
+    for rel in rels:
+        if rel.get("Type", "").endswith("/officeDocument"):
+            target = rel.get("Target", "")
+            if _fold(posixpath.normpath("/" + target.lstrip("/")))[1:] != "xl/workbook.xml":
+                return target
+    return None
 
 
 def _sheet_parts(archive: zipfile.ZipFile, folded: dict[str, str]) -> dict[str, list[str]] | None:
