@@ -272,6 +272,12 @@ def _form_and_sheet(path: Path, sheet: bytes, target: str = "worksheets/sheet2.x
     return path
 
 
+def _read_without_calamine(inbox: Path, monkeypatch):
+    """process() with calamine replaced by a stand-in that fails the test if the file reaches it."""
+    monkeypatch.setattr(read, "calamine", _NoCalamine())
+    return process(inbox, CFG).files[0]
+
+
 def _read_in_workers(inbox: Path):
     """process() in worker processes: if calamine met the far cell it would kill a worker, not pytest."""
     return process(inbox, CFG, local_processes(2)).files[0]
@@ -339,8 +345,7 @@ def test_two_parts_named_alike_but_for_case_refuse_the_file(inbox, monkeypatch, 
     """calamine would read one of them, which one is not ours to guess: the far one must not reach it."""
     far = _worksheet(b'<row r="2"><c r="XFD1048576"><v>1</v></c></row>')
     _form_and_sheet(inbox / "a.xlsx", _worksheet(b""), extra={twin: far})
-    monkeypatch.setattr(read, "calamine", _NoCalamine())
-    record = process(inbox, CFG).files[0]
+    record = _read_without_calamine(inbox, monkeypatch)
     assert (record.status, record.code) == ("rejected", "FILE_UNSAFE")
     assert f"xl/worksheets/sheet2.xml 与 {twin} 的名称仅大小写不同" in record.message
 
@@ -350,8 +355,7 @@ def test_a_worksheet_in_a_multibyte_encoding_is_refused_as_unreadable(inbox, mon
     sheet = _worksheet(b'<row r="2"><c r="B2" t="inlineStr"><is><t>%s</t></is></c></row>'
                        % "受益人".encode(encoding)).replace(b"UTF-8", encoding.encode())
     _form_and_sheet(inbox / "a.xlsx", sheet)
-    monkeypatch.setattr(read, "calamine", _NoCalamine())
-    record = process(inbox, CFG).files[0]
+    record = _read_without_calamine(inbox, monkeypatch)
     assert (record.status, record.code) == ("rejected", "FILE_UNREADABLE")
     assert "xl/worksheets/sheet2.xml 使用了 UTF-8、UTF-16 以外的编码" in record.message and "重新保存" in record.message
 
@@ -359,16 +363,14 @@ def test_a_worksheet_in_a_multibyte_encoding_is_refused_as_unreadable(inbox, mon
 def test_a_dtd_after_a_multibyte_worksheet_is_still_refused_as_unsafe(inbox, monkeypatch):
     gbk = _worksheet(b"").replace(b"UTF-8", b"GBK")
     _form_and_sheet(inbox / "a.xlsx", gbk, extra={"docProps/custom.xml": b'<!DOCTYPE a [<!ENTITY e "x">]><a/>'})
-    monkeypatch.setattr(read, "calamine", _NoCalamine())
-    record = process(inbox, CFG).files[0]
+    record = _read_without_calamine(inbox, monkeypatch)
     assert (record.status, record.code) == ("rejected", "FILE_UNSAFE") and "docProps/custom.xml" in record.message
 
 
 def test_a_far_part_no_sheet_leads_to_refuses_the_file(inbox, monkeypatch):
     far = _worksheet(b'<row r="2"><c r="XFD1048576"><v>1</v></c></row>')
     _form_and_sheet(inbox / "a.xlsx", _worksheet(b""), extra={"xl/worksheets/sheet9.xml": far})
-    monkeypatch.setattr(read, "calamine", _NoCalamine())
-    record = process(inbox, CFG).files[0]
+    record = _read_without_calamine(inbox, monkeypatch)
     assert (record.status, record.code) == ("rejected", "FILE_UNSAFE")
     assert "xl/worksheets/sheet9.xml" in record.message and "XFD1048576" in record.message
     assert "无法对应到任何工作表" in record.message
@@ -382,8 +384,7 @@ def test_a_far_part_no_sheet_leads_to_refuses_the_file(inbox, monkeypatch):
 ])
 def test_a_worksheet_that_is_not_well_formed_xml_is_refused_as_corrupt(inbox, monkeypatch, sheet):
     _form_and_sheet(inbox / "a.xlsx", sheet)
-    monkeypatch.setattr(read, "calamine", _NoCalamine())
-    record = process(inbox, CFG).files[0]
+    record = _read_without_calamine(inbox, monkeypatch)
     assert (record.status, record.code) == ("rejected", "FILE_UNREADABLE")
     assert "xl/worksheets/sheet2.xml" in record.message and "不是格式正确的 XML" in record.message
 
@@ -391,8 +392,7 @@ def test_a_worksheet_that_is_not_well_formed_xml_is_refused_as_corrupt(inbox, mo
 def test_a_dtd_elsewhere_outranks_a_broken_worksheet(inbox, monkeypatch):
     broken = _worksheet(b'<row r="2">')
     _form_and_sheet(inbox / "a.xlsx", broken, extra={"docProps/custom.xml": b'<!DOCTYPE a [<!ENTITY e "x">]><a/>'})
-    monkeypatch.setattr(read, "calamine", _NoCalamine())
-    record = process(inbox, CFG).files[0]
+    record = _read_without_calamine(inbox, monkeypatch)
     assert (record.status, record.code) == ("rejected", "FILE_UNSAFE") and "docProps/custom.xml" in record.message
 
 
@@ -517,8 +517,7 @@ def test_a_workbook_moved_from_its_standard_place_is_refused(inbox, monkeypatch,
     path = _form_and_sheet(inbox / "a.xlsx", _HIDDEN_FAR_CELLS["single quotes"])
     _pointing_to(path, workbook)
     if refused:
-        monkeypatch.setattr(read, "calamine", _NoCalamine())
-        record = process(inbox, CFG).files[0]
+        record = _read_without_calamine(inbox, monkeypatch)
         assert (record.status, record.code) == ("rejected", "FILE_UNSAFE")
         assert f"工作簿主体不在标准位置 xl/workbook.xml（_rels/.rels 指向 {workbook}）" in record.message
     else:
