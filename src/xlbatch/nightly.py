@@ -50,7 +50,7 @@ from .outbox import (
     run_dir,
     write_atomically,
 )
-from .pipeline import evaluate, load_checks
+from .pipeline import evaluate
 
 COPIED = tuple(name for name in OUTPUTS if name != "run.json")
 
@@ -111,7 +111,7 @@ def _evaluate_and_write(stub: RunResult, files, cfg: Config, executor: Executor,
     reader = CachingExecutor(executor, ledger, stub.run_id, progress)
     # The writer and the change report (pandas, XlsxWriter) load while the workers read.
     result = evaluate(files, cfg, reader, run_id=stub.run_id, started_at=stub.started_at, inbox=stub.inbox,
-                      progress=progress, meanwhile=lambda: load_checks("xlbatch.changes", "xlbatch.write"))
+                      progress=progress, preload=("xlbatch.changes", "xlbatch.write"))
     from .changes import compare, snapshot
     from .write import write_outputs
 
@@ -126,8 +126,9 @@ def _evaluate_and_write(stub: RunResult, files, cfg: Config, executor: Executor,
         progress("写出汇总表", 0, 0)
     result.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
     folder = write_outputs(result, Path(result.outbox))
+    written = {name: output["sha256"] for name, output in result.extra["outputs"].items()}  # hashed as written
     ledger.record_run(result, status="published", inputs=inputs, read=read, reused=reused, snapshot=now,
-                      outputs=_hashes(folder))
+                      outputs={**written, "run.json": sha256_of(folder / "run.json")})
     return result
 
 
@@ -147,7 +148,8 @@ def _published_outputs(outbox: Path, run_id: str, ledger: Ledger, files) -> dict
     try:
         if set(recorded) != set(OUTPUTS) or _hashes(folder) != recorded:
             return None
-        if sha256_of(outbox / "consolidated.xlsx") != recorded["consolidated.xlsx"]:
+        shown = outbox / "consolidated.xlsx"  # usually a link to the file just hashed
+        if not shown.samefile(folder / "consolidated.xlsx") and sha256_of(shown) != recorded["consolidated.xlsx"]:
             return None
         data = json.loads((folder / "run.json").read_text(encoding="utf-8"))
         listed = {(entry["path"], entry["sha256"]) for entry in data["files"]}

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import importlib
 from collections import Counter
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,7 +28,7 @@ if TYPE_CHECKING:
     from .normalize import Submission
 
 # The checking stages load pandas and pandera (about half a second): `evaluate` loads them
-# while the worker processes read the files, not before (see `load_checks`).
+# while the worker processes read the files, not before (see `evaluate`).
 CHECK_MODULES = ("pandas", "xlbatch.normalize", "xlbatch.rules", "xlbatch.score", "xlbatch.validate")
 
 
@@ -50,29 +49,22 @@ def _iso(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds")
 
 
-def load_checks(*more: str) -> None:
-    """Import the checking stages (and the modules named in `more`) now."""
-    for name in (*CHECK_MODULES, *more):
-        importlib.import_module(name)
-
-
 def evaluate(files: list[InboxFile], cfg: Config, executor: Executor, *, run_id: str, started_at: str,
-             inbox: str, progress=None, meanwhile: Callable[[], None] | None = None) -> RunResult:
+             inbox: str, progress=None, preload: tuple[str, ...] = ()) -> RunResult:
     """Everything between discovering the files and writing the outputs.
 
-    While the executor reads the files, this process loads the checking stages
-    (and does `meanwhile()`, e.g. load the writer).
+    While the executor reads the files, this process imports the checking stages
+    and the modules named in `preload` (e.g. the writer).
     """
     wanted = [f for f in files if not f.ignored]
     tasks = [FileTask(str(f.path), f.record.path, f.record.sha256, cfg.limits, f.record.size, f.record.mtime)
              for f in wanted]
 
-    def prepare() -> None:
-        load_checks()
-        if meanwhile:
-            meanwhile()
+    def load() -> None:
+        for name in (*CHECK_MODULES, *preload):
+            importlib.import_module(name)
 
-    outcomes = executor(tasks, meanwhile=prepare)
+    outcomes = executor(tasks, meanwhile=load)
     from .normalize import Submission, build_frames
     from .rules import EVALUATE, VALIDATE
     from .score import mark_duplicates, score_forms, score_indicators
