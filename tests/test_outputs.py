@@ -166,7 +166,8 @@ def test_charts_and_run_info(sample_run):
     rates = [r[3] for r in charts_table(book["图表"], "实施单位")]
     assert rates == sorted(rates) and rates[0] == pytest.approx(0.72)
     grades = {r[0]: r[1:3] for r in charts_table(book["图表"], "等级")}
-    assert grades == {"优": (4, 4), "良": (0, 0), "中": (0, 0), "差": (0, 0)}
+    # The relief form (amounts in 元, AMOUNT_SCALE_SUSPECT) is not counted: 3 forms, not 4.
+    assert grades == {"优": (3, 3), "良": (0, 0), "中": (0, 0), "差": (0, 0)}
     info = {r[0]: r[1] for r in book["运行说明"].iter_rows(values_only=True) if r[0]}
     assert info["运行编号"] == result.run_id
     assert info["收件箱文件"] == "8 个：受理 4，未受理 2，忽略 2"
@@ -200,9 +201,10 @@ def test_summary_totals_count_only_consolidated_forms(tmp_path):
     ws = openpyxl.load_workbook(outbox / "consolidated.xlsx", data_only=True)["汇总"]
     rows = list(ws.iter_rows(min_row=2, values_only=True))
     county = rows[-1]
-    assert county[1] == "全县合计" and county[3] == "4 个项目计入"
-    assert county[6] == pytest.approx(850 + 300 + 2_350_000 + 120)
-    assert county[7] == pytest.approx(612 + 288 + 2_298_000 + 117.6)
+    # The relief form's amounts are in 元 (AMOUNT_SCALE_SUSPECT): shown, but outside every total.
+    assert county[1] == "全县合计" and county[3] == "3 个项目计入，1 个金额单位存疑未计入"
+    assert county[6] == pytest.approx(850 + 300 + 120)
+    assert county[7] == pytest.approx(612 + 288 + 117.6)
     assert county[8] == pytest.approx(county[7] / county[6])
     farm = next(r for r in rows if r[1] == "示例县农业农村局 小计")
     assert farm[3] == "1 个项目计入" and farm[6] == pytest.approx(850) and farm[8] == pytest.approx(0.72)

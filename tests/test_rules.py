@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from conftest import rules_of, run_specs
+from overflow import store_numbers
 from seed import seed_form
 
 from xlbatch.config import Config
@@ -267,6 +268,66 @@ def test_bad_number_rejects_only_its_own_file(inbox):
     assert status == {"bad.xlsx": ("rejected", "BAD_NUMBER"), "good.xlsx": ("accepted", "")}
     assert list(r.forms["source_file"]) == ["good.xlsx"]
     assert rules_of(r) == ["BAD_NUMBER"]
+
+
+BUDGET_CELL, EXECUTED_CELL = 777.125, 666.375  # placeholders store_numbers rewrites
+
+
+def _stored(inbox: Path, budget: str = "5.4", executed: str = "5.13") -> RunResult:
+    """The clean form with 全年预算数 and 全年执行数 (D6, E6) stored as the given cell values."""
+    spec = clean_form(funds={"年度资金总额": (5.4, BUDGET_CELL, EXECUTED_CELL), "当年财政拨款": (5.4, 5.4, 5.13)})
+    path = write_workbook(inbox / "form00.xlsx", [("自评表", spec)])
+    store_numbers(path, {BUDGET_CELL: budget, EXECUTED_CELL: executed})
+    return process(inbox, Config())
+
+
+@pytest.mark.parametrize(("stored", "shown", "why"), [
+    ("1e309", "inf", "不是有限的数值（无穷大或溢出）"),
+    ("Infinity", "inf", "不是有限的数值（无穷大或溢出）"),
+    ("inf", "inf", "不是有限的数值（无穷大或溢出）"),
+    ("-5", "-5", "为负数，金额不能小于 0"),
+    ("1e12", "1000000000000", "不小于 1,000,000,000,000 万元，不是可信的金额"),
+])
+def test_budget_not_finite_negative_or_absurd_is_bad_number(inbox, stored, shown, why):
+    f = _assert_rejected(_stored(inbox, budget=stored), "BAD_NUMBER")
+    assert f.cell == "D6" and f.value == shown
+    assert f.message.startswith(f"「全年预算数」（D6）填报为「{shown}」，{why}；")
+
+
+def test_budget_stored_as_nan_is_rejected_as_empty(inbox):
+    # calamine reads <v>NaN</v> as NaN, which the locator takes for an empty cell (as for any NaN):
+    # the form is rejected all the same, and no NaN reaches a total. Typed "NaN" is BAD_NUMBER (below).
+    f = _assert_rejected(_stored(inbox, budget="NaN"), "MISSING_FIELD")
+    assert f.cell == "D6" and "「全年预算数」" in f.message
+
+
+def test_executed_minus_infinity_is_bad_number(inbox):
+    # -1e309 once made the county execution rate read 0.00%.
+    f = _assert_rejected(_stored(inbox, executed="-1e309"), "BAD_NUMBER")
+    assert f.cell == "E6"
+    assert "「全年执行数」（E6）填报为「-inf」，不是有限的数值（无穷大或溢出）" in f.message
+
+
+def test_both_amounts_bad_are_named_in_one_finding(inbox):
+    f = _assert_rejected(_stored(inbox, budget="Infinity", executed="-5"), "BAD_NUMBER")
+    assert f.cell == "D6"
+    assert "「全年预算数」（D6）填报为「inf」" in f.message and "「全年执行数」（E6）填报为「-5」，为负数" in f.message
+
+
+@pytest.mark.parametrize("typed", ["Infinity", "inf", "1e309", "NaN", "-5", "1,000,000,000,000"])
+def test_typed_text_not_a_usable_amount_is_bad_number(inbox, typed):
+    spec = clean_form(funds={"年度资金总额": (5.4, typed, 5.13), "当年财政拨款": (5.4, 5.4, 5.13)})
+    f = _assert_rejected(run_specs(inbox, spec), "BAD_NUMBER")
+    assert f.cell == "D6" and f.value == typed and f"填报为「{typed}」" in f.message
+
+
+@pytest.mark.parametrize("budget", ["999999", "999999999999"])
+def test_large_but_finite_amount_is_no_bad_number(inbox, budget):
+    # Below 10^12 万元 the form is consolidated; amounts typed in 元 are AMOUNT_SCALE_SUSPECT.
+    r = _stored(inbox, budget=budget, executed="5.13")
+    assert r.files[0].status == "accepted"
+    assert "BAD_NUMBER" not in rules_of(r) and "AMOUNT_SCALE_SUSPECT" in rules_of(r)
+    assert form(r)["budget_full_year"] == float(budget)
 
 
 # --- RATE_MISMATCH ---------------------------------------------------------------------

@@ -74,6 +74,39 @@ def test_parse_amount_not_a_number(raw):
     assert amount.value is None
 
 
+@pytest.mark.parametrize("raw", [float("inf"), float("-inf"), "9" * 400, "-" + "9" * 400])
+def test_parse_amount_infinite_is_not_a_number(raw):
+    # calamine reads a cell stored as 1e309, Infinity or inf as float inf; 400 digits overflow float().
+    amount = parse_amount(raw)
+    assert not amount.ok
+    assert amount.value is None
+
+
+@pytest.mark.parametrize(("raw", "problem"), [
+    (float("inf"), "不是有限的数值（无穷大或溢出）"),
+    (float("-inf"), "不是有限的数值（无穷大或溢出）"),
+    (float("nan"), "不是有限的数值（NaN）"),
+    ("Infinity", "不是数字"),
+    ("1e309", "不是数字"),
+    (-5, "为负数，金额不能小于 0"),
+    ("-0.01", "为负数，金额不能小于 0"),
+    (1e12, "不小于 1,000,000,000,000 万元，不是可信的金额"),
+    ("1,000,000,000,000", "不小于 1,000,000,000,000 万元，不是可信的金额"),
+])
+def test_amount_problem_names_why(raw, problem):
+    assert values.amount_problem(raw) == problem
+
+
+@pytest.mark.parametrize("raw", [0, -0.0, 5.4, "5.4 万元", 999_999_999_999.99, None, ""])
+def test_amount_problem_accepts_amounts_and_blanks(raw):
+    assert values.amount_problem(raw) == ""  # blanks are MISSING_FIELD's business
+
+
+@pytest.mark.parametrize("raw", [float("inf"), float("-inf"), float("nan"), "9" * 400 + " 人"])
+def test_parse_measure_infinite_is_no_measure(raw):
+    assert parse_measure(raw) is None
+
+
 # --- parse_measure ---------------------------------------------------------------------
 
 @pytest.mark.parametrize(("raw", "expected"), [

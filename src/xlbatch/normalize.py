@@ -2,7 +2,10 @@
 
 Numbers are parsed here (text numbers, full-width digits, units, percentages);
 the raw text of each required amount is kept beside its number so validation
-can tell an empty cell (MISSING_FIELD) from one that is not a number (BAD_NUMBER).
+can tell an empty cell (MISSING_FIELD) from one that is not a usable number
+(BAD_NUMBER: not a number, not finite, negative or absurd; `_problem` says which).
+Every other amount, score or weight that is not a finite number counts as empty,
+as text in those cells always has: no infinity or NaN reaches a sum or an output.
 Each frame carries a `cells` column mapping field → A1 reference so every
 finding can name its cell.
 """
@@ -15,7 +18,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from .models import FUND_COLS, FUND_ROWS, RawForm
-from .values import clean_text, parse_amount
+from .values import amount_problem, clean_text, parse_amount
 
 
 @dataclass
@@ -31,6 +34,7 @@ FORM_COLUMNS = [
     "source_file", "sheet", "department", "unit", "project", "year", "title",
     *[field for _, _, field in FUND_FIELDS],
     "budget_full_year_raw", "executed_raw", "budget_full_year_ok", "executed_ok",
+    "budget_full_year_problem", "executed_problem",
     "total_weight", "total_reported", "goal_expected", "goal_actual",
     "blocks", "categories", "cells", "mtime",
 ]
@@ -86,8 +90,10 @@ def _form_row(sub: Submission) -> tuple:
         cells[field] = cell.ref
     for name, cell in (("budget_full_year", form.funds["total"]["full_year"]),
                        ("executed", form.funds["total"]["executed"])):
-        row[f"{name}_raw"] = clean_text(cell.value)
-        row[f"{name}_ok"] = parse_amount(cell.value).ok
+        problem = amount_problem(cell.value)
+        row[f"{name}_raw"] = _raw_text(cell.value)
+        row[f"{name}_ok"] = problem == ""
+        row[f"{name}_problem"] = problem
     row["total_weight"] = _amount(form.total_weight.value)
     row["total_reported"] = _amount(form.total_reported.value)
     cells["total_weight"] = form.total_weight.ref
@@ -122,8 +128,15 @@ def _amount(value) -> float | None:
     if value is None:
         return None
     if type(value) is float:
-        return None if math.isnan(value) else value
+        return value if math.isfinite(value) else None
     return parse_amount(value).value
+
+
+def _raw_text(value) -> str:
+    """A required amount as typed; a NaN cell is not an empty one (that would be MISSING_FIELD)."""
+    if isinstance(value, float) and math.isnan(value):
+        return "NaN"
+    return clean_text(value)
 
 
 def columns(df: pd.DataFrame, *names: str):

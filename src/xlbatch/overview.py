@@ -15,16 +15,12 @@ from datetime import datetime, timedelta, timezone
 import pandas as pd
 
 from .rules import CATALOGUE
-from .xlsx_common import SEVERITY_NAMES, Styles, header_row, print_setup
+from .score import counted
+from .xlsx_common import SEVERITY_NAMES, Styles, header_row, print_setup, write_num
 
 CHART_SHEET, INFO_SHEET = "图表", "运行说明"
 BEIJING = timezone(timedelta(hours=8))  # China observes no daylight saving time
 _DATA_TOP = 38  # charts occupy the rows above the data tables
-
-
-def counted(forms: pd.DataFrame) -> pd.DataFrame:
-    """The forms that enter the consolidation: superseded copies stay out."""
-    return forms[forms["superseded_by"] == ""] if not forms.empty else forms
 
 
 def write_charts(book, ws, forms: pd.DataFrame, cfg, st: Styles) -> None:
@@ -76,7 +72,7 @@ def _table(ws, top: int, left: int, titles: list[str], rows: list[list], st: Sty
                 ws.write_number(top + i, left + j, value, st.plain)
             else:
                 fmt = st.percent if titles[j] in ("执行率", "下限") else st.money
-                ws.write_number(top + i, left + j, float(value), fmt)
+                write_num(ws, top + i, left + j, value, fmt)
     return len(rows)
 
 
@@ -155,6 +151,7 @@ def _run_facts(result) -> list[tuple[str, str]]:
     severities = {s: sum(f.severity == s for f in result.findings) for s in SEVERITY_NAMES}
     forms = result.forms
     superseded = int((forms["superseded_by"] != "").sum()) if not forms.empty else 0
+    suspect = len(forms) - superseded - len(counted(forms))  # AMOUNT_SCALE_SUSPECT, not superseded
     return [
         ("运行编号", result.run_id),
         ("开始时间（北京时间）", _beijing(result.started_at)),
@@ -162,7 +159,8 @@ def _run_facts(result) -> list[tuple[str, str]]:
         ("收件箱", result.inbox),
         ("输出目录", result.outbox),
         ("收件箱文件", f"{c['files']} 个：受理 {c['accepted']}，未受理 {c['rejected']}，忽略 {c['ignored']}"),
-        ("受理的自评表", f"{c['forms']} 张，其中计入汇总 {c['forms'] - superseded} 张，被重报替代 {superseded} 张"),
+        ("受理的自评表", f"{c['forms']} 张，其中计入汇总 {c['forms'] - superseded - suspect} 张，"
+                    f"被重报替代 {superseded} 张，金额单位存疑未计入 {suspect} 张"),
         ("问题", "，".join(f"{SEVERITY_NAMES[s]} {n} 条" for s, n in severities.items())),
         ("之后的运行", "收件箱、配置与程序均无变化时，之后的运行不重新计算，直接沿用本工作簿和两个 CSV 文件"
                    "（其 run.json 的 outputs_from 指向本次运行）。"),

@@ -91,14 +91,16 @@ def _bad_number_passes(df: pd.DataFrame, cfg: Config) -> pd.Series:
 
 
 def _bad_number_describe(row: pd.Series, cfg: Config) -> Detail:
-    bad = [(label, field, row[raw]) for raw, ok, label, field in (
-        ("budget_full_year_raw", "budget_full_year_ok", "全年预算数", "fund_total_full_year"),
-        ("executed_raw", "executed_ok", "全年执行数", "fund_total_executed")) if not row[ok]]
-    _label, field, raw = bad[0]
-    parts = [f"「{lb}」（{_cell(row, f)}）填报为「{r}」" for lb, f, r in bad]
+    bad = [(label, field, row[raw], row[why]) for raw, ok, why, label, field in (
+        ("budget_full_year_raw", "budget_full_year_ok", "budget_full_year_problem", "全年预算数",
+         "fund_total_full_year"),
+        ("executed_raw", "executed_ok", "executed_problem", "全年执行数", "fund_total_executed"))
+        if not row[ok]]
+    _label, field, raw, _why = bad[0]
+    parts = [f"「{lb}」（{_cell(row, f)}）填报为「{r}」，{why}" for lb, f, r, why in bad]
     return Detail(field, _cell(row, field),
-                  f"{'，'.join(parts)}，不是数字；请填写以万元为单位的金额（如 5.4）",
-                  value=str(raw), expected="数字（万元）")
+                  f"{'；'.join(parts)}；请填写以万元为单位的金额（如 5.4）",
+                  value=str(raw), expected="≥ 0 的数字（万元）")
 
 
 # --- flags on forms -----------------------------------------------------------------
@@ -261,15 +263,17 @@ def _duplicate_describe(row, cfg):
 
 
 def _scale_passes(df, cfg):
-    return ~(df["max_amount"] > cfg.rules.amount_limit)
+    return df["scale_fields"].fillna("") == ""  # score.py: amounts above rules.amount_limit
 
 
 def _scale_describe(row, cfg):
     field = row["max_amount_field"]
     label = next(name for key, name in FUND_COL_LABELS.items() if field.endswith(f"_{key}"))
+    count = len(row["scale_fields"].split("；"))
     return Detail(field, _cell(row, field),
                   f"「{label}」填报为 {_n(row['max_amount'])}，超过 {_n(cfg.rules.amount_limit)} 万元，"
-                  f"疑似按元填报；表中金额应以万元为单位",
+                  f"疑似按元填报（本表共 {count} 个金额超过）；表中金额应以万元为单位。"
+                  f"本表金额不计入汇总的任何合计，请更正后重新报送",
                   _n(row["max_amount"]), f"≤ {_n(cfg.rules.amount_limit)}（万元）")
 
 
@@ -358,7 +362,8 @@ CATALOGUE: tuple[Rule, ...] = (
     Rule("NO_FORM_FOUND", ERROR, "未找到自评表", "工作簿中没有任何工作表是项目支出绩效自评表", READ),
     Rule("MISSING_FIELD", ERROR, "必填项为空", "项目名称、实施单位、全年预算数或全年执行数为空", VALIDATE,
          (Check(FORMS, _REQUIRED_COLUMNS, _missing_passes, _missing_describe),)),
-    Rule("BAD_NUMBER", ERROR, "金额不是数字", "全年预算数或全年执行数不是数字", VALIDATE,
+    Rule("BAD_NUMBER", ERROR, "金额不是数字",
+         "全年预算数或全年执行数不是数字，或为无穷大、NaN、负数或不小于 1 万亿万元的数", VALIDATE,
          (Check(FORMS, ("budget_full_year_ok", "executed_ok"), _bad_number_passes, _bad_number_describe),)),
     Rule("RATE_MISMATCH", WARNING, "执行率填报有误", "填报的执行率与 全年执行数/全年预算数 相差超过容差",
          EVALUATE, (Check(FORMS, ("rate_reported", "execution_rate"), _rate_passes, _rate_describe),)),
@@ -404,8 +409,9 @@ CATALOGUE: tuple[Rule, ...] = (
     Rule("DUPLICATE_SUBMISSION", WARNING, "重复报送",
          "同一实施单位、项目名称和年度收到多份；以最新文件为准，其余标记为已替代", EVALUATE,
          (Check(FORMS, ("duplicate_count",), _duplicate_passes, _duplicate_describe),)),
-    Rule("AMOUNT_SCALE_SUSPECT", WARNING, "金额单位存疑", "金额超过 10,000 万元，疑似按元填报", EVALUATE,
-         (Check(FORMS, ("max_amount",), _scale_passes, _scale_describe),)),
+    Rule("AMOUNT_SCALE_SUSPECT", WARNING, "金额单位存疑",
+         "金额超过 10,000 万元，疑似按元填报；该表金额不计入任何合计，直至报送更正后的文件", EVALUATE,
+         (Check(FORMS, ("scale_fields",), _scale_passes, _scale_describe),)),
 )
 
 RULES = {rule.code: rule for rule in CATALOGUE}

@@ -162,6 +162,8 @@ def score_forms(forms: pd.DataFrame, indicators: pd.DataFrame, cfg: ScoringSetti
 def _form_scores(form: dict, inds: list[dict], cfg: ScoringSettings, rules: RuleSettings) -> dict:
     budget, executed = _num(form["fund_total_full_year"]), _num(form["fund_total_executed"])
     rate = executed / budget if budget and executed is not None else None
+    if rate is not None and not math.isfinite(rate):  # 1e11 over a budget of 1e-300
+        rate = None
     weight = _num(form["fund_total_weight"])
     budget_weight = weight if weight is not None else cfg.budget_weight
     # Recomputed scores stay within [0, 分值] whatever was typed (negative amounts or weights).
@@ -198,6 +200,7 @@ def _form_scores(form: dict, inds: list[dict], cfg: ScoringSettings, rules: Rule
         **_funds_gap(form, rules.funds_tolerance),
         "max_amount": max_amount,
         "max_amount_field": max_field,
+        "scale_fields": _scale_fields(form, rules.amount_limit),
     }
 
 
@@ -255,6 +258,12 @@ def _max_amount(form: dict) -> tuple[str, float | None]:
     return best
 
 
+def _scale_fields(form: dict, limit: float) -> str:
+    """The amount fields above `limit` 万元 ("；"-joined): AMOUNT_SCALE_SUSPECT when any."""
+    return "；".join(f"fund_{row}_{col}" for row in ("total", *SOURCE_ROWS) for col in AMOUNT_COLS
+                    if (_num(form[f"fund_{row}_{col}"]) or 0.0) > limit)
+
+
 def _rate(value: float | None) -> float | None:
     """A rate typed as 56.85 (percentage points, no % sign) means 56.85%: no unit spends 200%."""
     return value / 100 if value is not None and value > 2 else value
@@ -267,7 +276,7 @@ def _num(value) -> float | None:
         f = float(value)
     except (TypeError, ValueError):
         return None
-    return None if math.isnan(f) else f
+    return f if math.isfinite(f) else None
 
 
 def mark_duplicates(forms: pd.DataFrame) -> pd.DataFrame:
@@ -294,3 +303,31 @@ def mark_duplicates(forms: pd.DataFrame) -> pd.DataFrame:
         out.loc[group.index, "duplicate_files"] = names
         out.loc[ordered.index[:-1], "superseded_by"] = out.at[newest, "source_file"]
     return out
+
+
+# --- which forms enter the totals --------------------------------------------------
+
+COUNTED = "计入汇总"
+SCALE_SUSPECT = "金额单位存疑，不计入合计"
+
+
+def standing(form) -> str:
+    """Whether a form enters the totals (COUNTED), and if not, why: the 状态 of 汇总.
+
+    A superseded copy stays out (the newest counts). So does a form whose amounts look
+    typed in 元 (AMOUNT_SCALE_SUSPECT, SPEC section 3) until a corrected file replaces it:
+    all of its row stays out of every total and average, scores included, so each total row
+    describes one set of forms (and a budget score from amounts in mixed units is suspect too).
+    """
+    if form["superseded_by"]:
+        return f"已被替代（以 {form['superseded_by']} 为准）"
+    if form["scale_fields"]:
+        return SCALE_SUSPECT
+    return COUNTED
+
+
+def counted(forms: pd.DataFrame) -> pd.DataFrame:
+    """The forms that enter the totals, charts and counts (see `standing`)."""
+    if forms.empty:
+        return forms
+    return forms[(forms["superseded_by"] == "") & (forms["scale_fields"] == "")]

@@ -14,7 +14,7 @@ import pandas as pd
 
 from .models import FUND_COL_LABELS, FUND_ROW_LABELS, Finding
 from .normalize import records
-from .score import AMOUNT_COLS
+from .score import AMOUNT_COLS, COUNTED, SCALE_SUSPECT, standing
 from .values import clean_text
 from .xlsx_common import SEVERITY_ORDER, Styles, print_setup, quote
 
@@ -63,12 +63,13 @@ class _Grid:
         fmt = st.kinds[kind]
         if here:
             worst = min(here, key=lambda f: SEVERITY_ORDER[f.severity]).severity
-            fmt = st.flag[worst].get(kind, st.flag[worst]["text"])
+            flagged = st.flag[worst]  # a title overflows to the right like a fact, never cut off
+            fmt = flagged.get("plain" if kind == "title" else kind, flagged["text"])
             text = "\n".join(f"[{f.rule}] {f.message}" for f in here)
             ws.write_comment(row, col, text[:2000], {"x_scale": 3, "y_scale": 2.5,
                                                      "author": "xlbatch"})
         if isinstance(value, int | float) and not isinstance(value, bool):
-            if math.isnan(value):
+            if not math.isfinite(value):
                 if here:
                     ws.write_blank(row, col, None, fmt)
             else:
@@ -106,13 +107,24 @@ def _unit_sheet(ws, name: str, forms: list[tuple[int, dict]], indicators: dict[i
     for form_id, form in forms:
         row = _unit_form(grid, name, row, form_id, form, indicators.get(form_id, []), places) + 3
     flags: dict[tuple[int, int], list[Finding]] = {}
-    for form_id, _ in forms:
+    for form_id, form in forms:
         for f in by_form.get(form_id, []):
-            place = places.of(f)
-            if place:
+            for place in _places_of(f, form_id, form, places):
                 flags.setdefault((place[1], place[2]), []).append(f)
     grid.flush(ws, flags, st)
     print_setup(ws, repeat_rows=0)
+
+
+def _places_of(f: Finding, form_id: int, form: dict, places: Places) -> list[tuple[str, int, int]]:
+    """Where a finding is shown: its own cell; AMOUNT_SCALE_SUSPECT on every amount above the
+    limit too (the whole table is in 元, not one cell), and on the form's 状态 line."""
+    place = places.of(f)
+    found = [place] if place else []
+    if f.rule == "AMOUNT_SCALE_SUSPECT":
+        found += [places.form[(form_id, name)] for name in form["scale_fields"].split("；")
+                  if (form_id, name) in places.form and places.form[(form_id, name)] != place]
+        found += [places.form[(form_id, "state")]]
+    return found
 
 
 def _unit_form(g: _Grid, sheet: str, row: int, form_id: int, f: dict, inds: list[dict],
@@ -120,12 +132,15 @@ def _unit_form(g: _Grid, sheet: str, row: int, form_id: int, f: dict, inds: list
     g.put(row, 0, f"项目：{f['project']}", "title")
     places.title[form_id] = (sheet, row, 0)
     year = "" if pd.isna(f["year"]) else f"{int(f['year'])}"
-    state = f"已被替代（以 {f['superseded_by']} 为准），不计入汇总" if f["superseded_by"] else "计入汇总"
+    state = standing(f)
+    if state not in (COUNTED, SCALE_SUSPECT):  # superseded
+        state += "，不计入汇总"
     facts = (("主管部门", f["department"]), ("实施单位", f["unit"]), ("年度", year),
              ("来源", f"{f['source_file']} / 工作表「{f['sheet']}」"), ("状态", state))
     for i, (label, value) in enumerate(facts, start=1):
         g.put(row + i, 0, label, "header")
         g.put(row + i, 1, value, "plain")  # overflows into the empty cells to its right
+    places.form[(form_id, "state")] = (sheet, row + len(facts), 1)
     row += len(facts) + 2
     for col, title in enumerate(["资金（万元）", *(FUND_COL_LABELS[c] for c in AMOUNT_COLS)]):
         g.put(row, col, title, "header")

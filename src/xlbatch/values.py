@@ -88,11 +88,20 @@ class Amount:
 
 @_cached_for_text
 def parse_amount(value: Any) -> Amount:
-    """Parse a money, score or rate cell ("5.4", "８０,０００", "10 分", "56.85%")."""
+    """Parse a money, score or rate cell ("5.4", "８０,０００", "10 分", "56.85%").
+
+    Infinity is not a number (ok False, no value): calamine hands it over for a cell stored as
+    1e309, Infinity or inf, and a 400-digit text overflows float() to it. NaN reads as blank
+    here, as pandas' missing value does; `amount_problem` refuses it where a figure is required.
+    Neither may reach a sum, a score or a written cell.
+    """
     if isinstance(value, bool):
         return Amount(None, ok=False)
     if isinstance(value, int | float):
-        return Amount(None) if math.isnan(value) else Amount(float(value))
+        number = float(value)
+        if math.isnan(number):
+            return Amount(None)
+        return Amount(number) if math.isfinite(number) else Amount(None, ok=False)
     if isinstance(value, date | datetime | time | timedelta):
         return Amount(None, ok=False)
     text = fold(value).replace(" ", "")
@@ -102,9 +111,37 @@ def parse_amount(value: Any) -> Amount:
     if not match:
         return Amount(None, ok=False)
     number = float(match.group(1).replace(",", ""))
+    if not math.isfinite(number):
+        return Amount(None, ok=False)
     if match.group(2) == "%":
         return Amount(number / 100, percent=True)
     return Amount(number)
+
+
+# 10^12 万元 is 10^16 元, beyond any county's budget by orders of magnitude: such a figure is a
+# typing or export accident, never an amount (AMOUNT_SCALE_SUSPECT catches amounts in 元 far below).
+ABSURD_AMOUNT = 1e12
+
+
+def amount_problem(value: Any) -> str:
+    """Why a required amount (全年预算数, 全年执行数) cannot be used, or "" when it can (or is blank).
+
+    Not a number, not finite (1e309, Infinity, NaN), negative, or absurd (≥ ABSURD_AMOUNT).
+    """
+    if isinstance(value, float) and math.isnan(value):
+        return "不是有限的数值（NaN）"
+    amount = parse_amount(value)
+    if not amount.ok:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return "不是有限的数值（无穷大或溢出）"
+        return "不是数字"
+    if amount.value is None:
+        return ""
+    if amount.value < 0:
+        return "为负数，金额不能小于 0"
+    if amount.value >= ABSURD_AMOUNT:
+        return f"不小于 {format_number(ABSURD_AMOUNT)} 万元，不是可信的金额"
+    return ""
 
 
 # --- indicator values -------------------------------------------------------------
@@ -141,13 +178,15 @@ def parse_measure(value: Any) -> Measure | None:
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int | float):
-        return None if math.isnan(value) else Measure(POSITIVE, float(value), "")
+        return Measure(POSITIVE, float(value), "") if math.isfinite(value) else None
     text = fold(value)
     direction, text = _strip_operator(text)
     match = _MEASURE.match(text.replace(" ", ""))
     if not match:
         return None
     number = float(match.group(1).replace(",", ""))
+    if not math.isfinite(number):  # a 400-digit figure: nothing to compare against
+        return None
     unit = match.group(2)
     if unit == "%":
         return Measure(direction or POSITIVE, number / 100, "", percent=True)

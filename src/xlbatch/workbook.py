@@ -19,14 +19,16 @@ import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 
 from .change_sheet import CHANGES_SHEET, write_changes
-from .models import Finding
+from .models import WARNING, Finding
 from .normalize import records
 from .overview import CHART_SHEET, INFO_SHEET, write_charts, write_run_info
 from .read import a1
 from .reviews import ANOMALY_SHEET, CLOSED_SHEET, STATUSES, Review
 from .rules import RULES
+from .score import COUNTED, SCALE_SUSPECT, standing
 from .unit_sheets import SUMMARY_SHEET, Places, write_unit_sheets
 from .xlsx_common import (
+    SEVERITY_FILLS,
     SEVERITY_NAMES,
     SEVERITY_ORDER,
     Styles,
@@ -94,16 +96,15 @@ _SUMMARY_COLUMNS = [
     ("自评总分", 9), ("复算总分", 9), ("自评−复算", 9), ("自评等级", 8), ("复算等级", 8),
     ("警告", 7), ("提示", 7), ("状态", 22), ("来源文件", 30), ("工作表", 14),
 ]
-COUNTED = "计入汇总"
 _AMOUNTS = {"budget_initial": 5, "budget_full_year": 6, "executed": 7}
 _STATUS_COL = 16
 
 
 def summary_rows(result) -> list[dict]:
-    """Accepted forms (counted or superseded) and rejected forms, by department, unit, project."""
+    """Accepted forms (counted or not, `score.standing`) and rejected forms, by department, unit, project."""
     rows = []
     for f in records(result.forms, index="form_id"):
-        f["status"] = f"已被替代（以 {f['superseded_by']} 为准）" if f["superseded_by"] else COUNTED
+        f["status"] = standing(f)
         rows.append(f)
     for record in result.files:
         for form in record.forms:
@@ -163,12 +164,15 @@ def _summary_row(ws, i: int, number: int, r: dict, names: dict[str, str], st: St
 
 
 def _total_row(ws, i: int, top: int, bottom: int, label: str, rows: list[dict], fmt) -> None:
-    """Sums over the counted forms only (superseded and rejected ones stay out), as live formulas."""
+    """Sums and averages over the counted forms only, as live formulas: superseded, rejected and
+    AMOUNT_SCALE_SUSPECT forms stay out (their 状态 is not COUNTED, which SUMIFS/AVERAGEIFS test)."""
     counted = [r for r in rows if r["status"] == COUNTED]
+    suspect = sum(r["status"] == SCALE_SUSPECT for r in rows)
     for col in range(len(_SUMMARY_COLUMNS)):
         ws.write_blank(i, col, None, fmt["text"])
     ws.write_string(i, 1, label, fmt["text"])
-    ws.write_string(i, 3, f"{len(counted)} 个项目计入", fmt["text"])
+    note = f"，{suspect} 个金额单位存疑未计入" if suspect else ""
+    ws.write_string(i, 3, f"{len(counted)} 个项目计入{note}", fmt["text"])
     status = f"${_col(_STATUS_COL)}${top + 1}:${_col(_STATUS_COL)}${bottom + 1}"
     for key, col in {**_AMOUNTS, "warning_count": 14, "info_count": 15}.items():
         c = _col(col)
@@ -200,9 +204,13 @@ def _summary_formats(ws, last: int, st: Styles) -> None:
     for grade, fmt in st.grades.items():
         ws.conditional_format(1, 12, last, 13, {"type": "cell", "criteria": "==", "value": f'"{grade}"',
                                                 "format": fmt})
-    # A rejected form: the whole row in red.
+    # A rejected form: the whole row in red. A form whose amounts look typed in 元: the whole row
+    # in the warning colour of its finding, so no figure of it is read as part of the totals.
     ws.conditional_format(1, 0, last, len(_SUMMARY_COLUMNS) - 1, {
         "type": "formula", "criteria": f'=LEFT(${_col(_STATUS_COL)}2,3)="未受理"', "format": st.red})
+    amber = st.book.add_format({"bg_color": SEVERITY_FILLS[WARNING], "font_color": "#9C5700"})
+    ws.conditional_format(1, 0, last, len(_SUMMARY_COLUMNS) - 1, {
+        "type": "formula", "criteria": f'=${_col(_STATUS_COL)}2="{SCALE_SUSPECT}"', "format": amber})
 
 
 # --- 异常清单 -----------------------------------------------------------------------

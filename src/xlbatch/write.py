@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 from pathlib import Path
 
 import pandas as pd
@@ -104,7 +105,7 @@ def write_run_json(path: Path, result) -> None:
 
 
 def _round(value, digits: int):
-    if value is None or pd.isna(value):
+    if value is None or pd.isna(value) or not math.isfinite(value):  # never "inf" in a CSV
         return ""
     return round(float(value), digits)
 

@@ -67,6 +67,8 @@ class Styles:
             self.flag[sev] = {
                 "text": add({"bg_color": color, "border": 1, "border_color": "#C00000",
                              "text_wrap": True, "valign": "top"}),
+                # Unwrapped: a flagged title or fact overflows to the right instead of being cut off.
+                "plain": add({"bg_color": color, "border": 1, "border_color": "#C00000"}),
                 "money": add({"bg_color": color, "border": 1, "border_color": "#C00000",
                               "num_format": "#,##0.00"}),
                 "score": add({"bg_color": color, "border": 1, "border_color": "#C00000",
@@ -104,7 +106,9 @@ def header_row(ws, row: int, titles, st: Styles, left: int = 0) -> None:
 
 
 def write_num(ws, row: int, col: int, value, fmt) -> None:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    """A number, or a blank cell for a missing one. Never inf or NaN: with nan_inf_to_errors,
+    XlsxWriter would write them as =1/0 errors, which break every sum over the column."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
         ws.write_blank(row, col, None, fmt)
     else:
         ws.write_number(row, col, float(value), fmt)
