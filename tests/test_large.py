@@ -23,7 +23,8 @@ def test_above_the_limit_only_units_with_findings_get_a_sheet(tmp_path):
     assert school[2].hyperlink is None and school[16].value == "计入汇总"
     chart = book["图表"]._charts[0]
     title = "".join(r.t for p in chart.title.tx.rich.p for r in p.r)
-    assert title == "执行率最低的 2 个单位（共 4 个，全部见下表）"
+    # 3 units: the relief unit's only form is AMOUNT_SCALE_SUSPECT, outside the totals and charts.
+    assert title == "执行率最低的 2 个单位（共 3 个，全部见下表）"
 
 
 def test_at_or_below_the_limit_every_unit_gets_a_sheet(tmp_path):
