@@ -21,7 +21,7 @@ from . import xlbatch_version
 from .discover import sha256_of
 from .normalize import records
 from .outbox import run_dir, write_atomically
-from .reviews import load_reviews
+from .reviews import gather_reviews
 from .rules import CATALOGUE
 from .workbook import write_workbook
 
@@ -39,7 +39,8 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 def write_outputs(result, outbox: Path) -> Path:
     """Write every output for `result` into runs/RUN_ID/ (not yet published); returns that folder."""
     folder = run_dir(outbox, result.run_id)
-    reviews = load_reviews(outbox / "consolidated.xlsx")  # the auditors' 复核状态/复核意见 so far
+    # The auditors' 复核状态/复核意见 so far: the shown workbook and the saved copies not yet carried.
+    reviews, result.extra["reviews_from"] = gather_reviews(outbox)
     closed = write_atomically(folder / "consolidated.xlsx", lambda tmp: write_workbook(tmp, result, reviews))
     write_atomically(folder / "projects.csv", lambda tmp: write_projects_csv(tmp, result.forms))
     write_atomically(folder / "anomalies.csv", lambda tmp: write_anomalies_csv(tmp, result.findings))
