@@ -51,6 +51,7 @@ from .outbox import (
     write_atomically,
 )
 from .pipeline import evaluate
+from .reviews import settle, uncarried_copies
 
 COPIED = tuple(name for name in OUTPUTS if name != "run.json")
 
@@ -78,7 +79,8 @@ def run(inbox: Path, outbox: Path, cfg: Config, executor: Executor = serial, *, 
             previous_id = current_run(outbox)
             previous = ledger.run(previous_id) if previous_id else None
             kept = None
-            if previous and previous["inputs"] == inputs and not recompute:
+            # A saved copy of the workbook not yet carried holds reviews the published one lacks.
+            if previous and previous["inputs"] == inputs and not recompute and not uncarried_copies(outbox):
                 kept = _published_outputs(outbox, previous_id, ledger, [f.record for f in files])
             result = RunResult(run_id=run_id, started_at=started.isoformat(timespec="seconds"), inbox=str(inbox),
                                config=cfg, files=[f.record for f in files], forms=None, indicators=None,
@@ -89,6 +91,8 @@ def run(inbox: Path, outbox: Path, cfg: Config, executor: Executor = serial, *, 
                 result = _evaluate_and_write(result, files, cfg, executor, inputs, previous_id, previous, ledger,
                                              progress)
             publish(outbox, run_id)
+            if kept is None:
+                settle(outbox, run_id, result.extra["reviews_from"])
             event(logging.INFO, "published", f"已发布：{run_dir(outbox, run_id)}",
                   changes=result.extra["changes"]["counts"])
             pruned = prune(outbox, DEFAULT_KEEP if keep is None else keep)
