@@ -18,6 +18,7 @@ run read (`reviews_from.as_of` in its run.json), however late it was written.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from dataclasses import dataclass
@@ -82,7 +83,9 @@ def settle(outbox: Path, run_id: str, origin: dict) -> None:
     if kept.exists() and origin.get("shown_sha256") and _sha256(kept) == origin["shown_sha256"]:
         carried.append(kept)
     for copy in carried:
-        copy.with_name(copy.name + CARRIED).write_text(f"复核记录已带入运行 {run_id}\n", encoding="utf-8")
+        # The run is published already: a marker that cannot be written only means one more reading.
+        with contextlib.suppress(OSError):
+            copy.with_name(copy.name + CARRIED).write_text(f"复核记录已带入运行 {run_id}\n", encoding="utf-8")
 
 
 def uncarried_copies(outbox: Path) -> list[Path]:
