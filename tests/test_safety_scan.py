@@ -138,7 +138,7 @@ def test_doctype_in_any_xml_part_is_refused_even_late(tmp_path):
         z.writestr("docProps/custom.xml", b"<a>" + b" " * (3 * safety._CHUNK) + b"<!ENTITY e 'x'></a>")
     (tmp_path / "late.xlsx").write_bytes(out.getvalue())
     with pytest.raises(ReadError) as refused:
-        inspect_zip(tmp_path / "late.xlsx", ".xlsx", LIMITS)
+        inspect_zip((tmp_path / "late.xlsx").read_bytes(), ".xlsx", LIMITS)
     assert refused.value.code == "FILE_UNSAFE" and "docProps/custom.xml" in refused.value.message
 
 
@@ -157,5 +157,5 @@ def test_a_utf16_dtd_in_a_part_that_is_no_worksheet_is_refused(tmp_path, encodin
         z.writestr("xl/worksheets/sheet1.xml", _sheet_xml(10))
         z.writestr("xl/sharedStrings.xml", text)
     with pytest.raises(ReadError) as refused:
-        inspect_zip(path, ".xlsx", LIMITS)
+        inspect_zip(path.read_bytes(), ".xlsx", LIMITS)
     assert refused.value.code == "FILE_UNSAFE" and "xl/sharedStrings.xml" in refused.value.message

@@ -1,9 +1,15 @@
 """The per-file unit of work: read one file and find its forms.
 
-`analyse_file` is a pure function of (path, limits) returning a picklable
-`FileOutcome`, so the same code runs inline, in a local process pool, or on a
-Dask worker (execute.py), and its result can be cached by file hash. It never
-raises: whatever goes wrong inside one file becomes that file's finding.
+`analyse_file` is a pure function of (the file's bytes, limits) returning a
+picklable `FileOutcome`, so the same code runs inline, in a local process pool,
+or on a Dask worker given the bytes (execute.py), and its result can be cached
+by file hash. It never raises: whatever goes wrong inside one file becomes that
+file's finding.
+
+The file is read once; the bytes judged are hashed, and `FileOutcome.sha256`
+is that hash. When it differs from the one discover recorded (the file was
+replaced in between), the bytes read are still judged — they were inspected —
+and the outcome says so; the ledger never serves it for the recorded hash.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from pathlib import Path
 from .config import LimitSettings
 from .models import ERROR, Finding, RawForm
 from .parse import parse_sheet
-from .read import ReadError, Workbook, open_workbook
+from .read import ReadError, Workbook, open_workbook, workbook_of
 
 
 @dataclass(frozen=True)
@@ -30,21 +36,31 @@ class FileTask:
 @dataclass
 class FileOutcome:
     rel: str
-    sha256: str
+    sha256: str  # of the bytes judged: differs from FileTask.sha256 if the file was replaced after hashing
     forms: list[RawForm] = field(default_factory=list)
     finding: Finding | None = None  # set when the whole file is rejected
     notes: list[str] = field(default_factory=list)  # what a clerk should know about an accepted file
 
 
-def analyse_file(task: FileTask) -> FileOutcome:
+def analyse_file(task: FileTask, data: bytes | None = None) -> FileOutcome:
+    """The outcome for `task`'s file, read from its path, or from `data` when given (its bytes, shipped)."""
+    book = None
     try:
-        book = open_workbook(Path(task.path), task.limits)
+        if data is None:
+            book = open_workbook(Path(task.path), task.limits)
+        else:
+            book = workbook_of(data, Path(task.rel).suffix, task.limits)
         forms = [f for f in (parse_sheet(s, task.rel) for s in book.sheets) if f is not None]
     except ReadError as exc:
-        return _rejected(task, exc.code, exc.message)
+        return _replaced(task, exc.sha256, _rejected(task, exc.code, exc.message))
     except Exception as exc:  # a parser crash costs this file, never the run
         summary = f"{type(exc).__name__}: {str(exc)[:120]}"
-        return _rejected(task, "FILE_UNREADABLE", f"读取文件时出错，无法解析（{summary}）")
+        rejected = _rejected(task, "FILE_UNREADABLE", f"读取文件时出错，无法解析（{summary}）")
+        return _replaced(task, book.sha256 if book else "", rejected)
+    return _replaced(task, book.sha256, _judged(task, book, forms))
+
+
+def _judged(task: FileTask, book: Workbook, forms: list[RawForm]) -> FileOutcome:
     if not forms and book.skipped:
         return _rejected(task, "FILE_UNSAFE", _skipped_text(book, task) + "；请删除多余内容后重新报送")
     if not forms:
@@ -57,6 +73,24 @@ def analyse_file(task: FileTask) -> FileOutcome:
     if book.macros:
         notes.append("文件含 VBA 宏：宏未执行，也不会带入任何输出")
     return FileOutcome(task.rel, task.sha256, forms, notes=notes)
+
+
+def _replaced(task: FileTask, judged: str, outcome: FileOutcome) -> FileOutcome:
+    """The outcome carries the hash of the bytes judged; if the file changed since it was hashed, it says so.
+
+    A file refused unread (oversized, not a regular file, gone) keeps the task's hash, as does a task
+    without one (a benchmark).
+    """
+    if not task.sha256 or judged == task.sha256:
+        return outcome
+    outcome.sha256 = judged
+    note = (f"文件在登记（计算 sha256）之后、读取之前被替换：本次检查的是读取时的内容（sha256 {judged[:12]}…），"
+            f"不是登记的 {task.sha256[:12]}…；下次运行将重新登记并读取")
+    if outcome.finding:
+        outcome.finding.message += f"（{note}）"
+    else:
+        outcome.notes.append(note)
+    return outcome
 
 
 def _skipped_text(book: Workbook, task: FileTask) -> str:

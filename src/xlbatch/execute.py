@@ -17,11 +17,10 @@ import faulthandler
 import gc
 import os
 import resource
-import tempfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -178,12 +177,9 @@ def dask_executor(address: str, connect_timeout: float = 10.0) -> Executor:
 
 
 def analyse_payload(payload: tuple[FileTask, bytes]) -> FileOutcome:
-    """On a worker: the file's bytes in a private temporary file, analysed as at home."""
+    """On a worker: the file's bytes as read at home, analysed in memory as at home (named by task.rel)."""
     task, data = payload
-    with tempfile.TemporaryDirectory(prefix="xlbatch-") as tmp:
-        local = Path(tmp) / ("f" + Path(task.rel).suffix.lower())
-        local.write_bytes(data)
-        return analyse_file(replace(task, path=str(local)))
+    return analyse_file(task, data)
 
 
 def _collect(future, task: FileTask) -> FileOutcome:

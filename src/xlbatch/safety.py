@@ -1,5 +1,8 @@
 """Inspect a submission's container before any parser sees it (FILE_UNSAFE, FILE_UNREADABLE).
 
+The inspection works on the file's bytes as read once (read.read_file), the very bytes then
+handed to calamine: nothing here opens the file.
+
 calamine has no decompression bound and aborts the whole interpreter on a
 sheet with one far-away cell (NOTES.md; measured: XFD1048576 → SIGABRT). So a
 zip-based workbook (.xlsx/.xlsm/.ods) is checked here first:
@@ -35,13 +38,13 @@ Nothing here follows a reference, resolves an entity or runs a macro.
 
 from __future__ import annotations
 
+import io
 import posixpath
 import re
 import string
 import zipfile
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 from xml.parsers import expat
 
 from defusedxml import DefusedXmlException, ElementTree
@@ -72,6 +75,7 @@ class ReadError(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+        self.sha256 = ""  # of the bytes refused, once read (read.workbook_of)
 
 
 @dataclass
@@ -85,11 +89,12 @@ class Extent:
 class Inspection:
     oversized: dict[str, Extent] = field(default_factory=dict)  # sheets beyond the limits (xlsx/xlsm)
     macros: bool = False
+    members: frozenset[str] | None = None  # an archive's member names as calamine compares them; None: OLE
 
 
-def inspect_zip(path: Path, suffix: str, limits: LimitSettings) -> Inspection:
+def inspect_zip(data: bytes, suffix: str, limits: LimitSettings) -> Inspection:
     try:
-        with zipfile.ZipFile(path) as archive:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
             members = archive.infolist()
             folded = _by_folded_name(members)
             _refuse_other_documents(set(folded), suffix)
@@ -107,23 +112,27 @@ def inspect_zip(path: Path, suffix: str, limits: LimitSettings) -> Inspection:
             oversized = {part: e for part, e in parts.items()
                          if e.rows > limits.max_rows or e.cols > limits.max_cols}
             return Inspection(oversized=_by_sheet_name(oversized, names, limits),
-                              macros=any(m.filename.lower().endswith("vbaproject.bin") for m in members))
+                              macros=any(m.filename.lower().endswith("vbaproject.bin") for m in members),
+                              members=frozenset(folded))
     except zipfile.BadZipFile as exc:
         raise ReadError("FILE_UNREADABLE", "文件不完整或已损坏（压缩包结构无效），请重新保存后报送") from exc
     except (EOFError, zipfile.LargeZipFile, NotImplementedError, RuntimeError) as exc:
         raise ReadError("FILE_UNREADABLE", f"文件不完整或已损坏，无法解压（{exc}）") from exc
 
 
-def inspect_ole(path: Path, suffix: str) -> Inspection:
-    # An encrypted xlsx is an OLE container holding an "EncryptedPackage" stream.
-    with path.open("rb") as fh:
-        data = fh.read(4 * MB)
-    if "EncryptedPackage".encode("utf-16-le") in data:
+def inspect_ole(data: bytes, suffix: str) -> Inspection:
+    # An encrypted xlsx is an OLE container holding an "EncryptedPackage" stream. Stream names are
+    # searched for in the first 4 MB only, as when that was all this inspection read of a file.
+    if _within(data, "EncryptedPackage"):
         raise ReadError("FILE_UNREADABLE", "文件设置了打开密码（已加密），请取消密码后重新报送")
-    if "WordDocument".encode("utf-16-le") in data:
+    if _within(data, "WordDocument"):
         raise ReadError("FILE_UNREADABLE",
                         f"文件扩展名为 {suffix}，但内容是 Word 文档，不是电子表格；请报送 Excel 格式的自评表")
-    return Inspection(macros="_VBA_PROJECT".encode("utf-16-le") in data)
+    return Inspection(macros=_within(data, "_VBA_PROJECT"))
+
+
+def _within(data: bytes, stream: str) -> bool:
+    return data.find(stream.encode("utf-16-le"), 0, 4 * MB) != -1
 
 
 def _refuse_other_documents(names: set[str], suffix: str) -> None:
