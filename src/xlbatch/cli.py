@@ -46,7 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.handler(args)
     except ConfigError as exc:
-        print(f"xlbatch: 配置错误\n{exc}", file=sys.stderr)
+        # Raised before anything is read or written: say so, for the cron mail.
+        print(f"xlbatch: 配置错误，未做任何处理\n{exc}", file=sys.stderr)
         return 2
     except UsageError as exc:
         print(f"xlbatch: {exc}", file=sys.stderr)
@@ -83,7 +84,7 @@ def _parser() -> argparse.ArgumentParser:
     run.set_defaults(handler=_run)
     check = sub.add_parser("check", help="报送前自查：按同样的规则检查一个或多个文件")
     check.add_argument("files", nargs="+", help="要检查的自评表文件")
-    check.add_argument("--config", default=None)
+    check.add_argument("--config", default=None, help=f"配置文件（默认 {DEFAULT_CONFIG}，如存在）")
     check.set_defaults(handler=_check)
     template = sub.add_parser("template", help="生成空白的标准自评表模板")
     template.add_argument("-o", "--output", default="项目支出绩效自评表（模板）.xlsx")
@@ -95,7 +96,8 @@ def _config(path: str | None) -> Config:
     if path is not None:
         return load_config(path)
     default = Path(DEFAULT_CONFIG)
-    return load_config(default) if default.exists() else Config()
+    # A dangling link is a file meant to be there: its error beats a silent fall-back to defaults.
+    return load_config(default) if default.exists() or default.is_symlink() else Config()
 
 
 def _positive(text: str) -> int:
