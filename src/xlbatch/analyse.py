@@ -81,7 +81,7 @@ def _replaced(task: FileTask, judged: str, outcome: FileOutcome) -> FileOutcome:
     A file refused unread (oversized, not a regular file, gone) keeps the task's hash, as does a task
     without one (a benchmark).
     """
-    if not task.sha256 or judged == task.sha256:
+    if not judged or not task.sha256 or judged == task.sha256:
         return outcome
     outcome.sha256 = judged
     note = (f"文件在登记（计算 sha256）之后、读取之前被替换：本次检查的是读取时的内容（sha256 {judged[:12]}…），"

@@ -123,7 +123,7 @@ def read_file(path: Path, limits: LimitSettings) -> bytes:
 def _size_limit(size: int, limits: LimitSettings) -> None:
     if size > limits.max_uncompressed_mb * MB:
         raise ReadError("FILE_UNSAFE", f"文件大小超过上限 {limits.max_uncompressed_mb:g} MB"
-                                       f"（{size / MB:.0f} MB），拒绝读取")
+                                       f"（{size / MB:.3g} MB），拒绝读取")
 
 
 def workbook_of(data: bytes, suffix: str, limits: LimitSettings) -> Workbook:
