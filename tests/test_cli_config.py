@@ -212,3 +212,248 @@ def test_readme_configuration_block_is_the_defaults():
     for name, section_model in Config():
         if hasattr(type(section_model), "model_fields"):
             assert set(documented[name]) == set(type(section_model).model_fields), name
+
+
+# --- Configuration that cannot be meant is a usage error (issue 11, item 4) -------------------------
+
+def _run_with(tmp_path, inbox, config, *, command="run"):
+    """The real CLI with `config`; the inbox holds a real form, so a run that started would write."""
+    write_workbook(inbox / "seed.xlsx", [("自评表", seed_form())])
+    outbox = tmp_path / "outbox"
+    if command == "run":
+        argv = ["run", "--inbox", str(inbox), "--outbox", str(outbox), "--config", str(config)]
+    else:
+        argv = ["check", str(inbox / "seed.xlsx"), "--config", str(config)]
+    return main(argv), outbox
+
+
+BAD_VALUES = [
+    # scoring: totals, weights and grades
+    ("[scoring]\ntotal_points = -5\n", "scoring.total_points", "大于 0 的有限数字（当前为 -5）"),
+    ("[scoring]\ntotal_points = 0\n", "scoring.total_points", "大于 0"),
+    ("[scoring]\nbudget_weight = -10\n", "scoring.budget_weight", "不小于 0"),
+    ("[scoring]\nbudget_weight = 150\n", "scoring.budget_weight", "0 到 total_points（100）"),
+    ('[scoring]\ngrade_bounds = { "优" = 90, "良" = 80, "中" = -5 }\n', "scoring.grade_bounds", "「中」的下限应大于 0"),
+    ("[scoring]\ngrade_bounds = {}\n", "scoring.grade_bounds", "不能为空"),
+    ('[scoring]\ngrade_bounds = { "优" = 120 }\n', "scoring.grade_bounds", "不超过 total_points（100）"),
+    ("[scoring]\ntotal_points = 50\n", "scoring.grade_bounds", "「优」的下限应大于 0 且不超过 total_points（50）"),
+    ('[scoring]\ntotal_points = 5\ngrade_bounds = { "优" = 4 }\n', "scoring.budget_weight", "0 到 total_points（5）"),
+    ('[scoring]\ngrade_bounds = { "优" = inf }\n', "scoring.grade_bounds.优", "有限数字（当前为 inf）"),
+    ('[scoring]\ngrade_bounds = { "优" = nan }\n', "scoring.grade_bounds.优", "有限数字（当前为 nan）"),
+    ('[scoring]\ngrade_bounds = { "中" = 60, "良" = 80, "优" = 90 }\n', "scoring.grade_bounds", "高于上一等级「中」"),
+    ('[scoring]\ngrade_bounds = { "优" = 90, "良" = 90, "中" = 60 }\n', "scoring.grade_bounds", "「良」永远评不到"),
+    ('[scoring]\ngrade_bounds = { "" = 90, "中" = 60 }\n', "scoring.grade_bounds", "等级名称不能为空"),
+    ('[scoring]\ngrade_bounds = { " " = 90 }\n', "scoring.grade_bounds", "等级名称不能为空"),
+    ("[scoring]\nlowest_grade = \"\"\n", "scoring.lowest_grade", "非空的等级名称"),
+    ("[scoring]\nlowest_grade = \"中\"\n", "scoring.lowest_grade", "不能与 grade_bounds 中的等级同名"),
+    # scoring: qualitative tiers
+    ("[scoring]\ntier_upper = { achieved = 1.0, partly = 0.8, not_achieved = -0.6 }\n",
+     "scoring.tier_upper", "not_achieved 不在 0 到 1 之间"),
+    ("[scoring]\ntier_upper = { achieved = 1.0, partly = 0.8 }\n", "scoring.tier_upper", "缺少 not_achieved"),
+    ("[scoring]\ntier_upper = {}\n", "scoring.tier_upper", "缺少 achieved、partly、not_achieved"),
+    ("[scoring]\ntier_upper = { achieved = 1.0, partly = 0.8, not_achieved = 0.6, unknown = 0.5 }\n",
+     "scoring.tier_upper", "未知的项 unknown"),
+    ("[scoring]\ntier_upper = { achieved = 1.5, partly = 0.8, not_achieved = 0.6 }\n",
+     "scoring.tier_upper", "achieved 不在 0 到 1 之间"),
+    ("[scoring]\ntier_upper = { achieved = 1.0, partly = 0.5, not_achieved = 0.6 }\n",
+     "scoring.tier_upper", "not_achieved ≤ partly ≤ achieved"),
+    ("[scoring]\ntier_upper = { achieved = nan, partly = 0.8, not_achieved = 0.6 }\n",
+     "scoring.tier_upper.achieved", "有限数字（当前为 nan）"),
+    # scoring: words (an empty word is in every text)
+    ("[scoring]\nnot_applicable_words = [\"\"]\n", "scoring.not_applicable_words", "第 1 项为空"),
+    ("[scoring]\nachieved_words = [\"完成\", \"  \"]\n", "scoring.achieved_words", "第 2 项为空"),
+    ("[scoring]\npartly_words = [\"\"]\n", "scoring.partly_words", "空词与任何文字都匹配"),
+    ("[scoring]\nnot_achieved_words = [\"未\", \"\"]\n", "scoring.not_achieved_words", "第 2 项为空"),
+    ("[scoring]\nrequired_categories = [\"数量\", \"\"]\n", "scoring.required_categories", "第 2 项为空"),
+    ("[scoring]\nachieved_words = \"完成\"\n", "scoring.achieved_words", "文字列表"),
+    # infinite and NaN limits and thresholds
+    ("[rules]\namount_limit = inf\n", "rules.amount_limit", "大于 0 的有限数字（当前为 inf）"),
+    ("[rules]\nlow_execution = nan\n", "rules.low_execution", "有限数字（当前为 nan）"),
+    ("[rules]\nrate_tolerance = -inf\n", "rules.rate_tolerance", "有限数字（当前为 -inf）"),
+    ("[rules]\nscore_tolerance = 1e400\n", "rules.score_tolerance", "有限数字（当前为 inf）"),
+    ("[limits]\nmax_uncompressed_mb = inf\n", "limits.max_uncompressed_mb", "有限数字"),
+    ("[limits]\nmax_compression_ratio = nan\n", "limits.max_compression_ratio", "大于 1 的有限数字"),
+    ("[scoring]\ntotal_points = inf\n", "scoring.total_points", "有限数字"),
+    # absurd counts, and values of the wrong kind
+    ("workers = 100000\n", "workers", "不超过 1024 的整数（当前为 100000）"),
+    ("[limits]\nmax_rows = 9223372036854775807\n", "limits.max_rows", "不超过 1000000000 的整数"),
+    ("[limits]\nworker_memory_mb = 1000000000000\n", "limits.worker_memory_mb", "不超过 1048576"),
+    ("[limits]\nseconds_per_file = 10000000000\n", "limits.seconds_per_file", "不超过 86400"),
+    ("[output]\nunit_sheets_limit = 1000000000000\n", "output.unit_sheets_limit", "不超过 1000000000"),
+    ("[output]\nchart_units = 0\n", "output.chart_units", "不小于 1"),
+    ("workers = true\n", "workers", "整数（当前为 true）"),
+    ("[limits]\nmax_rows = 1e4\n", "limits.max_rows", "整数（当前为 10000）"),
+    ("[rules]\nlow_execution = \"0.8\"\n", "rules.low_execution", "有限数字（当前为 \"0.8\"）"),
+    ("rules = 5\n", "rules", "配置节"),
+]
+
+
+@pytest.mark.parametrize("text, key, allowed", BAD_VALUES, ids=[k for _t, k, _a in BAD_VALUES])
+def test_bad_value_is_a_usage_error_naming_key_and_allowed(tmp_path, inbox, capsys, text, key, allowed):
+    config = tmp_path / "xlbatch.toml"
+    config.write_text(text, encoding="utf-8")
+    code, outbox = _run_with(tmp_path, inbox, config)
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "配置错误，未做任何处理" in err and "Traceback" not in err
+    assert f"{config}: 配置项 {key} 无效：" in err and allowed in err, err
+    assert not outbox.exists()
+
+
+def test_check_refuses_a_bad_configuration_too(tmp_path, inbox, capsys):
+    config = tmp_path / "xlbatch.toml"
+    config.write_text("[scoring]\ngrade_bounds = {}\n", encoding="utf-8")
+    code, _outbox = _run_with(tmp_path, inbox, config, command="check")
+    captured = capsys.readouterr()
+    assert code == 2 and "配置项 scoring.grade_bounds 无效" in captured.err
+    assert "可受理" not in captured.out  # nothing was checked
+
+
+def test_every_number_rejects_infinity_and_nan():
+    """Every float setting, in every section, and every value of a table of numbers."""
+    from pydantic import BaseModel
+
+    sections = [(None, Config)] + [(name, f.annotation) for name, f in Config.model_fields.items()
+                                   if isinstance(f.annotation, type) and issubclass(f.annotation, BaseModel)]
+    tried = 0
+    for section, model in sections:
+        for name, field in model.model_fields.items():
+            key = f"{section}.{name}" if section else name
+            for bad in (float("inf"), float("-inf"), float("nan")):
+                if field.annotation is float:
+                    value, where = bad, key
+                elif field.annotation == dict[str, float]:
+                    value, where = {**field.get_default(call_default_factory=True), "achieved": bad}, key
+                else:
+                    continue
+                data = {section: {name: value}} if section else {name: value}
+                with pytest.raises(ConfigError, match=re.escape(f"配置项 {where}")):
+                    parse_config(data)
+                tried += 1
+    assert tried == 3 * (8 + 2 + 2 + 3)  # rules 8; scoring 2 numbers and 2 tables; limits 3
+
+
+def test_gbk_file_is_named_and_said_to_be_gbk(tmp_path, inbox, capsys):
+    config = tmp_path / "xlbatch.toml"
+    config.write_text("[scoring]\nlowest_grade = \"差\"\nnot_applicable_words = [\"不适用\"]\n", encoding="gbk")
+    code, outbox = _run_with(tmp_path, inbox, config)
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    assert f"配置文件 {config} 不是 UTF-8 编码" in err and "GBK" in err and "另存为 UTF-8" in err
+    assert not outbox.exists()
+
+
+def test_utf16_file_is_named(tmp_path, inbox, capsys):
+    config = tmp_path / "xlbatch.toml"
+    config.write_text("workers = 1\n", encoding="utf-16")
+    code, outbox = _run_with(tmp_path, inbox, config)
+    err = capsys.readouterr().err
+    assert code == 2 and f"配置文件 {config} 是 UTF-16 编码，应为 UTF-8" in err and not outbox.exists()
+
+
+def test_config_naming_a_folder_is_a_usage_error(tmp_path, inbox, capsys):
+    folder = tmp_path / "conf.d"
+    folder.mkdir()
+    code, outbox = _run_with(tmp_path, inbox, folder)
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    assert f"配置文件 {folder} 是一个文件夹" in err and not outbox.exists()
+
+
+def test_config_that_cannot_be_opened_is_a_usage_error(tmp_path, inbox, capsys):
+    """A symbolic link to itself: an OSError that is neither missing nor a folder."""
+    loop = tmp_path / "loop.toml"
+    loop.symlink_to(loop)
+    code, outbox = _run_with(tmp_path, inbox, loop)
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    assert f"无法读取配置文件 {loop}" in err and not outbox.exists()
+
+
+def test_unreadable_config_is_a_usage_error(tmp_path):
+    """Mode 000. root reads any file, so as root the CLI runs as nobody (a subprocess); the same run
+    with the file readable gets past the configuration, to the missing inbox."""
+    import os
+    import subprocess
+    import sys
+    import tempfile
+
+    # nobody must reach the file: a folder of its own outside pytest's private tmp_path.
+    folder = Path(tempfile.mkdtemp(dir="/tmp" if os.geteuid() == 0 else tmp_path))
+    folder.chmod(0o755)
+    config = folder / "xlbatch.toml"
+    config.write_text("workers = 1\n", encoding="utf-8")
+    as_nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] if os.geteuid() == 0 else []
+    argv = [*as_nobody, sys.executable, "-m", "xlbatch.cli", "run", "--inbox", str(folder / "inbox"),
+            "--outbox", str(folder / "outbox"), "--config", str(config)]
+    try:
+        config.chmod(0o000)
+        refused = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+        config.chmod(0o644)
+        readable = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    finally:
+        shutil.rmtree(folder)
+    assert refused.returncode == 2 and f"无法读取配置文件 {config}：没有读取权限" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert readable.returncode == 2 and "收件箱目录不存在" in readable.stderr
+
+
+def test_dangling_default_config_is_an_error_not_the_defaults(tmp_path, inbox, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "xlbatch.toml").symlink_to(tmp_path / "moved-away.toml")
+    assert main(["run", "--inbox", str(inbox), "--outbox", str(tmp_path / "o")]) == 2
+    assert "配置文件不存在：xlbatch.toml" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+def test_bad_toml_says_where_in_chinese(tmp_path, inbox, capsys):
+    config = tmp_path / "xlbatch.toml"
+    config.write_text("workers = 1\n[rules\n", encoding="utf-8")
+    code, _outbox = _run_with(tmp_path, inbox, config)
+    assert code == 2 and "不是有效的 TOML：第 2 行第" in capsys.readouterr().err
+    config.write_text("x = " + "[" * 5000 + "]" * 5000 + "\n", encoding="utf-8")
+    code, _outbox = _run_with(tmp_path, inbox, config)
+    assert code == 2 and "嵌套过深" in capsys.readouterr().err
+
+
+def test_unknown_key_lists_the_keys_of_its_section(tmp_path):
+    with pytest.raises(ConfigError) as err:
+        parse_config({"limits": {"max_row": 5}}, source="x.toml")
+    assert "x.toml: 未知配置项 limits.max_row（[limits] 中可用的配置项：" in str(err.value)
+    assert "max_rows" in str(err.value)
+
+
+def test_valid_edges_are_accepted(tmp_path, inbox, capsys):
+    """Two grades of our own, the bounds at their limits, empty word lists: a normal run."""
+    config = tmp_path / "xlbatch.toml"
+    config.write_text(
+        "workers = 1\n[scoring]\ntotal_points = 100\nbudget_weight = 100\n"
+        "grade_bounds = { \"达标\" = 96, \"基本达标\" = 60 }\nlowest_grade = \"不达标\"\n"
+        "required_categories = []\nnot_applicable_words = []\n"
+        "tier_upper = { achieved = 1.0, partly = 1.0, not_achieved = 0 }\n"
+        "[limits]\nmax_rows = 1000000000\nseconds_per_file = 86400\n", encoding="utf-8")
+    code, outbox = _run_with(tmp_path, inbox, config)
+    assert code == 0, capsys.readouterr().err
+    projects = pd.read_csv(outbox / "projects.csv", encoding="utf-8-sig")
+    assert projects["grade"].tolist() == ["基本达标"]  # 95.69 < 96
+    findings = pd.read_csv(outbox / "anomalies.csv", encoding="utf-8-sig")["rule"].tolist()
+    assert "REQUIRED_CATEGORY_EMPTY" not in findings
+    assert parse_config({"scoring": {"grade_bounds": {"满分": 100.0}}}).scoring.grade_bounds == {"满分": 100.0}
+    assert parse_config({"workers": 1024, "output": {"unit_sheets_limit": 0}}).workers == 1024
+
+
+def test_utf8_with_bom_is_utf8(tmp_path, inbox, capsys):
+    """Notepad's 「UTF-8 with BOM」 is still UTF-8."""
+    config = tmp_path / "xlbatch.toml"
+    config.write_text("[scoring]\nlowest_grade = \"较差\"\n", encoding="utf-8-sig")
+    assert load_config(config).scoring.lowest_grade == "较差"
+
+
+def test_readme_configuration_block_runs_as_the_default_file(tmp_path, inbox, capsys, monkeypatch):
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```toml\n(.*?)```", readme.split("## Configuration", 1)[1], re.S).group(1)
+    (tmp_path / "xlbatch.toml").write_text(block, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    write_workbook(inbox / "seed.xlsx", [("自评表", seed_form())])
+    assert main(["run", "--inbox", str(inbox), "--outbox", str(tmp_path / "o"), "-q"]) == 0
+    assert pd.read_csv(tmp_path / "o" / "projects.csv", encoding="utf-8-sig")["grade"].tolist() == ["优"]

@@ -49,12 +49,13 @@ class ScoringSettings(_Section):
     """National scoring rules (SPEC section 2): weights, grades, vocabularies."""
 
     total_points: float = Field(100.0, gt=0)
-    budget_weight: float = Field(10.0, ge=0, description="预算执行率分值缺失时采用的默认分值")
+    # validate_default: a total_points of 50 makes the default bounds and weight wrong too.
+    budget_weight: float = Field(10.0, ge=0, validate_default=True, description="预算执行率分值缺失时采用的默认分值")
     grade_bounds: dict[str, float] = Field(
-        default_factory=lambda: {"优": 90.0, "良": 80.0, "中": 60.0},
+        default_factory=lambda: {"优": 90.0, "良": 80.0, "中": 60.0}, validate_default=True,
         description="等级下限，从高到低；低于最低下限为「差」",
     )
-    lowest_grade: str = "差"
+    lowest_grade: str = Field("差", validate_default=True)
     required_categories: list[str] = Field(
         default_factory=lambda: ["数量", "质量", "时效", "成本", "服务对象满意度"],
         description="必填的二级指标（按名称前缀匹配，忽略「指标」二字）",
