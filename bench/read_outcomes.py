@@ -3,10 +3,12 @@
     python bench/read_outcomes.py build DIR        # write the fixtures (once: their bytes stay fixed)
     python bench/read_outcomes.py dump DIR OUT     # analyse each file in DIR, write OUT (JSON)
     python bench/read_outcomes.py diff A B         # name every fixture whose outcome differs
+    python bench/read_outcomes.py time DIR         # per-file analyse time over DIR, serial, 3 passes
 
 The fixtures: the sample inbox, the seed and its formula variants, the drifted workbooks of
 tests/variants.py, each also as LibreOffice saved it (.xlsx, .xlsm, .xls, .ods), the hostile files
-of bench/hostile.py, and mislabelled files: each real format under every other spreadsheet name
+of bench/hostile.py, 300 seeded mutants (bytes flipped, cut) of the seed as .xlsx, .xls and .ods,
+and mislabelled files: each real format under every other spreadsheet name
 (an .ods named .xlsx, an .xls named .xlsx, …, an upper-case .XLSX), a .docx, PDF and HTML export
 named .xls/.xlsx, zero bytes, truncations, a password-protected workbook (msoffcrypto-tool).
 
@@ -49,6 +51,7 @@ def build(folder: Path) -> None:
     real = _real_clients(folder / "real")
     _hostile(folder / "hostile")
     _mislabelled(folder / "mislabelled", real)
+    _mutants(folder / "mutants", real)
 
 
 def _real_clients(folder: Path) -> dict[str, Path]:
@@ -117,6 +120,22 @@ def _mislabelled(folder: Path, real: dict[str, Path]) -> None:
         z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
 
 
+def _mutants(folder: Path, real: dict[str, Path], each: int = 100) -> None:
+    """Seeded bytes flipped and cut, as tests/test_hostile.py fuzzes: `each` per format, the same on every build."""
+    import random
+
+    folder.mkdir(parents=True)
+    rng = random.Random(11)
+    for fmt, suffix in (("source", ".xlsx"), ("xls", ".xls"), ("ods", ".ods")):
+        seed = real[f"seed.{fmt}"].read_bytes()
+        for n in range(each):
+            data = bytearray(seed)
+            for _ in range(rng.randint(1, 8)):
+                data[rng.randrange(len(data))] = rng.randrange(256)
+            cut = rng.randint(0, 3)
+            (folder / f"{fmt}-{n:03d}{suffix}").write_bytes(bytes(data[:len(data) * cut // 4] if cut else data))
+
+
 def _empty_zip() -> bytes:
     out = io.BytesIO()
     zipfile.ZipFile(out, "w").close()
@@ -142,6 +161,28 @@ def dump(folder: Path, out: Path) -> int:
             results[rel] = {"crash": f"{type(exc).__module__}.{type(exc).__name__}: {exc}"}
     out.write_text(json.dumps(results, ensure_ascii=False, indent=1, sort_keys=True), encoding="utf-8")
     return len(results)
+
+
+def time_files(folder: Path, passes: int = 3) -> None:
+    """analyse_file on every spreadsheet in `folder`, serially: per-file mean and median of each pass."""
+    import statistics
+    import time
+
+    from xlbatch.analyse import FileTask, analyse_file
+    from xlbatch.config import Config
+    from xlbatch.discover import SPREADSHEET_SUFFIXES, sha256_of
+
+    limits = Config().limits
+    paths = sorted(p for p in folder.rglob("*") if p.suffix.lower() in SPREADSHEET_SUFFIXES)
+    tasks = [FileTask(str(p), p.name, sha256_of(p), limits) for p in paths]
+    for n in range(passes):
+        spent = []
+        for task in tasks:
+            start = time.perf_counter()
+            analyse_file(task)
+            spent.append(time.perf_counter() - start)
+        print(f"pass {n + 1}: {len(tasks)} files, {sum(spent):.3f} s, mean {statistics.mean(spent) * 1e3:.3f} ms, "
+              f"median {statistics.median(spent) * 1e3:.3f} ms per file")
 
 
 def _load(path: Path) -> dict:
@@ -212,6 +253,9 @@ def main(argv: list[str]) -> int:
         return 0
     if command == "diff":
         return diff(Path(args[0]), Path(args[1]))
+    if command == "time":
+        time_files(Path(args[0]))
+        return 0
     raise SystemExit(__doc__)
 
 
