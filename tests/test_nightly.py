@@ -486,7 +486,11 @@ def test_a_forged_cache_entry_is_never_unpickled_into_code(sample):
         def __reduce__(self):
             return (os.system, ("echo pwned > /dev/null",))
 
-    _ledger(outbox, "UPDATE outcomes SET outcome=?", pickle.dumps(Boom()))
+    # A forger who also recomputes each row's checksum (a blob changed without it is simply not trusted).
+    forged = pickle.dumps(Boom())
+    for key in _ledger(outbox, "SELECT sha256, path, reader, limits FROM outcomes"):
+        _ledger(outbox, "UPDATE outcomes SET outcome=?, checksum=? WHERE sha256=? AND path=? AND reader=? "
+                        "AND limits=?", forged, ledger_module._checksum("outcomes", *key, forged), *key)
     result = run(inbox, outbox, CFG, recompute=True)
     assert len(result.extra["reading"]["read"]) == 6  # every entry refused, every file read again
     refused = [e["error"] for e in _log(outbox, result.run_id) if e["event"] == "cache_unusable"]

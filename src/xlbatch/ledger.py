@@ -16,6 +16,26 @@ Tables (query them with any SQLite client):
   extension; the reader fingerprint is the xlbatch version plus a hash of the
   package's source, so an upgrade or a local patch never reuses a stale
   outcome. Only outcomes used by the latest run are kept.
+- `outputs`: the sha256 of each output a run wrote, as it wrote them.
+
+The ledger is a cache and a history, never the truth, so damage to it never
+stops a run or changes a figure. Every row of `runs`, `outputs` and `outcomes`
+carries a `checksum`: the sha256 of the table name and every value of the row
+(its key included), computed when it is written and checked whenever it is
+read. A row that fails is treated as absent (a cache miss: the file is read
+again; a run on record no longer vouches for a repeat or a 变更记录
+comparison) and logged. A ledger that SQLite finds damaged — at open
+(`PRAGMA quick_check`) or at any moment of the run — is closed, set aside as
+ledger.sqlite.damaged-TIMESTAMP and started anew, and the run goes on with
+what it has already verified. So is anything that is not a regular file at
+its name, and a ledger of another schema version (its rows cannot be
+verified). A locked ledger, an I/O error, a full disk or a read-only outbox
+is not damage: the run fails and says why, and the ledger is left as it is.
+The checksums catch accidental damage (bit rot, a torn or stray write), not a
+forger with write access to the outbox, who can recompute them; the
+allow-list below limits such a forger to figures.
+`versions` is the record kept for people querying the file; xlbatch itself
+never reads it back.
 
 `CachingExecutor` wraps any executor: tasks whose outcome is cached are not
 run, so a rerun reads only new or changed files and the pipeline itself does
@@ -26,6 +46,7 @@ worst forge figures, never run code.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import importlib.metadata
@@ -35,6 +56,7 @@ import logging
 import os
 import pickle
 import sqlite3
+import stat
 from collections.abc import Callable, Sequence
 from dataclasses import is_dataclass
 from datetime import UTC, datetime
@@ -46,7 +68,7 @@ from .execute import Executor
 from .logs import event
 
 LEDGER_NAME = "ledger.sqlite"
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # 2: a checksum on every row xlbatch reads back
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -58,14 +80,17 @@ CREATE TABLE IF NOT EXISTS versions (
 CREATE TABLE IF NOT EXISTS runs (
     run_id TEXT PRIMARY KEY, started_at TEXT NOT NULL, finished_at TEXT NOT NULL,
     status TEXT NOT NULL, same_as TEXT, inputs TEXT NOT NULL, counts TEXT NOT NULL,
-    read INTEGER NOT NULL, reused INTEGER NOT NULL, snapshot TEXT);
+    read INTEGER NOT NULL, reused INTEGER NOT NULL, snapshot TEXT, checksum TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS outputs (
-    run_id TEXT NOT NULL, name TEXT NOT NULL, sha256 TEXT NOT NULL, PRIMARY KEY (run_id, name));
+    run_id TEXT NOT NULL, name TEXT NOT NULL, sha256 TEXT NOT NULL, checksum TEXT NOT NULL,
+    PRIMARY KEY (run_id, name));
 CREATE TABLE IF NOT EXISTS outcomes (
     sha256 TEXT NOT NULL, path TEXT NOT NULL, reader TEXT NOT NULL, limits TEXT NOT NULL,
-    outcome BLOB NOT NULL, used_run TEXT NOT NULL,
+    outcome BLOB NOT NULL, used_run TEXT NOT NULL, checksum TEXT NOT NULL,
     PRIMARY KEY (sha256, path, reader, limits));
 """
+_RUN_COLUMNS = ("run_id", "started_at", "finished_at", "status", "same_as", "inputs", "counts", "read", "reused",
+                "snapshot")
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -101,6 +126,9 @@ def inputs_fingerprint(files, cfg) -> str:
 
 
 class Ledger:
+    """The ledger file of one outbox. Every method answers from verified rows only, and survives
+    damage found on the way (see the module's docstring)."""
+
     def __init__(self, path: Path):
         self.path = path
         self.db = _connect(path)
@@ -112,17 +140,49 @@ class Ledger:
     def close(self) -> None:
         self.db.close()
 
+    def _safely(self, work: Callable[[], object], *, otherwise=None, again: bool = False):
+        """`work()`; if it finds the ledger damaged, set the file aside, start a new one, and then
+        return `otherwise` (a read: nothing on record) or do the work again there (a write)."""
+        try:
+            return work()
+        except sqlite3.DatabaseError as exc:
+            if not _is_damage(exc):
+                raise
+            self._start_over(exc)
+        return work() if again else otherwise
+
+    def _start_over(self, exc: sqlite3.DatabaseError) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            self.db.close()  # what this run wrote and did not commit goes with the damaged file
+        _set_aside(self.path, "damaged", "台账文件在运行中发现损坏", exc)
+        self.db = _new(self.path)
+
+    def _verified(self, table: str, row: tuple | None, key: tuple, key_columns: int) -> tuple | None:
+        """The row's values if its checksum holds and it is the row asked for, else None (logged)."""
+        if row is None:
+            return None
+        *values, checksum = row
+        if tuple(values[:key_columns]) == key and _checksum(table, *values) == checksum:
+            return tuple(values)
+        event(logging.WARNING, "ledger_row_damaged", f"台账中的一条记录校验不符，视为没有这条记录（{table}）",
+              table=table, key=[str(k) for k in key])
+        return None
+
     # --- the read cache ---------------------------------------------------------------
 
     def cached(self, task: FileTask, run_id: str, limits: str) -> FileOutcome | None:
+        return self._safely(lambda: self._cached(task, run_id, limits))
+
+    def _cached(self, task: FileTask, run_id: str, limits: str) -> FileOutcome | None:
         key = _key(task, limits)
-        row = self.db.execute("SELECT outcome FROM outcomes WHERE sha256=? AND path=? AND reader=? AND limits=?",
-                              key).fetchone()
-        if row is None:
+        row = self.db.execute("SELECT sha256, path, reader, limits, outcome, checksum FROM outcomes "
+                              "WHERE sha256=? AND path=? AND reader=? AND limits=?", key).fetchone()
+        values = self._verified("outcomes", row, key, 4)
+        if values is None:
             return None
         try:
-            outcome = _load(row[0])
-        except Exception as exc:  # unreadable or forged entry: read the file again
+            outcome = _load(values[4])
+        except Exception as exc:  # forged (the checksum holds): read the file again
             event(logging.WARNING, "cache_unusable", f"缓存的读取结果不可用，重新读取：{task.rel}",
                   path=task.rel, error=f"{type(exc).__name__}: {exc}")
             return None
@@ -133,34 +193,44 @@ class Ledger:
         return outcome
 
     def store(self, task: FileTask, outcome: FileOutcome, run_id: str, limits: str) -> None:
-        self.db.execute("INSERT OR REPLACE INTO outcomes VALUES (?, ?, ?, ?, ?, ?)",
-                        (*_key(task, limits), pickle.dumps(outcome, protocol=5), run_id))
+        key, blob = _key(task, limits), pickle.dumps(outcome, protocol=5)
+        self._safely(lambda: self.db.execute(
+            "INSERT OR REPLACE INTO outcomes (sha256, path, reader, limits, outcome, used_run, checksum) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)", (*key, blob, run_id, _checksum("outcomes", *key, blob))), again=True)
 
     # --- runs and versions -------------------------------------------------------------
 
     def run(self, run_id: str) -> dict | None:
-        row = self.db.execute("SELECT run_id, status, same_as, inputs, counts, read, reused, snapshot "
-                              "FROM runs WHERE run_id=?", (run_id,)).fetchone()
-        if row is None:
+        return self._safely(lambda: self._run(run_id))
+
+    def _run(self, run_id: str) -> dict | None:
+        row = self.db.execute(f"SELECT {', '.join(_RUN_COLUMNS)}, checksum FROM runs WHERE run_id=?",
+                              (run_id,)).fetchone()
+        values = self._verified("runs", row, (run_id,), 1)
+        if values is None:
             return None
-        keys = ("run_id", "status", "same_as", "inputs", "counts", "read", "reused", "snapshot")
-        out = dict(zip(keys, row, strict=True))
+        out = dict(zip(_RUN_COLUMNS, values, strict=True))
         out["counts"] = json.loads(out["counts"])
         out["snapshot"] = json.loads(out["snapshot"]) if out["snapshot"] else None
-        return out
+        return {k: out[k] for k in ("run_id", "status", "same_as", "inputs", "counts", "read", "reused", "snapshot")}
 
     def record_run(self, result, *, status: str, inputs: str, read: int, reused: int,
                    snapshot: dict | None = None, same_as: str | None = None,
                    outputs: dict[str, str] | None = None) -> None:
         """One transaction: the run, the sha256 of each output it wrote, every file version it saw, and
         the cache trimmed to this run's files."""
+        run = (result.run_id, result.started_at, result.finished_at, status, same_as, inputs,
+               json.dumps(result.counts()), read, reused,
+               json.dumps(snapshot, ensure_ascii=False) if snapshot is not None else None)
+        written = [(result.run_id, name, sha) for name, sha in (outputs or {}).items()]
+        self._safely(lambda: self._record_run(result, status, run, written), again=True)
+
+    def _record_run(self, result, status: str, run: tuple, written: list[tuple]) -> None:
         with self.db:
-            self.db.executemany("INSERT OR REPLACE INTO outputs VALUES (?, ?, ?)",
-                                [(result.run_id, name, sha) for name, sha in (outputs or {}).items()])
-            self.db.execute("INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (
-                result.run_id, result.started_at, result.finished_at, status, same_as, inputs,
-                json.dumps(result.counts()), read, reused,
-                json.dumps(snapshot, ensure_ascii=False) if snapshot is not None else None))
+            self.db.executemany("INSERT OR REPLACE INTO outputs (run_id, name, sha256, checksum) VALUES (?, ?, ?, ?)",
+                                [(*row, _checksum("outputs", *row)) for row in written])
+            self.db.execute(f"INSERT OR REPLACE INTO runs ({', '.join(_RUN_COLUMNS)}, checksum) "
+                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (*run, _checksum("runs", *run)))
             seen = result.finished_at or result.started_at
             if status == "published":
                 self._record_versions(result, seen)
@@ -179,12 +249,17 @@ class Ledger:
              for f in result.files])
 
     def outputs(self, run_id: str) -> dict[str, str]:
-        """The sha256 of each output `run_id` wrote, as recorded when it wrote them."""
-        rows = self.db.execute("SELECT name, sha256 FROM outputs WHERE run_id=?", (run_id,)).fetchall()
-        return dict(rows)
+        """The sha256 of each output `run_id` wrote, as recorded when it wrote them (verified rows only)."""
+        return self._safely(lambda: self._outputs(run_id), otherwise={})
+
+    def _outputs(self, run_id: str) -> dict[str, str]:
+        rows = self.db.execute("SELECT run_id, name, sha256, checksum FROM outputs WHERE run_id=?",
+                               (run_id,)).fetchall()
+        verified = [self._verified("outputs", row, (run_id,), 1) for row in rows]
+        return {values[1]: values[2] for values in verified if values is not None}
 
     def commit(self) -> None:
-        self.db.commit()
+        self._safely(self.db.commit)  # damaged: this run's new cache entries are lost, nothing else
 
 
 class CachingExecutor:
@@ -250,18 +325,113 @@ def _unchanged_since_hashed(task: FileTask) -> bool:
     return (stat.st_size, stat.st_mtime) == (task.size, task.mtime)
 
 
+def _checksum(table: str, *values) -> str:
+    """sha256 of the table's name and a row's values, each with its type and length, so that no damage
+    to a value, its type or its neighbours gives the same sum."""
+    digest = hashlib.sha256(table.encode())
+    for value in values:
+        if value is None:
+            part = b"n"
+        elif isinstance(value, bytes):
+            part = b"b" + value
+        elif isinstance(value, str):
+            part = b"s" + value.encode("utf-8", "surrogateescape")  # damaged text reads back as it is
+        elif isinstance(value, int):
+            part = b"i%d" % value
+        else:
+            part = b"r" + repr(value).encode()
+        digest.update(len(part).to_bytes(8, "big") + part)
+    return digest.hexdigest()
+
+
+class _Unusable(sqlite3.DatabaseError):
+    """The file opens but is not a ledger this code can trust: damaged, or of another schema version."""
+
+    def __init__(self, message: str, why: str = "台账文件损坏", label: str = "damaged"):
+        super().__init__(message)
+        self.why, self.label = why, label
+
+
+# Failures of the file's surroundings, not of its content: the run fails and the ledger is left alone.
+_SURROUNDINGS = {sqlite3.SQLITE_PERM, sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_NOMEM,
+                 sqlite3.SQLITE_READONLY, sqlite3.SQLITE_INTERRUPT, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL,
+                 sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PROTOCOL, sqlite3.SQLITE_NOLFS, sqlite3.SQLITE_AUTH}
+
+
+def _is_damage(exc: sqlite3.DatabaseError) -> bool:
+    """Whether an error means the file's content is damaged. Locked, busy, unwritable, full or an I/O
+    error is not; a misuse of the module is a bug, not damage. Everything else SQLite says about our own
+    fixed statements (malformed, not a database, a constraint our writes always meet, an unknown table
+    or column) means the file is not what we wrote."""
+    if isinstance(exc, (sqlite3.ProgrammingError, sqlite3.InterfaceError)):
+        return False
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code is None or code & 0xFF not in _SURROUNDINGS  # extended codes: the low byte is the primary
+
+
 def _connect(path: Path) -> sqlite3.Connection:
-    """Open (or create) the ledger; a damaged file is set aside and a new one started."""
+    """Open (or create) the ledger; a damaged or foreign file is set aside and a new one started."""
+    if _not_a_file(path):
+        _set_aside(path, "damaged", "台账位置上不是普通文件", None)
+        return _new(path)
     try:
-        return _init(sqlite3.connect(path))
-    except sqlite3.OperationalError:
-        raise  # locked, unwritable or an I/O error: the ledger is fine, this run fails and says why
+        return _init(_open(path))
     except sqlite3.DatabaseError as exc:
-        aside = path.with_name(f"{path.name}.damaged-{datetime.now(UTC):%Y%m%dT%H%M%SZ}")
+        if not _is_damage(exc):
+            raise  # locked, unwritable or an I/O error: the ledger is fine, this run fails and says why
+        if isinstance(exc, _Unusable):
+            _set_aside(path, exc.label, exc.why, exc)
+        else:
+            _set_aside(path, "damaged", "台账文件损坏", exc)
+        return _new(path)
+
+
+def _not_a_file(path: Path) -> bool:
+    """Something other than a regular file (or a link to one) holds the ledger's name: a folder, a
+    dangling link, a device or pipe."""
+    try:
+        return not stat.S_ISREG(os.stat(path).st_mode)
+    except FileNotFoundError:
+        return path.is_symlink()
+
+
+def _set_aside(path: Path, label: str, why: str, exc: Exception | None) -> None:
+    """Rename the ledger (and a journal left beside it, which must not be played into the new one) out
+    of the way, kept for inspection."""
+    stamp = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
+    aside, n = path.with_name(f"{path.name}.{label}-{stamp}"), 1
+    while aside.exists() or aside.is_symlink():
+        aside, n = path.with_name(f"{path.name}.{label}-{stamp}-{n}"), n + 1
+    with contextlib.suppress(FileNotFoundError):  # removed by hand meanwhile: nothing to keep
         path.rename(aside)
-        event(logging.WARNING, "ledger_damaged",
-              f"台账文件损坏，已另存为 {aside.name} 并重新建立（本次将重新读取全部文件）", error=str(exc))
-        return _init(sqlite3.connect(path))
+    for suffix in ("-journal", "-wal"):
+        side = path.with_name(path.name + suffix)
+        if side.exists():
+            side.rename(aside.with_name(aside.name + suffix))
+    event(logging.WARNING, "ledger_damaged", f"{why}，已另存为 {aside.name} 并重新建立（未读到的文件将重新读取）",
+          aside=aside.name, error=f"{type(exc).__name__}: {exc}" if exc else "")
+
+
+def _open(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(path)
+    # Text that damage made invalid UTF-8 reads back as it is (and fails its checksum) instead of raising.
+    db.text_factory = lambda raw: raw.decode("utf-8", "surrogateescape")
+    return db
+
+
+def _new(path: Path) -> sqlite3.Connection:
+    return _init(_open(path))
+
+
+def _old_schema(version) -> _Unusable:
+    """Another version's ledger: its rows carry no checksums this code can check, so it is kept aside
+    (ledger.sqlite.schemaN-TIMESTAMP, for SQL queries) rather than trusted or migrated."""
+    text = str(version)
+    if not (text.isascii() and text.isalnum() and len(text) <= 8):  # a damaged value: no file name of it
+        return _Unusable(f"ledger schema {text!r}", "台账文件损坏")
+    return _Unusable(f"ledger schema {text}, expected {SCHEMA_VERSION}",
+                     f"台账为另一版本的格式（{text}，本程序使用 {SCHEMA_VERSION}），其中的记录无法校验",
+                     f"schema{text}")
 
 
 def _init(db: sqlite3.Connection) -> sqlite3.Connection:
@@ -272,7 +442,12 @@ def _init(db: sqlite3.Connection) -> sqlite3.Connection:
             db.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
             db.commit()
         elif row[0] != SCHEMA_VERSION:
-            raise sqlite3.DatabaseError(f"ledger schema {row[0]}, expected {SCHEMA_VERSION}")
+            raise _old_schema(row[0])
+        # Structure only (pages, cells, free list), and a pass over the file: damage inside a value is
+        # for the checksums.
+        problems = [r[0] for r in db.execute("PRAGMA quick_check").fetchall()]
+        if problems != ["ok"]:
+            raise _Unusable("quick_check: " + "; ".join(map(str, problems[:5])))
     except sqlite3.DatabaseError:
         db.close()
         raise

@@ -78,7 +78,7 @@ def run(inbox: Path, outbox: Path, cfg: Config, executor: Executor = serial, *, 
             inputs = inputs_fingerprint([f.record for f in files], cfg)
             previous_id = current_run(outbox)
             previous = ledger.run(previous_id) if previous_id else None
-            kept = None
+            kept = None  # (the published run.json, its output hashes the ledger vouches for) to repeat them
             # A saved copy of the workbook not yet carried holds reviews the published one lacks.
             if previous and previous["inputs"] == inputs and not recompute and not uncarried_copies(outbox):
                 kept = _published_outputs(outbox, previous_id, ledger, [f.record for f in files])
@@ -140,13 +140,14 @@ def _hashes(folder: Path, names=OUTPUTS) -> dict[str, str]:
     return {name: sha256_of(folder / name) for name in names}
 
 
-def _published_outputs(outbox: Path, run_id: str, ledger: Ledger, files) -> dict | None:
-    """The published run's run.json, if its four outputs are exactly as it wrote them and it speaks of
-    exactly these files; else None, and the run evaluates.
+def _published_outputs(outbox: Path, run_id: str, ledger: Ledger, files) -> tuple[dict, dict] | None:
+    """The published run's run.json and the hashes of its outputs, if its four outputs are exactly as it
+    wrote them and it speaks of exactly these files; else None, and the run evaluates.
 
     The hashes come from the ledger, recorded when the outputs were written (a run from before they
-    were recorded never matches). What the outbox's consolidated.xlsx name now holds must match too:
-    after the auditors save their reviews into it, through the link or over it, it differs.
+    were recorded, or whose rows fail their checksums, never matches). What the outbox's
+    consolidated.xlsx name now holds must match too: after the auditors save their reviews into it,
+    through the link or over it, it differs.
     """
     recorded, folder = ledger.outputs(run_id), outbox / "runs" / run_id
     try:
@@ -159,30 +160,30 @@ def _published_outputs(outbox: Path, run_id: str, ledger: Ledger, files) -> dict
         listed = {(entry["path"], entry["sha256"]) for entry in data["files"]}
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    return data if listed == {(f.path, f.sha256) for f in files} else None
+    return (data, recorded) if listed == {(f.path, f.sha256) for f in files} else None
 
 
-def _repeat(result: RunResult, kept: dict, previous_id: str, previous: dict, inputs: str, ledger: Ledger,
-            progress) -> None:
+def _repeat(result: RunResult, kept: tuple[dict, dict], previous_id: str, previous: dict, inputs: str,
+            ledger: Ledger, progress) -> None:
     """Fill runs/RUN_ID/ with copies of the published run's outputs and a run.json of this run's own."""
+    shown, recorded = kept  # hashes already checked: asked again, the ledger might have been started anew
     if progress:
         progress("沿用上次的输出", 0, 0)
     outbox = Path(result.outbox)
     source, folder = outbox / "runs" / previous_id, run_dir(outbox, result.run_id)
     for name in COPIED:
         write_atomically(folder / name, lambda tmp, name=name: shutil.copyfile(source / name, tmp))
-    recorded = ledger.outputs(previous_id)
     if _hashes(folder, COPIED) != {name: recorded[name] for name in COPIED}:  # changed since checked: stop
         raise RuntimeError(f"运行 {previous_id} 的输出在复制过程中被改动，本次运行未发布")
-    origin = kept.get("outputs_from") or previous_id
-    _restore_fates(result.files, kept["files"])
+    origin = shown.get("outputs_from") or previous_id
+    _restore_fates(result.files, shown["files"])
     nothing = {"new": 0, "changed": 0, "withdrawn": 0, "forms_changed": 0}
     result.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
     result.extra.update(
         outputs_from=origin, counts=previous["counts"],
         reading={"read": [], "reused": sum(f.status != IGNORED for f in result.files)},
         changes={"previous_run": previous_id, "files": [], "forms": [], "counts": nothing})
-    data = {**kept, "run_id": result.run_id, "started_at": result.started_at, "finished_at": result.finished_at,
+    data = {**shown, "run_id": result.run_id, "started_at": result.started_at, "finished_at": result.finished_at,
             "inbox": result.inbox, "outbox": result.outbox, **result.extra}
     text = json.dumps(data, ensure_ascii=False, indent=2)
     write_atomically(folder / "run.json", lambda tmp: tmp.write_text(text, encoding="utf-8"))
