@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import pickle
 import random
 import shutil
@@ -57,9 +58,13 @@ def _flip_bits(path: Path, rng: random.Random) -> list[tuple[int, int]]:
     return flips
 
 
-def _events(outbox: Path, run_id: str) -> list[str]:
+def _log(outbox: Path, run_id: str) -> list[dict]:
     lines = (outbox / "runs" / run_id / "run.log.jsonl").read_text(encoding="utf-8").splitlines()
-    return [json.loads(line)["event"] for line in lines]
+    return [json.loads(line) for line in lines]
+
+
+def _events(outbox: Path, run_id: str) -> list[str]:
+    return [e["event"] for e in _log(outbox, run_id)]
 
 
 def test_fifty_random_bit_flips_never_change_the_figures_or_stop_a_run(pristine, tmp_path):
@@ -84,18 +89,27 @@ def test_fifty_random_bit_flips_never_change_the_figures_or_stop_a_run(pristine,
     assert not failures, f"{len(failures)}/{TRIALS} trials failed:\n" + "\n".join(map(repr, failures))
 
 
-def test_a_folder_in_place_of_the_ledger_is_set_aside(pristine, tmp_path, capsys):
+_NOT_A_FILE = {
+    "a folder": lambda path: (path.mkdir(), (path / "note.txt").write_text("someone's file")),
+    "a dangling link": lambda path: path.symlink_to(path.with_name("gone.sqlite")),
+    "a link to itself": lambda path: path.symlink_to(path.name),
+    "a named pipe": os.mkfifo,
+}
+
+
+@pytest.mark.parametrize("what", list(_NOT_A_FILE))
+def test_anything_but_a_file_in_place_of_the_ledger_is_set_aside(pristine, tmp_path, what):
     inbox, clean = pristine
     outbox = _copy(clean, tmp_path / "outbox")
     (outbox / LEDGER_NAME).unlink()
-    (outbox / LEDGER_NAME).mkdir()
-    (outbox / LEDGER_NAME / "note.txt").write_text("someone's file")
+    _NOT_A_FILE[what](outbox / LEDGER_NAME)
     assert main(["run", "--inbox", str(inbox), "--outbox", str(outbox), "--quiet"]) == 0
     assert (outbox / "projects.csv").read_bytes() == (clean / "projects.csv").read_bytes()
     (aside,) = outbox.glob(f"{LEDGER_NAME}.damaged-*")
-    assert (aside / "note.txt").read_text() == "someone's file"  # set aside, not deleted
-    assert (outbox / LEDGER_NAME).is_file()
-    again = run(inbox, outbox, CFG, recompute=True)  # the rebuilt ledger serves the next night
+    if what == "a folder":
+        assert (aside / "note.txt").read_text() == "someone's file"  # set aside, not deleted
+    assert (outbox / LEDGER_NAME).is_file() and not (outbox / LEDGER_NAME).is_symlink()
+    again = run(inbox, outbox, CFG, recompute=True)  # the new ledger serves the next night
     assert again.extra["reading"] == {"read": [], "reused": 6}
 
 
@@ -137,3 +151,110 @@ def test_what_the_checksum_does_not_stop_a_forger_who_recomputes_it(pristine, tm
     result = run(inbox, outbox, CFG, recompute=True)
     assert result.extra["reading"]["read"] == []
     assert (outbox / "projects.csv").read_bytes() != (clean / "projects.csv").read_bytes()
+
+
+def _current(outbox: Path) -> str:
+    return json.loads((outbox / "run.json").read_text(encoding="utf-8"))["run_id"]
+
+
+_ROT = {  # one value of one row changed as bit rot would, its checksum left as it was
+    "a run's snapshot": "UPDATE runs SET snapshot=replace(snapshot, '\"accepted\"', '\"rejected\"') WHERE run_id=?",
+    "a run's inputs": "UPDATE runs SET inputs=substr(inputs, 2) || 'f' WHERE run_id=?",
+    "an output's hash": "UPDATE outputs SET sha256=upper(sha256) WHERE run_id=? AND name='projects.csv'",
+}
+
+
+@pytest.mark.parametrize("what", list(_ROT))
+def test_a_run_on_record_that_fails_its_checksum_means_a_full_run(pristine, tmp_path, what):
+    """No repeat and no 变更记录 comparison from a row that fails: a full run, the same figures."""
+    inbox, clean = pristine
+    outbox = _copy(clean, tmp_path / "outbox")
+    with sqlite3.connect(outbox / LEDGER_NAME) as db:
+        assert db.execute(_ROT[what], (_current(outbox),)).rowcount >= 1
+    result = run(inbox, outbox, CFG)
+    assert "outputs_from" not in result.extra and result.extra["reading"] == {"read": [], "reused": 6}
+    assert "ledger_row_damaged" in _events(outbox, result.run_id)
+    if what != "an output's hash":  # the run row itself is unusable: nothing to compare with
+        assert result.extra["changes"]["previous_run"] is None
+    assert (outbox / "projects.csv").read_bytes() == (clean / "projects.csv").read_bytes()
+    assert run(inbox, outbox, CFG).extra["outputs_from"] == result.run_id  # the new rows vouch again
+
+
+def test_a_cached_outcome_that_answers_for_another_file_is_not_used(pristine, tmp_path):
+    """Damage to a row's key columns would make it answer for another key: the checksum covers the key."""
+    inbox, clean = pristine
+    outbox = _copy(clean, tmp_path / "outbox")
+    with sqlite3.connect(outbox / LEDGER_NAME) as db:
+        (one, path), (other, _) = db.execute("SELECT rowid, path FROM outcomes ORDER BY rowid LIMIT 2").fetchall()
+        db.execute("DELETE FROM outcomes WHERE rowid=?", (one,))
+        db.execute("UPDATE outcomes SET sha256=(SELECT sha256 FROM versions WHERE path=? ORDER BY rowid DESC), "
+                   "path=? WHERE rowid=?", (path, path, other))
+    result = run(inbox, outbox, CFG, recompute=True)
+    assert path in result.extra["reading"]["read"]
+    assert (outbox / "projects.csv").read_bytes() == (clean / "projects.csv").read_bytes()
+
+
+def test_damage_found_during_the_run_sets_the_ledger_aside_and_the_run_goes_on(pristine, tmp_path):
+    """An index entry pointing at a row that is not there: PRAGMA quick_check (which does not compare
+    indexes with their tables) passes, SQLite reports the damage when the run updates the cache."""
+    inbox, clean = pristine
+    outbox = _copy(clean, tmp_path / "outbox")
+    path = outbox / LEDGER_NAME
+    with sqlite3.connect(path) as db:
+        page_size = db.execute("PRAGMA page_size").fetchone()[0]
+        root = db.execute("SELECT rootpage FROM sqlite_schema WHERE name='sqlite_autoindex_outcomes_1'").fetchone()[0]
+        sha256, limits = db.execute("SELECT sha256, limits FROM outcomes WHERE rowid >= 2 LIMIT 1").fetchone()
+    data = bytearray(path.read_bytes())
+    start = (root - 1) * page_size  # the index fits one page: its root is its only leaf
+    entry = data.index(sha256.encode(), start, start + page_size)
+    after_key = data.index(limits.encode(), entry) + len(limits)  # the entry's last field: the row's rowid
+    data[after_key] = 0x7F  # no such row
+    path.write_bytes(bytes(data))
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA quick_check").fetchall() == [("ok",)]
+
+    result = run(inbox, outbox, CFG, recompute=True)
+    (found,) = [e for e in _log(outbox, result.run_id) if e["event"] == "ledger_damaged"]
+    assert "运行中发现损坏" in found["message"] and "malformed" in found["error"]
+    assert len(list(outbox.glob(f"{LEDGER_NAME}.damaged-*"))) == 1
+    assert (outbox / "projects.csv").read_bytes() == (clean / "projects.csv").read_bytes()
+    run(inbox, outbox, CFG, recompute=True)  # stores what the new ledger did not hold yet
+    assert run(inbox, outbox, CFG, recompute=True).extra["reading"] == {"read": [], "reused": 6}
+
+
+_SCHEMA_1 = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE versions (
+    path TEXT NOT NULL, sha256 TEXT NOT NULL, size INTEGER NOT NULL,
+    first_seen TEXT NOT NULL, last_seen TEXT NOT NULL, first_run TEXT NOT NULL, last_run TEXT NOT NULL,
+    status TEXT NOT NULL, code TEXT NOT NULL, message TEXT NOT NULL, forms TEXT NOT NULL,
+    PRIMARY KEY (path, sha256));
+CREATE TABLE runs (
+    run_id TEXT PRIMARY KEY, started_at TEXT NOT NULL, finished_at TEXT NOT NULL,
+    status TEXT NOT NULL, same_as TEXT, inputs TEXT NOT NULL, counts TEXT NOT NULL,
+    read INTEGER NOT NULL, reused INTEGER NOT NULL, snapshot TEXT);
+CREATE TABLE outputs (
+    run_id TEXT NOT NULL, name TEXT NOT NULL, sha256 TEXT NOT NULL, PRIMARY KEY (run_id, name));
+CREATE TABLE outcomes (
+    sha256 TEXT NOT NULL, path TEXT NOT NULL, reader TEXT NOT NULL, limits TEXT NOT NULL,
+    outcome BLOB NOT NULL, used_run TEXT NOT NULL,
+    PRIMARY KEY (sha256, path, reader, limits));
+INSERT INTO meta VALUES ('schema', '1');
+"""
+
+
+def test_a_ledger_of_the_previous_schema_is_kept_aside_and_a_new_one_started(pristine, tmp_path):
+    """Version 1 rows carry no checksums: nothing in them can be verified, so none is trusted."""
+    inbox, clean = pristine
+    outbox = _copy(clean, tmp_path / "outbox")
+    (outbox / LEDGER_NAME).unlink()
+    with sqlite3.connect(outbox / LEDGER_NAME) as db:
+        db.executescript(_SCHEMA_1)
+        db.execute("INSERT INTO versions VALUES ('a.xlsx', 'ab', 1, 't', 't', 'r', 'r', 'accepted', '', '', '[]')")
+    result = run(inbox, outbox, CFG)
+    assert "outputs_from" not in result.extra and len(result.extra["reading"]["read"]) == 6
+    (aside,) = outbox.glob(f"{LEDGER_NAME}.schema1-*")
+    with sqlite3.connect(aside) as db:  # kept whole, for SQL queries
+        assert db.execute("SELECT path FROM versions").fetchall() == [("a.xlsx",)]
+    assert "ledger_damaged" in _events(outbox, result.run_id)
+    assert (outbox / "projects.csv").read_bytes() == (clean / "projects.csv").read_bytes()

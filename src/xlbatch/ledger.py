@@ -47,6 +47,7 @@ worst forge figures, never run code.
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import hashlib
 import importlib.metadata
@@ -388,11 +389,15 @@ def _connect(path: Path) -> sqlite3.Connection:
 
 def _not_a_file(path: Path) -> bool:
     """Something other than a regular file (or a link to one) holds the ledger's name: a folder, a
-    dangling link, a device or pipe."""
+    dangling or looping link, a device or pipe."""
     try:
         return not stat.S_ISREG(os.stat(path).st_mode)
     except FileNotFoundError:
         return path.is_symlink()
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:  # a link that leads back to itself
+            return True
+        raise
 
 
 def _set_aside(path: Path, label: str, why: str, exc: Exception | None) -> None:
