@@ -2,7 +2,9 @@
 
 Exit status: 0 the run completed (findings are not failures); 1 the run failed
 (or, for `check`, a file would be rejected); 2 usage or configuration error;
-3 another run holds the outbox's lock.
+3 another run holds the outbox's lock; 143 (128 + SIGTERM, as a shell reports a
+process SIGTERM ended) stopped by SIGTERM: the run ends as a failed run does
+(logged `failed`, worker processes ended, the previous outputs stand).
 
 `run` on a terminal shows a progress bar on stderr; under cron or systemd
 (stderr not a terminal) or with --quiet it shows none. It ends with a one-line
@@ -18,6 +20,7 @@ import contextlib
 import gc
 import logging
 import os
+import signal
 import sys
 import time
 import traceback
@@ -44,7 +47,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        return args.handler(args)
+        with _sigterm_raises():
+            return args.handler(args)
+    except Terminated as exc:  # `check`, `template`: nothing to keep; `run` reports it itself
+        print(f"xlbatch: {exc}", file=sys.stderr)
+        return TERMINATED
     except ConfigError as exc:
         # Raised before anything is read or written: say so, for the cron mail.
         print(f"xlbatch: 配置错误，未做任何处理\n{exc}", file=sys.stderr)
@@ -56,6 +63,35 @@ def main(argv: list[str] | None = None) -> int:
 
 class UsageError(Exception):
     pass
+
+
+TERMINATED = 143
+
+
+class Terminated(Exception):
+    """SIGTERM arrived (systemctl stop, kill, a timeout in a wrapper script).
+
+    An Exception, so that a run stops the way a failed run does: logged `failed`, its worker
+    processes killed, the lock released, the previous outputs left published."""
+
+
+@contextlib.contextmanager
+def _sigterm_raises():
+    """SIGTERM raises Terminated in this (the main) thread while the block runs; a second SIGTERM
+    ends the process at once, as by default. Called elsewhere than in the main thread, nothing changes."""
+    def stop(signum, frame):
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        raise Terminated("收到终止信号 SIGTERM，已中止")
+
+    try:
+        previous = signal.signal(signal.SIGTERM, stop)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -131,6 +167,9 @@ def _run(args) -> int:
     except ExecutorError as exc:  # e.g. the scheduler is unreachable: say so, never run locally instead
         print(f"xlbatch: {exc}", file=sys.stderr)
         return 1
+    except Terminated as exc:  # stopped from outside: no traceback, it is not a fault of the run
+        print(f"xlbatch: {exc}；输出目录显示的仍是最近一次完成的运行的完整输出", file=sys.stderr)
+        return TERMINATED
     except Exception as exc:  # unattended runs: a failed run says so and exits 1, outputs untouched
         traceback.print_exc(file=sys.stderr)
         print(f"xlbatch: 运行失败（{type(exc).__name__}: {exc}），上次的输出保持不变；"
@@ -148,7 +187,7 @@ def _executor(args, cfg: Config):
     if args.executor == "dask":
         if not args.scheduler:
             raise UsageError("--executor dask 需要用 --scheduler 指定调度器地址")
-        return dask_executor(args.scheduler)
+        return dask_executor(args.scheduler, connect_timeout=cfg.scheduler_timeout)
     if args.scheduler:
         raise UsageError("--scheduler 只能与 --executor dask 一起使用")
     workers = args.workers or cfg.workers or os.cpu_count() or 1

@@ -7,17 +7,24 @@ so results are identical however the work was spread.
   each worker is capped in address space and in CPU seconds per file, and a
   worker that dies costs only the file it was reading: tasks lost with a broken
   pool are retried one per process, and the one that kills its process again
-  becomes FILE_UNREADABLE with a plain explanation.
+  becomes FILE_UNREADABLE with a plain explanation. Workers end with the run:
+  the kernel kills them when the run's process dies, however it dies
+  (`_end_with_parent`), and a run that stops with an exception (SIGTERM turned
+  into one by the CLI, Ctrl-C) kills them instead of waiting for their files.
 - `dask_executor(address)`: the same function mapped over a Dask cluster.
 """
 
 from __future__ import annotations
 
+import contextlib
 import faulthandler
 import gc
 import os
 import resource
-from collections.abc import Callable, Sequence
+import signal
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -74,8 +81,7 @@ def local_processes(workers: int, budget: Budget = Budget(), batch: int = 0) -> 
         batches = [list(range(i, min(i + size, len(tasks)))) for i in range(0, len(tasks), size)]
         results: list[FileOutcome | None] = [None] * len(tasks)
         ctx = get_context("fork")  # workers inherit the loaded modules: start-up in milliseconds
-        pool = _pool(workers, budget, ctx)
-        try:
+        with _pool(workers, budget, ctx) as pool:
             futures = {pool.submit(_guarded_batch, [tasks[i] for i in b], budget.seconds_per_file): b
                        for b in batches}
             if meanwhile:  # the pool forked all its workers at the first submit: they start without it
@@ -92,8 +98,6 @@ def local_processes(workers: int, budget: Budget = Budget(), batch: int = 0) -> 
                 done += len(indices)
                 if on_done:
                     on_done(done)
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
         for i in lost:
             results[i] = _isolated(tasks[i], budget, ctx)
         return results  # type: ignore[return-value]
@@ -102,9 +106,23 @@ def local_processes(workers: int, budget: Budget = Budget(), batch: int = 0) -> 
     return run
 
 
-def _pool(workers: int, budget: Budget, ctx) -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_limit_memory,
-                               initargs=(budget.memory_mb,))
+@contextlib.contextmanager
+def _pool(workers: int, budget: Budget, ctx) -> Iterator[ProcessPoolExecutor]:
+    """A process pool shut down when the block ends. A block that ends with an exception (the run
+    is being stopped: SIGTERM, Ctrl-C) kills the workers first: what they read would be thrown away,
+    and a worker deep in a hostile file may take its whole CPU budget to come back."""
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_start_worker,
+                               initargs=(budget.memory_mb, os.getpid()))
+    try:
+        yield pool
+    except BaseException:
+        # ProcessPoolExecutor has no public way to end its workers before Python 3.14 (terminate_workers).
+        for process in list((getattr(pool, "_processes", None) or {}).values()):
+            with contextlib.suppress(OSError):
+                process.kill()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _isolated(task: FileTask, budget: Budget, ctx) -> FileOutcome:
@@ -117,6 +135,36 @@ def _isolated(task: FileTask, budget: Budget, ctx) -> FileOutcome:
                 task.rel, "FILE_UNREADABLE",
                 f"读取该文件时解析进程异常终止（超出 {budget.memory_mb} MB 内存或 "
                 f"{budget.seconds_per_file} 秒上限，或文件内部结构损坏），已跳过；请检查文件后重新保存报送"))
+
+
+def _start_worker(extra_mb: int, parent: int) -> None:
+    """In each worker before its first file: end with the run, leave SIGTERM deadly, cap the memory."""
+    _end_with_parent(parent)
+    # The CLI turns SIGTERM into an exception in the run's process; a worker inherits that handler.
+    # Stopped with its run (systemd signals every process of the unit), a worker simply ends.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _limit_memory(extra_mb)
+
+
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _end_with_parent(parent: int) -> None:
+    """Have the kernel SIGKILL this worker when the run's process ends, however it ends (kill -9 too).
+
+    A worker left behind would wait forever for files nobody sends. Linux only; elsewhere workers
+    end when they next find the run gone. The signal comes when the thread that forked the worker
+    ends: the pool forks all its workers at the first submit, from the thread that runs the files,
+    which outlives the pool. If the run died before the request was made, the worker is already
+    another process's child and no signal will come: it ends at once.
+    """
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:
+        os._exit(1)
 
 
 def _limit_memory(extra_mb: int) -> None:
@@ -150,11 +198,13 @@ class ExecutorError(Exception):
     """The executor itself cannot run (e.g. the Dask scheduler is unreachable)."""
 
 
-def dask_executor(address: str, connect_timeout: float = 10.0) -> Executor:
+def dask_executor(address: str, connect_timeout: float = 5.0) -> Executor:
     """Map the per-file work over a Dask distributed cluster; only results come back.
 
     Files are shipped to the workers as bytes, so the cluster needs no access to
-    the inbox. An unreachable scheduler is an error, never a silent local run.
+    the inbox. An unreachable scheduler is an error, never a silent local run:
+    Dask retries for `connect_timeout` seconds (the setting `scheduler_timeout`),
+    then the run fails.
     """
     try:
         from distributed import Client
@@ -162,10 +212,13 @@ def dask_executor(address: str, connect_timeout: float = 10.0) -> Executor:
         raise ExecutorError("使用 --executor dask 需要安装可选依赖：pip install 'xlbatch[dask]'") from exc
 
     def run(tasks: Sequence[FileTask], meanwhile: Callable[[], None] | None = None) -> list[FileOutcome]:
+        started = time.monotonic()
         try:
             client = Client(address, timeout=connect_timeout, set_as_default=False)
+        except ValueError as exc:  # no port, an unknown scheme: Dask says so at once
+            raise ExecutorError(f"Dask 调度器地址无效：{address}（{exc}）；本次运行未处理任何文件") from exc
         except (OSError, TimeoutError) as exc:
-            raise ExecutorError(f"无法连接 Dask 调度器 {address}（{exc}）；本次运行未处理任何文件") from exc
+            raise ExecutorError(_unreachable(address, connect_timeout, time.monotonic() - started, exc)) from exc
         with client:
             payloads = [(t, Path(t.path).read_bytes()) for t in tasks]
             futures = client.map(analyse_payload, payloads, pure=False)
@@ -174,6 +227,17 @@ def dask_executor(address: str, connect_timeout: float = 10.0) -> Executor:
             return [_collect(f, t) for f, t in zip(futures, tasks, strict=True)]
 
     return run
+
+
+def _unreachable(address: str, timeout: float, waited: float, exc: Exception) -> str:
+    """Why the scheduler was not reached, and, if the wait was the timeout, how to wait longer."""
+    said = f"无法连接 Dask 调度器 {address}"
+    if waited >= timeout * 0.9:  # Dask retried until the timeout: that is what elapsed
+        said += (f"：连接超时，{timeout:g} 秒内未连上（{exc}）。超时时间由 xlbatch.toml 的配置项 "
+                 f"scheduler_timeout 设定（秒）")
+    else:
+        said += f"（{exc}）"
+    return said + "；本次运行未处理任何文件"
 
 
 def analyse_payload(payload: tuple[FileTask, bytes]) -> FileOutcome:

@@ -18,9 +18,13 @@ complete run — the previous one until the flip, the new one after it —
 whenever the run is killed.
 
 The lock is an advisory `flock` on .xlbatch.lock: the kernel drops it when the
-holding process dies, however it dies, so a killed run never blocks the next
-one and nothing guesses from PIDs. The PID written into the file is only for
-the message a second run prints.
+last descriptor of it is closed, that is when the holding process dies, however
+it dies, so a killed run never blocks the next one. A forked child (a worker
+process) would inherit the descriptor and with it the lock, and could outlive
+the run: every fork closes it in the child (`_release_in_child`). The message a
+second run prints names the process the kernel says holds the lock
+(/proc/locks); the PID written into the file is the fallback where that cannot
+be read.
 """
 
 from __future__ import annotations
@@ -52,22 +56,73 @@ class OutboxLocked(Exception):
             f"该运行结束（或被终止）时锁会自动释放，之后可再次运行。")
 
 
+# Descriptors of the locks this process holds. A flock belongs to the open file, not to the process:
+# a child made by fork shares it, and the lock lasts until the last of them closes it. Worker processes
+# (execute.py forks its pool) must not keep the outbox locked when the run is killed before them, so
+# every fork closes these in the child, whoever forks: the workers need no knowledge of the outbox.
+# fork does not honour O_CLOEXEC; exec does, so subprocesses do not inherit the descriptor either.
+_held: set[int] = set()
+
+
+def _release_in_child() -> None:
+    for fd in _held:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _held.clear()
+
+
+os.register_at_fork(after_in_child=_release_in_child)
+
+
 @contextlib.contextmanager
 def locked(outbox: Path) -> Iterator[None]:
     """Hold the outbox's lock for the duration of the block, or raise OutboxLocked at once."""
     outbox.mkdir(parents=True, exist_ok=True)
     fd = os.open(outbox / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    _held.add(fd)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise OutboxLocked(outbox, os.pread(fd, 200, 0).decode("utf-8", "replace").strip()) from None
+            raise OutboxLocked(outbox, _holder(fd)) from None
         os.ftruncate(fd, 0)
         since = datetime.now(UTC).astimezone().strftime("%Y-%m-%d %H:%M:%S")
         os.pwrite(fd, f"进程 {os.getpid()}，{since} 开始\n".encode(), 0)
-        yield
+        try:
+            yield
+        finally:
+            with contextlib.suppress(OSError):  # a finished run leaves no PID behind to be taken for a holder
+                os.ftruncate(fd, 0)
     finally:
-        os.close(fd)  # closing the last descriptor releases the lock
+        if fd in _held:  # else this is a forked child that already closed it
+            _held.discard(fd)
+            os.close(fd)  # closing the last descriptor releases the lock
+
+
+def _holder(fd: int) -> str:
+    """Who holds the lock on `fd`'s file: the process the kernel names, with the start time it wrote
+    if the file's text is its own. The text alone can name another process: the run before, killed
+    (the text stays), or a holder between taking the lock and writing its PID."""
+    text = os.pread(fd, 200, 0).decode("utf-8", "replace").strip()
+    pid = _flock_pid(os.fstat(fd))
+    if pid is None:
+        return text
+    return text if text.startswith(f"进程 {pid}，") else f"进程 {pid}"
+
+
+def _flock_pid(st: os.stat_result) -> int | None:
+    """The PID /proc/locks gives for the flock on this file (Linux), or None where it cannot say."""
+    key = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
+    try:
+        with open("/proc/locks", encoding="ascii", errors="replace") as fh:
+            lines = fh.read().splitlines()
+    except OSError:
+        return None
+    # "1: FLOCK  ADVISORY  WRITE 4242 fe:00:2165908 0 EOF"; a waiter's line starts "1: -> FLOCK".
+    pids = {int(f[4]) for f in (line.split() for line in lines)
+            if len(f) >= 6 and f[1] == "FLOCK" and f[3] == "WRITE" and f[5] == key and f[4].isdigit()}
+    # One holder, named by a PID this process can see (0 or -1: outside this PID namespace).
+    return pids.pop() if len(pids) == 1 and min(pids) > 0 else None
 
 
 def run_dir(outbox: Path, run_id: str) -> Path:

@@ -1,0 +1,71 @@
+"""Kill `xlbatch run` while its worker processes read, then start the next run: count what is left.
+
+    .venv/bin/python tests/bench_kill.py [REPEATS] [FORMS]    # default 10 kills per signal, 80 forms
+
+For SIGKILL and SIGTERM, REPEATS times each: start `xlbatch run` on a fresh
+outbox (FORMS forms in the inbox), wait until its worker processes exist (the
+process tree, through /proc), send the signal, wait for the run to end, then
+count the processes of its tree still alive 5 s later and run `xlbatch run`
+again. Prints, per signal, how many kills left processes behind and how many
+next runs were blocked (exit 3) or failed. Leftover processes are killed
+before the next repeat. Not a test: the suite checks single kills
+deterministically (tests/test_kill.py).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from bench_incremental import build_inbox
+from proctree import descendants, run_command, wait_for_workers, wait_gone
+
+
+def one_kill(inbox: Path, outbox: Path, sig: int) -> tuple[int, int]:
+    """(processes of the killed run left after 5 s, exit status of the next run)."""
+    proc = subprocess.Popen(run_command(inbox, outbox, "--workers", "2"), stderr=subprocess.DEVNULL)
+    workers = wait_for_workers(proc)
+    if not workers:
+        raise SystemExit("the run ended before its workers were seen: use more forms")
+    tree = set(workers) | set(descendants(proc.pid))
+    proc.send_signal(sig)
+    proc.wait()
+    left = wait_gone(tree, 5)
+    after = subprocess.run(run_command(inbox, outbox, "--workers", "2"), stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL).returncode
+    for pid in left:  # do not let this repeat's leftovers spoil the next
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    return len(left), after
+
+
+def main() -> None:
+    repeats = int(sys.argv[1]) if len(sys.argv) > 1 else 10
+    forms = int(sys.argv[2]) if len(sys.argv) > 2 else 80
+    with tempfile.TemporaryDirectory() as tmp:
+        inbox = Path(tmp) / "inbox"
+        build_inbox(inbox, forms)
+        for sig in (signal.SIGKILL, signal.SIGTERM):
+            leaving = blocked = failed = 0
+            for i in range(repeats):
+                outbox = Path(tmp) / f"outbox-{sig.name}-{i}"
+                left, after = one_kill(inbox, outbox, sig)
+                leaving += left > 0
+                blocked += after == 3
+                failed += after not in (0, 3)
+                print(f"{sig.name} #{i + 1}: {left} process(es) left, next run exit {after}", flush=True)
+                shutil.rmtree(outbox, ignore_errors=True)
+            print(f"{sig.name}: {repeats} kills during reading; left processes {leaving}, "
+                  f"next run blocked (exit 3) {blocked}, next run failed otherwise {failed}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
