@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import socket
 from pathlib import Path
 
 import pytest
@@ -73,16 +74,43 @@ def test_cli_workers_1_and_2_give_identical_outputs(inbox, tmp_path):
     assert _forms(outputs[0]) == FORMS
 
 
+def _closed_port() -> int:
+    """A local TCP port nothing listens on (bound for a moment, then closed)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def test_cli_dask_needs_a_scheduler_and_an_unreachable_one_is_exit_1(inbox, tmp_path, capsys):
     from xlbatch.cli import main
 
-    base = ["run", "--inbox", str(inbox), "--outbox", str(tmp_path / "o"), "-q"]
+    address = f"tcp://127.0.0.1:{_closed_port()}"
+    config = tmp_path / "xlbatch.toml"
+    config.write_text("scheduler_timeout = 1\n", encoding="utf-8")
+    base = ["run", "--inbox", str(inbox), "--outbox", str(tmp_path / "o"), "-q", "--config", str(config)]
     assert main([*base, "--executor", "dask"]) == 2
     assert "--scheduler" in capsys.readouterr().err
-    assert main([*base, "--scheduler", "tcp://127.0.0.1:9"]) == 2
-    assert main([*base, "--executor", "dask", "--scheduler", "tcp://127.0.0.1:9"]) == 1
-    assert "无法连接 Dask 调度器 tcp://127.0.0.1:9" in capsys.readouterr().err
+    assert main([*base, "--scheduler", address]) == 2
+    capsys.readouterr()
+    assert main([*base, "--executor", "dask", "--scheduler", address]) == 1
+    err = capsys.readouterr().err
+    # The message names the address, the timeout that elapsed and the setting that changes it.
+    assert f"无法连接 Dask 调度器 {address}：连接超时，1 秒内未连上" in err
+    assert "xlbatch.toml 的配置项 scheduler_timeout" in err and "Traceback" not in err
+    assert "after 1 s" in err  # Dask's own words: it tried for the 1 s set, not the 5 s default
     assert not (tmp_path / "o" / "projects.csv").exists()
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "601"])
+def test_scheduler_timeout_out_of_bounds_is_a_configuration_error(inbox, tmp_path, capsys, value):
+    from xlbatch.cli import main
+
+    config = tmp_path / "xlbatch.toml"
+    config.write_text(f"scheduler_timeout = {value}\n", encoding="utf-8")
+    assert main(["run", "--inbox", str(inbox), "--outbox", str(tmp_path / "o"), "--config", str(config),
+                 "--executor", "dask", "--scheduler", f"tcp://127.0.0.1:{_closed_port()}"]) == 2
+    assert "scheduler_timeout" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
 
 
 def test_process_pool_reports_progress_as_batches_complete(inbox):

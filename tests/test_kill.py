@@ -1,0 +1,172 @@
+"""A killed run never blocks the next one: its worker processes end with it and never hold the lock.
+
+Each kill lands while the run's worker pool is up (the pool exists only while
+the files are read): the test watches the run's process tree through /proc
+and signals once both workers exist. Processes that get killed are always
+subprocesses of the test.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from bench_incremental import build_inbox
+from proctree import alive, descendants, run_command, wait_for_workers, wait_gone
+
+from xlbatch.config import Config
+from xlbatch.nightly import run
+from xlbatch.outbox import CURRENT, LOCK, OUTPUTS, locked
+
+CFG = Config()
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def big_inbox(tmp_path_factory) -> Path:
+    inbox = tmp_path_factory.mktemp("kill") / "inbox"
+    build_inbox(inbox, 80)  # about a second of reading with two workers
+    return inbox
+
+
+def _shown(outbox: Path) -> tuple[str, dict[str, bytes]]:
+    return os.readlink(outbox / CURRENT), {name: (outbox / name).read_bytes() for name in OUTPUTS}
+
+
+def _published_then_grown(big_inbox: Path, tmp_path: Path) -> tuple[Path, Path]:
+    """An outbox showing a run of the first unit's forms, and the inbox grown to all 80 since."""
+    inbox, outbox = tmp_path / "inbox", tmp_path / "outbox"
+    shutil.copytree(big_inbox, inbox)
+    units = sorted(inbox.iterdir())
+    later = tmp_path / "later"
+    later.mkdir()
+    for unit in units[1:]:
+        unit.rename(later / unit.name)
+    run(inbox, outbox, CFG)
+    for unit in units[1:]:
+        (later / unit.name).rename(unit)
+    return inbox, outbox
+
+
+def _log_since(outbox: Path, known: set[str]) -> list[dict]:
+    """The log records of the runs not in `known` (the killed one)."""
+    folders = [p for p in (outbox / "runs").iterdir() if p.name not in known]
+    return [json.loads(line) for folder in folders
+            for line in (folder / "run.log.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["kill-9", "SIGTERM"])
+def test_a_run_killed_while_reading_leaves_no_process_and_the_next_run_completes(big_inbox, tmp_path, sig):
+    inbox, outbox = _published_then_grown(big_inbox, tmp_path)
+    before, known = _shown(outbox), {p.name for p in (outbox / "runs").iterdir()}
+    # stderr to a file: a pipe would stay open as long as any process of the tree lives
+    with open(tmp_path / "stderr", "w+", encoding="utf-8") as stderr:
+        proc = subprocess.Popen(run_command(inbox, outbox, "--workers", "2"), stderr=stderr)
+        workers = wait_for_workers(proc, 2)
+        assert len(workers) == 2 and alive(workers) == workers, "the run must be killed while its workers read"
+        tree = set(workers) | set(descendants(proc.pid))
+        proc.send_signal(sig)
+        proc.wait(timeout=60)
+        try:
+            assert wait_gone(tree, 10) == []  # polled: they end within milliseconds
+        finally:
+            _kill_all(alive(tree))  # when the assertion fails, none is left behind either
+        stderr.seek(0)
+        err = stderr.read()
+    assert _shown(outbox) == before  # killed before publishing: the previous run, byte for byte
+    if sig == signal.SIGKILL:
+        assert proc.returncode == -signal.SIGKILL
+    else:  # an orderly end: exit 143, a message, the run logged as failed
+        assert proc.returncode == 143, err
+        assert "收到终止信号 SIGTERM，已中止" in err and "Traceback" not in err
+        assert [r["event"] for r in _log_since(outbox, known)][-1] == "failed"
+    # The next run is not blocked (exit 3) but completes and publishes.
+    after = subprocess.run(run_command(inbox, outbox, "--workers", "2"), capture_output=True, text=True)
+    assert after.returncode == 0, after.stderr
+    assert _shown(outbox)[0] != before[0]
+    assert (outbox / LOCK).read_bytes() == b""  # a finished run leaves no PID behind
+
+
+def _kill_all(pids) -> None:
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def test_a_forked_child_does_not_keep_the_outbox_locked(tmp_path):
+    """The lock belongs to the open file, which a fork shares: a child outliving the run must not hold it."""
+    code = ("import os, sys, time\nfrom pathlib import Path\nfrom xlbatch.outbox import locked\n"
+            "with locked(Path(sys.argv[1])):\n"
+            "    if os.fork() == 0:  # the child speaks once it runs: the fork is complete\n"
+            "        print(os.getpid(), flush=True)\n        time.sleep(600)\n        os._exit(0)\n"
+            "    time.sleep(600)\n")
+    holder = subprocess.Popen([sys.executable, "-c", code, str(tmp_path)], stdout=subprocess.PIPE, text=True)
+    child = int(holder.stdout.readline())
+    try:
+        holder.kill()
+        holder.wait()
+        assert alive([child]) == [child]  # a plain fork: the child outlives its parent
+        with locked(tmp_path):  # yet the lock went with the parent
+            pass
+    finally:
+        os.kill(child, signal.SIGKILL)
+
+
+def test_a_worker_whose_run_is_already_gone_ends_at_once():
+    """Between the fork and asking for the parent-death signal the run may have died: the worker then
+    has another parent and ends instead of waiting for work forever."""
+    code = "import os\nfrom xlbatch.execute import _end_with_parent\n_end_with_parent(os.getppid() + 1)\n"
+    assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 1
+
+
+def _run_exit_3(tmp_path: Path) -> str:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir(exist_ok=True)
+    done = subprocess.run(run_command(inbox, tmp_path / "outbox"), capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 3, done.stderr
+    return done.stderr
+
+
+def test_the_exit_3_message_names_the_process_holding_the_lock_not_the_pid_in_the_file(tmp_path):
+    outbox = tmp_path / "outbox"
+    outbox.mkdir()
+    stale = 4194000  # a killed run's text, left in the file; no such process
+    (outbox / LOCK).write_text(f"进程 {stale}，2025-03-01 02:30:00 开始\n", encoding="utf-8")
+    # The holder has taken the lock and not yet written its PID (a run between flock and pwrite).
+    code = ("import fcntl, os, sys, time\nfd = os.open(sys.argv[1], os.O_RDWR)\n"
+            "fcntl.flock(fd, fcntl.LOCK_EX)\nprint('held', flush=True)\ntime.sleep(600)\n")
+    holder = subprocess.Popen([sys.executable, "-c", code, str(outbox / LOCK)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        err = _run_exit_3(tmp_path)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert f"（进程 {holder.pid}）" in err and str(stale) not in err
+
+
+def test_the_exit_3_message_gives_the_holders_start_time_when_the_file_is_its_own(tmp_path):
+    outbox = tmp_path / "outbox"
+    code = ("import sys, time\nfrom pathlib import Path\nfrom xlbatch.outbox import locked\n"
+            "with locked(Path(sys.argv[1])):\n    print('held', flush=True)\n    time.sleep(600)\n")
+    holder = subprocess.Popen([sys.executable, "-c", code, str(outbox)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        err = _run_exit_3(tmp_path)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert f"（进程 {holder.pid}，" in err and " 开始）" in err
+
+
+def test_the_lock_file_is_emptied_when_released(tmp_path):
+    with locked(tmp_path):
+        assert (tmp_path / LOCK).read_text(encoding="utf-8").startswith(f"进程 {os.getpid()}，")
+    assert (tmp_path / LOCK).read_bytes() == b""
