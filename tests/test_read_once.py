@@ -168,8 +168,9 @@ def test_a_file_replaced_after_hashing_is_judged_as_read_and_never_cached_for_th
     assert "被替换" in first.files[0].message and hashlib.sha256(other).hexdigest()[:12] in first.files[0].message
     path.write_bytes(original)  # the original is back, with the same size and mtime
     os.utime(path, ns=(stamp, stamp))
-    # recompute: this is about the read cache, not about repeating a run's outputs
-    second = run(inbox, outbox, CFG, recompute=True)
+    assert first.files[0].sha256 == hashlib.sha256(other).hexdigest()  # run.json names the bytes judged
+    second = run(inbox, outbox, CFG)  # not a repeat of outputs judged on other bytes, nor their cached outcome
+    assert "outputs_from" not in second.extra
     assert second.extra["reading"]["read"] == ["form.xlsx"]  # the outcome judged on other bytes is not reused
     assert [f.project for f in second.files[0].forms] == ["原来的项目名称"]
     assert "被替换" not in second.files[0].message

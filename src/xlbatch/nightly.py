@@ -131,6 +131,8 @@ def _evaluate_and_write(stub: RunResult, files, cfg: Config, executor: Executor,
     result.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
     folder = write_outputs(result, Path(result.outbox))
     written = {name: output["sha256"] for name, output in result.extra["outputs"].items()}  # hashed as written
+    # Of the bytes judged: a file replaced while it was read (and put back after) means a full run next time.
+    inputs = inputs_fingerprint(result.files, cfg)
     ledger.record_run(result, status="published", inputs=inputs, read=read, reused=reused, snapshot=now,
                       outputs={**written, "run.json": sha256_of(folder / "run.json")})
     return result

@@ -74,6 +74,8 @@ def evaluate(files: list[InboxFile], cfg: Config, executor: Executor, *, run_id:
     submissions: list[Submission] = []
     owners: list[FileRecord] = []
     for item, outcome in zip(wanted, outcomes, strict=True):
+        if outcome.sha256:  # the bytes judged: other than those hashed if the file was replaced in between
+            item.record.sha256 = outcome.sha256
         if outcome.finding:
             _reject_file(item.record, outcome.finding)
             findings.append(outcome.finding)
