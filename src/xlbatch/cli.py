@@ -68,11 +68,14 @@ class UsageError(Exception):
 TERMINATED = 143
 
 
-class Terminated(Exception):
+class Terminated(BaseException):
     """SIGTERM arrived (systemctl stop, kill, a timeout in a wrapper script).
 
-    An Exception, so that a run stops the way a failed run does: logged `failed`, its worker
-    processes killed, the lock released, the previous outputs left published."""
+    Raised wherever the run is, it unwinds it the way a failure does: logged `failed`, its worker
+    processes killed, the lock released, the previous outputs left published. Not an Exception,
+    like KeyboardInterrupt: the `except Exception` that keeps one bad file or a damaged cache
+    from stopping the run must not swallow it (the run would go on, e.g. without the reviews it
+    was reading)."""
 
 
 @contextlib.contextmanager

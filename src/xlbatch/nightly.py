@@ -101,7 +101,7 @@ def run(inbox: Path, outbox: Path, cfg: Config, executor: Executor = serial, *, 
             event(logging.INFO, "finished", "运行完成", seconds=round((datetime.now(UTC) - started).total_seconds(), 2),
                   **result.counts())
             return result
-        except Exception:
+        except BaseException:  # a run stopped by SIGTERM (cli.Terminated) or Ctrl-C is a failed run too
             event(logging.ERROR, "failed", "运行失败，上次的输出保持不变", exc_info=True)
             raise
         finally:
