@@ -8,7 +8,9 @@ process tree, through /proc), send the signal, wait for the run to end, then
 count the processes of its tree still alive 5 s later and run `xlbatch run`
 again. Prints, per signal, how many kills left processes behind and how many
 next runs were blocked (exit 3) or failed. Leftover processes are killed
-before the next repeat. Not a test: the suite checks single kills
+before the next repeat. First, REPEATS times: after such a kill (and a lock
+file naming a PID no process has), two runs start at once; it counts the
+exit-3 messages and those naming the run that held the lock. Not a test: the suite checks single kills
 deterministically (tests/test_kill.py).
 """
 
@@ -47,12 +49,40 @@ def one_kill(inbox: Path, outbox: Path, sig: int) -> tuple[int, int]:
     return len(left), after
 
 
+def contended_starts(inbox: Path, outbox: Path) -> tuple[int, int]:
+    """After a kill -9 during reading (its PID stays in the lock file), two runs start at once:
+    (messages of runs that exited 3, those naming the other run, the one holding the lock)."""
+    one_kill(inbox, outbox, signal.SIGKILL)  # leaves "进程 <dead pid>" in .xlbatch.lock
+    proc = subprocess.Popen(run_command(inbox, outbox, "--workers", "2"), stderr=subprocess.DEVNULL)
+    wait_for_workers(proc)
+    (outbox / ".xlbatch.lock").write_text("进程 4194000，2025-03-01 02:30:00 开始\n", encoding="utf-8")
+    proc.send_signal(signal.SIGKILL)  # and a text naming no live process
+    proc.wait()
+    runs = [subprocess.Popen(run_command(inbox, outbox, "--workers", "2"), stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    errs = [r.communicate()[1] for r in runs]
+    messages = right = 0
+    for i, run in enumerate(runs):
+        if run.returncode == 3:
+            messages += 1
+            right += f"进程 {runs[1 - i].pid}" in errs[i]
+    return messages, right
+
+
 def main() -> None:
     repeats = int(sys.argv[1]) if len(sys.argv) > 1 else 10
     forms = int(sys.argv[2]) if len(sys.argv) > 2 else 80
     with tempfile.TemporaryDirectory() as tmp:
         inbox = Path(tmp) / "inbox"
         build_inbox(inbox, forms)
+        messages = right = 0
+        for i in range(repeats):
+            outbox = Path(tmp) / f"outbox-contended-{i}"
+            got = contended_starts(inbox, outbox)
+            messages, right = messages + got[0], right + got[1]
+            shutil.rmtree(outbox, ignore_errors=True)
+        print(f"contended starts after a killed run: {messages} exit-3 messages, {right} naming the run "
+              f"that held the lock", flush=True)
         for sig in (signal.SIGKILL, signal.SIGTERM):
             leaving = blocked = failed = 0
             for i in range(repeats):

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from bench_incremental import build_inbox
 from proctree import alive, descendants, run_command, wait_for_workers, wait_gone
+from sample_inbox import write_sample_inbox
 
 from xlbatch.config import Config
 from xlbatch.nightly import run
@@ -92,6 +93,41 @@ def test_a_run_killed_while_reading_leaves_no_process_and_the_next_run_completes
     assert after.returncode == 0, after.stderr
     assert _shown(outbox)[0] != before[0]
     assert (outbox / LOCK).read_bytes() == b""  # a finished run leaves no PID behind
+
+
+STOPPED_AT_THE_SECOND_FORK = """
+import sys
+import multiprocessing.context as mc
+from xlbatch.analyse import FileTask
+from xlbatch.config import Config
+from xlbatch.discover import discover
+from xlbatch.execute import local_processes
+
+started = mc.ForkProcess.start
+
+def start(self):  # a Ctrl-C landing after the second worker's fork, before the pool records it
+    started(self)
+    if len(mc.ForkProcess.forked) == 1:
+        raise KeyboardInterrupt
+    mc.ForkProcess.forked.append(self.pid)
+
+mc.ForkProcess.forked, mc.ForkProcess.start = [], start
+tasks = [FileTask(str(f.path), f.record.path, f.record.sha256, Config().limits)
+         for f in discover(__import__("pathlib").Path(sys.argv[1])) if not f.ignored]
+try:
+    local_processes(2)(tasks)
+except KeyboardInterrupt:
+    print("stopped", flush=True)
+"""
+
+
+def test_a_run_stopped_between_starting_a_worker_and_recording_it_still_ends(tmp_path):
+    """The pool lists its workers only after starting them: a stop in between must not leave one that
+    the interpreter then waits for at exit, forever (measured once in 10 SIGTERMs before this)."""
+    write_sample_inbox(tmp_path / "inbox")
+    done = subprocess.run([sys.executable, "-c", STOPPED_AT_THE_SECOND_FORK, str(tmp_path / "inbox")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout == "stopped\n", done.stderr
 
 
 def _kill_all(pids) -> None:

@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from multiprocessing import get_context
+from multiprocessing import active_children, get_context
 from pathlib import Path
 
 from .analyse import FileOutcome, FileTask, analyse_file, file_finding
@@ -111,13 +111,17 @@ def _pool(workers: int, budget: Budget, ctx) -> Iterator[ProcessPoolExecutor]:
     """A process pool shut down when the block ends. A block that ends with an exception (the run
     is being stopped: SIGTERM, Ctrl-C) kills the workers first: what they read would be thrown away,
     and a worker deep in a hostile file may take its whole CPU budget to come back."""
+    before = set(active_children())
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_start_worker,
                                initargs=(budget.memory_mb, os.getpid()))
     try:
         yield pool
     except BaseException:
-        # ProcessPoolExecutor has no public way to end its workers before Python 3.14 (terminate_workers).
-        for process in list((getattr(pool, "_processes", None) or {}).values()):
+        # Every process started since, not only those the pool lists: a signal that lands between a
+        # worker's start and the pool registering it leaves one the pool would never stop, and the
+        # interpreter waits at exit for each process multiprocessing started (measured: a SIGTERMed
+        # run hung so). One forked but not even registered yet is ended by _end_with_parent.
+        for process in set(active_children()) - before:
             with contextlib.suppress(OSError):
                 process.kill()
         raise
