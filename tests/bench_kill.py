@@ -39,7 +39,11 @@ def one_kill(inbox: Path, outbox: Path, sig: int) -> tuple[int, int]:
         raise SystemExit("the run ended before its workers were seen: use more forms")
     tree = set(workers) | set(descendants(proc.pid))
     proc.send_signal(sig)
-    proc.wait()
+    try:
+        proc.wait(timeout=120)
+    except subprocess.TimeoutExpired:
+        print(f"  the {sig.name}ed run has not ended after 120 s", flush=True)
+        tree.add(proc.pid)
     left = wait_gone(tree, 5)
     after = subprocess.run(run_command(inbox, outbox, "--workers", "2"), stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL).returncode
@@ -65,7 +69,10 @@ def contended_starts(inbox: Path, outbox: Path) -> tuple[int, int]:
     for i, run in enumerate(runs):
         if run.returncode == 3:
             messages += 1
-            right += f"进程 {runs[1 - i].pid}" in errs[i]
+            if f"进程 {runs[1 - i].pid}" in errs[i]:
+                right += 1
+            else:
+                print(f"  exit 3 naming another process than run {runs[1 - i].pid}: {errs[i].strip()}", flush=True)
     return messages, right
 
 

@@ -9,6 +9,7 @@ subprocesses of the test.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import shutil
@@ -95,25 +96,33 @@ def test_a_run_killed_while_reading_leaves_no_process_and_the_next_run_completes
     assert (outbox / LOCK).read_bytes() == b""  # a finished run leaves no PID behind
 
 
-STOPPED_AT_THE_SECOND_FORK = """
+STOPPED = """
 import sys
+from concurrent.futures import process as cf
 import multiprocessing.context as mc
+from pathlib import Path
 from xlbatch.analyse import FileTask
 from xlbatch.config import Config
 from xlbatch.discover import discover
 from xlbatch.execute import local_processes
 
-started = mc.ForkProcess.start
+forked, started, starting = [], mc.ForkProcess.start, cf._ExecutorManagerThread.start
 
 def start(self):  # a Ctrl-C landing after the second worker's fork, before the pool records it
     started(self)
-    if len(mc.ForkProcess.forked) == 1:
+    forked.append(self.pid)
+    if len(forked) == 2:
         raise KeyboardInterrupt
-    mc.ForkProcess.forked.append(self.pid)
 
-mc.ForkProcess.forked, mc.ForkProcess.start = [], start
+def start_thread(self):  # a Ctrl-C landing as the pool starts the thread that watches its workers
+    raise KeyboardInterrupt
+
+if sys.argv[2] == "second fork":
+    mc.ForkProcess.start = start
+else:
+    cf._ExecutorManagerThread.start = start_thread
 tasks = [FileTask(str(f.path), f.record.path, f.record.sha256, Config().limits)
-         for f in discover(__import__("pathlib").Path(sys.argv[1])) if not f.ignored]
+         for f in discover(Path(sys.argv[1])) if not f.ignored]
 try:
     local_processes(2)(tasks)
 except KeyboardInterrupt:
@@ -121,11 +130,13 @@ except KeyboardInterrupt:
 """
 
 
-def test_a_run_stopped_between_starting_a_worker_and_recording_it_still_ends(tmp_path):
-    """The pool lists its workers only after starting them: a stop in between must not leave one that
-    the interpreter then waits for at exit, forever (measured once in 10 SIGTERMs before this)."""
+@pytest.mark.parametrize("moment", ["second fork", "manager thread"])
+def test_a_run_stopped_while_its_pool_starts_still_ends(tmp_path, moment):
+    """A signal can land anywhere in the pool's start: after forking a worker and before recording it
+    (the pool would never stop it, and the interpreter waits at exit for it: once in 10 SIGTERMs
+    measured before this), or while the thread watching the workers starts (it cannot be joined)."""
     write_sample_inbox(tmp_path / "inbox")
-    done = subprocess.run([sys.executable, "-c", STOPPED_AT_THE_SECOND_FORK, str(tmp_path / "inbox")],
+    done = subprocess.run([sys.executable, "-c", STOPPED, str(tmp_path / "inbox"), moment],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and done.stdout == "stopped\n", done.stderr
 
@@ -206,3 +217,21 @@ def test_the_lock_file_is_emptied_when_released(tmp_path):
     with locked(tmp_path):
         assert (tmp_path / LOCK).read_text(encoding="utf-8").startswith(f"进程 {os.getpid()}，")
     assert (tmp_path / LOCK).read_bytes() == b""
+
+
+def test_a_holder_letting_go_while_a_contender_looks_is_no_holder(tmp_path, monkeypatch):
+    """The holder ends between a run's attempt and its look at /proc/locks: the run takes the lock
+    instead of exiting 3 with nobody to name."""
+    import xlbatch.outbox as outbox_module
+
+    real, refused = fcntl.flock, []
+
+    def flock(fd, operation):
+        if not refused:  # the first attempt meets a holder, gone when /proc/locks is read
+            refused.append(fd)
+            raise BlockingIOError
+        return real(fd, operation)
+
+    monkeypatch.setattr(outbox_module.fcntl, "flock", flock)
+    with locked(tmp_path):
+        assert refused and (tmp_path / LOCK).read_text(encoding="utf-8").startswith(f"进程 {os.getpid()}，")

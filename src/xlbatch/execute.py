@@ -124,9 +124,11 @@ def _pool(workers: int, budget: Budget, ctx) -> Iterator[ProcessPoolExecutor]:
         for process in set(active_children()) - before:
             with contextlib.suppress(OSError):
                 process.kill()
+        # Not waiting: the stop may have come while the pool was starting its manager thread, which
+        # cannot be joined then. Ending its dead workers, that thread ends by itself.
+        pool.shutdown(wait=False, cancel_futures=True)
         raise
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _isolated(task: FileTask, budget: Budget, ctx) -> FileOutcome:
@@ -143,10 +145,10 @@ def _isolated(task: FileTask, budget: Budget, ctx) -> FileOutcome:
 
 def _start_worker(extra_mb: int, parent: int) -> None:
     """In each worker before its first file: end with the run, leave SIGTERM deadly, cap the memory."""
-    _end_with_parent(parent)
     # The CLI turns SIGTERM into an exception in the run's process; a worker inherits that handler.
     # Stopped with its run (systemd signals every process of the unit), a worker simply ends.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _end_with_parent(parent)
     _limit_memory(extra_mb)
 
 

@@ -81,10 +81,7 @@ def locked(outbox: Path) -> Iterator[None]:
     fd = os.open(outbox / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
     _held.add(fd)
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise OutboxLocked(outbox, _holder(fd)) from None
+        _take(fd, outbox)
         os.ftruncate(fd, 0)
         since = datetime.now(UTC).astimezone().strftime("%Y-%m-%d %H:%M:%S")
         os.pwrite(fd, f"进程 {os.getpid()}，{since} 开始\n".encode(), 0)
@@ -99,19 +96,45 @@ def locked(outbox: Path) -> Iterator[None]:
             os.close(fd)  # closing the last descriptor releases the lock
 
 
-def _holder(fd: int) -> str:
+def _take(fd: int, outbox: Path, attempts: int = 3) -> None:
+    """Take the lock at once or raise OutboxLocked naming its holder. A holder that lets go between
+    the attempt and the look at who holds it is no holder: then the lock is tried again."""
+    for _attempt in range(attempts):
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            holder = _holder(fd)
+            if holder is not None:
+                raise OutboxLocked(outbox, holder) from None
+    # Still refused, and never listed (a filesystem whose device /proc/locks names otherwise): the text.
+    raise OutboxLocked(outbox, _text(fd))
+
+
+def _text(fd: int) -> str:
+    return os.pread(fd, 200, 0).decode("utf-8", "replace").strip()
+
+
+def _holder(fd: int) -> str | None:
     """Who holds the lock on `fd`'s file: the process the kernel names, with the start time it wrote
-    if the file's text is its own. The text alone can name another process: the run before, killed
-    (the text stays), or a holder between taking the lock and writing its PID."""
-    text = os.pread(fd, 200, 0).decode("utf-8", "replace").strip()
-    pid = _flock_pid(os.fstat(fd))
-    if pid is None:
+    if the file's text is its own; None if the kernel lists no lock on it (any more). The text alone
+    can name another process: the run before, killed (the text stays), or a holder between taking
+    the lock and writing its PID. Where the kernel cannot say (no /proc/locks), the text."""
+    text = _text(fd)
+    pids = _flock_pids(os.fstat(fd))
+    if pids is None:
+        return text
+    if not pids:
+        return None
+    # One holder, named by a PID this process can see (0: outside this PID namespace).
+    pid = pids.pop() if len(pids) == 1 else 0
+    if pid <= 0:
         return text
     return text if text.startswith(f"进程 {pid}，") else f"进程 {pid}"
 
 
-def _flock_pid(st: os.stat_result) -> int | None:
-    """The PID /proc/locks gives for the flock on this file (Linux), or None where it cannot say."""
+def _flock_pids(st: os.stat_result) -> set[int] | None:
+    """The PIDs /proc/locks gives for flocks held on this file (Linux), or None where it cannot say."""
     key = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
     try:
         with open("/proc/locks", encoding="ascii", errors="replace") as fh:
@@ -119,10 +142,8 @@ def _flock_pid(st: os.stat_result) -> int | None:
     except OSError:
         return None
     # "1: FLOCK  ADVISORY  WRITE 4242 fe:00:2165908 0 EOF"; a waiter's line starts "1: -> FLOCK".
-    pids = {int(f[4]) for f in (line.split() for line in lines)
-            if len(f) >= 6 and f[1] == "FLOCK" and f[3] == "WRITE" and f[5] == key and f[4].isdigit()}
-    # One holder, named by a PID this process can see (0 or -1: outside this PID namespace).
-    return pids.pop() if len(pids) == 1 and min(pids) > 0 else None
+    return {int(f[4]) for f in (line.split() for line in lines)
+            if len(f) >= 6 and f[1] == "FLOCK" and f[5] == key and f[4].lstrip("-").isdigit()}
 
 
 def run_dir(outbox: Path, run_id: str) -> Path:
