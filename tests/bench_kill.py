@@ -31,8 +31,8 @@ from bench_incremental import build_inbox
 from proctree import descendants, run_command, wait_for_workers, wait_gone
 
 
-def one_kill(inbox: Path, outbox: Path, sig: int) -> tuple[int, int]:
-    """(processes of the killed run left after 5 s, exit status of the next run)."""
+def one_kill(inbox: Path, outbox: Path, sig: int) -> tuple[int, int, int | None]:
+    """(processes of the killed run left after 5 s, exit status of the next run, the killed run's)."""
     proc = subprocess.Popen(run_command(inbox, outbox, "--workers", "2"), stderr=subprocess.DEVNULL)
     workers = wait_for_workers(proc)
     if not workers:
@@ -50,7 +50,7 @@ def one_kill(inbox: Path, outbox: Path, sig: int) -> tuple[int, int]:
     for pid in left:  # do not let this repeat's leftovers spoil the next
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-    return len(left), after
+    return len(left), after, proc.returncode
 
 
 def contended_starts(inbox: Path, outbox: Path) -> tuple[int, int]:
@@ -58,13 +58,17 @@ def contended_starts(inbox: Path, outbox: Path) -> tuple[int, int]:
     (messages of runs that exited 3, those naming the other run, the one holding the lock)."""
     one_kill(inbox, outbox, signal.SIGKILL)  # leaves "进程 <dead pid>" in .xlbatch.lock
     proc = subprocess.Popen(run_command(inbox, outbox, "--workers", "2"), stderr=subprocess.DEVNULL)
-    wait_for_workers(proc)
+    tree = set(wait_for_workers(proc))
     (outbox / ".xlbatch.lock").write_text("进程 4194000，2025-03-01 02:30:00 开始\n", encoding="utf-8")
     proc.send_signal(signal.SIGKILL)  # and a text naming no live process
     proc.wait()
-    runs = [subprocess.Popen(run_command(inbox, outbox, "--workers", "2"), stdout=subprocess.DEVNULL,
+    # --recompute: both evaluate (a second or two), so that they overlap
+    runs = [subprocess.Popen(run_command(inbox, outbox, "--workers", "2", "--recompute"), stdout=subprocess.DEVNULL,
                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
     errs = [r.communicate()[1] for r in runs]
+    for pid in wait_gone(tree, 5):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
     messages = right = 0
     for i, run in enumerate(runs):
         if run.returncode == 3:
@@ -92,16 +96,19 @@ def main() -> None:
               f"that held the lock", flush=True)
         for sig in (signal.SIGKILL, signal.SIGTERM):
             leaving = blocked = failed = 0
+            statuses: dict[int | None, int] = {}
             for i in range(repeats):
                 outbox = Path(tmp) / f"outbox-{sig.name}-{i}"
-                left, after = one_kill(inbox, outbox, sig)
+                left, after, status = one_kill(inbox, outbox, sig)
+                statuses[status] = statuses.get(status, 0) + 1
                 leaving += left > 0
                 blocked += after == 3
                 failed += after not in (0, 3)
                 print(f"{sig.name} #{i + 1}: {left} process(es) left, next run exit {after}", flush=True)
                 shutil.rmtree(outbox, ignore_errors=True)
             print(f"{sig.name}: {repeats} kills during reading; left processes {leaving}, "
-                  f"next run blocked (exit 3) {blocked}, next run failed otherwise {failed}", flush=True)
+                  f"next run blocked (exit 3) {blocked}, next run failed otherwise {failed}; "
+                  f"the killed run's exit status: {statuses}", flush=True)
 
 
 if __name__ == "__main__":
