@@ -56,6 +56,30 @@ def test_dask_cluster_matches_local_run(inbox, tmp_path):
     assert remote == _outputs(inbox, tmp_path / "local", local_processes(2))
 
 
+def test_dask_refuses_a_file_over_the_size_limit_unread_as_a_local_run_does(tmp_path, monkeypatch):
+    """The client reads each file once under max_uncompressed_mb before shipping it: a file over the limit
+    is never read whole into memory and gets the same finding as in a local run."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    write_workbook(inbox / "seed.xlsx", [("自评表", seed_form())])
+    (inbox / "huge.xlsx").write_bytes(b"PK\x03\x04" + bytes(3 * 1024 * 1024))
+    real = Path.read_bytes
+
+    def tripwire(path: Path) -> bytes:
+        assert path.name != "huge.xlsx", "a file over the size limit was read whole"
+        return real(path)
+
+    monkeypatch.setattr(Path, "read_bytes", tripwire)
+    cfg = Config.model_validate({"limits": {"max_uncompressed_mb": 1.0, "max_member_mb": 1.0}})
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
+        remote = run(inbox, tmp_path / "dask", cfg, dask_executor(cluster.scheduler_address))
+    local = run(inbox, tmp_path / "local", cfg, local_processes(1))
+    fates = {f.path: (f.status, f.code, f.message) for f in remote.files}
+    assert fates == {f.path: (f.status, f.code, f.message) for f in local.files}
+    assert fates["huge.xlsx"][:2] == ("rejected", "FILE_UNSAFE") and "文件大小超过上限 1 MB" in fates["huge.xlsx"][2]
+    assert fates["seed.xlsx"][0] == "accepted"
+
+
 def test_unreachable_scheduler_fails_clearly_and_never_runs_locally(inbox, tmp_path):
     with pytest.raises(ExecutorError, match=r"无法连接 Dask 调度器 tcp://127\.0\.0\.1:9"):
         run(inbox, tmp_path / "outbox", CFG, dask_executor("tcp://127.0.0.1:9", connect_timeout=2))

@@ -32,6 +32,7 @@ from multiprocessing import active_children, get_context
 from pathlib import Path
 
 from .analyse import FileOutcome, FileTask, analyse_file, file_finding
+from .read import ReadError, read_file
 
 Executor = Callable[..., list[FileOutcome]]
 """`executor(tasks, on_done=None, meanwhile=None)` → the outcomes, in task order.
@@ -226,11 +227,13 @@ def dask_executor(address: str, connect_timeout: float = 5.0) -> Executor:
         except (OSError, TimeoutError) as exc:
             raise ExecutorError(_unreachable(address, connect_timeout, time.monotonic() - started, exc)) from exc
         with client:
-            payloads = [(t, Path(t.path).read_bytes()) for t in tasks]
-            futures = client.map(analyse_payload, payloads, pure=False)
+            outcomes, shipped = _ship(tasks)
+            futures = client.map(analyse_payload, [payload for _, payload in shipped], pure=False)
             if meanwhile:
                 meanwhile()
-            return [_collect(f, t) for f, t in zip(futures, tasks, strict=True)]
+            for (i, (task, _data)), future in zip(shipped, futures, strict=True):
+                outcomes[i] = _collect(future, task)
+            return outcomes
 
     return run
 
@@ -244,6 +247,19 @@ def _unreachable(address: str, timeout: float, waited: float, exc: Exception) ->
     else:
         said += f"（{exc}）"
     return said + "；本次运行未处理任何文件"
+
+
+def _ship(tasks: Sequence[FileTask]) -> tuple[list[FileOutcome | None], list[tuple[int, tuple[FileTask, bytes]]]]:
+    """Each file's bytes, read once here under the size limit, to ship with its index; a file that cannot
+    be read so (too large, not a regular file, gone) is analysed here instead, as a local run refuses it."""
+    outcomes: list[FileOutcome | None] = [None] * len(tasks)
+    shipped = []
+    for i, task in enumerate(tasks):
+        try:
+            shipped.append((i, (task, read_file(Path(task.path), task.limits))))
+        except (ReadError, OSError):
+            outcomes[i] = analyse_file(task)
+    return outcomes, shipped
 
 
 def analyse_payload(payload: tuple[FileTask, bytes]) -> FileOutcome:
