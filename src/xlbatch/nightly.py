@@ -88,7 +88,7 @@ def run(inbox: Path, outbox: Path, cfg: Config, executor: Executor = serial, *, 
             if kept is not None:
                 _repeat(result, kept, previous_id, previous, inputs, ledger, progress)
             else:
-                result = _evaluate_and_write(result, files, cfg, executor, inputs, previous_id, previous, ledger,
+                result = _evaluate_and_write(result, files, cfg, executor, previous_id, previous, ledger,
                                              progress)
             publish(outbox, run_id)
             if kept is None:
@@ -109,7 +109,7 @@ def run(inbox: Path, outbox: Path, cfg: Config, executor: Executor = serial, *, 
                 ledger.close()
 
 
-def _evaluate_and_write(stub: RunResult, files, cfg: Config, executor: Executor, inputs: str,
+def _evaluate_and_write(stub: RunResult, files, cfg: Config, executor: Executor,
                         previous_id: str | None, previous: dict | None, ledger: Ledger, progress) -> RunResult:
     """The full run: read what the ledger does not hold, evaluate everything, write runs/RUN_ID/."""
     reader = CachingExecutor(executor, ledger, stub.run_id, progress)
@@ -132,8 +132,8 @@ def _evaluate_and_write(stub: RunResult, files, cfg: Config, executor: Executor,
     folder = write_outputs(result, Path(result.outbox))
     written = {name: output["sha256"] for name, output in result.extra["outputs"].items()}  # hashed as written
     # Of the bytes judged: a file replaced while it was read (and put back after) means a full run next time.
-    inputs = inputs_fingerprint(result.files, cfg)
-    ledger.record_run(result, status="published", inputs=inputs, read=read, reused=reused, snapshot=now,
+    ledger.record_run(result, status="published", inputs=inputs_fingerprint(result.files, cfg), read=read,
+                      reused=reused, snapshot=now,
                       outputs={**written, "run.json": sha256_of(folder / "run.json")})
     return result
 
