@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from sample_inbox import write_sample_inbox
 
+import xlbatch.ledger as ledger_module
 from xlbatch.cli import main
 from xlbatch.config import Config
 from xlbatch.ledger import LEDGER_NAME
@@ -258,3 +259,19 @@ def test_a_ledger_of_the_previous_schema_is_kept_aside_and_a_new_one_started(pri
         assert db.execute("SELECT path FROM versions").fetchall() == [("a.xlsx",)]
     assert "ledger_damaged" in _events(outbox, result.run_id)
     assert (outbox / "projects.csv").read_bytes() == (clean / "projects.csv").read_bytes()
+
+
+def test_reader_fingerprint_covers_modules_in_subpackages(tmp_path, monkeypatch):
+    """A module moved into a subfolder (issue 12) still invalidates the read cache when it changes."""
+    package = tmp_path / "xlbatch"
+    (package / "intake").mkdir(parents=True)
+    (package / "ledger.py").write_text("# top\n", encoding="utf-8")
+    (package / "intake" / "read.py").write_text("A = 1\n", encoding="utf-8")
+    monkeypatch.setattr(ledger_module, "__file__", str(package / "ledger.py"))
+    ledger_module.reader_fingerprint.cache_clear()
+    before = ledger_module.reader_fingerprint()
+    (package / "intake" / "read.py").write_text("A = 2\n", encoding="utf-8")
+    ledger_module.reader_fingerprint.cache_clear()
+    after = ledger_module.reader_fingerprint()
+    ledger_module.reader_fingerprint.cache_clear()
+    assert before != after

@@ -98,10 +98,12 @@ Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
 @functools.cache
 def reader_fingerprint() -> str:
-    """What produced a cached outcome: xlbatch's version, a hash of its source files, and calamine's version."""
+    """What produced a cached outcome: xlbatch's version, a hash of its source files (subpackages
+    included, each by its path in the package), and calamine's version."""
     digest = hashlib.sha256()
-    for path in sorted(Path(__file__).parent.glob("*.py")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    package = Path(__file__).parent
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return f"{xlbatch_version()}+{digest.hexdigest()[:16]}+calamine-{_version('python-calamine')}"
 
 
