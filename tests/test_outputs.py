@@ -327,3 +327,16 @@ def test_every_sheet_prints_landscape_fit_to_width_with_sheet_name_and_page(samp
         assert "&A" in (ws.oddFooter.left.text or "") and "&P" in (ws.oddFooter.right.text or ""), ws.title
     for name in ("汇总", "异常清单", "未受理文件", "已关闭"):
         assert book[name].print_title_rows == "$1:$1", name
+
+
+def test_summary_marks_inflated_totals_at_the_configured_threshold(tmp_path):
+    """汇总 turns a self-score red where SELF_SCORE_INFLATED fires: `rules.inflation_points`, not a fixed 1."""
+    inbox = tmp_path / "inbox"
+    write_sample_inbox(inbox)
+    for points, outbox in ((1.0, tmp_path / "default"), (2.5, tmp_path / "tuned")):
+        cfg = Config.model_validate({"rules": {"inflation_points": points}})
+        run(inbox, outbox, cfg)
+        ws = openpyxl.load_workbook(outbox / "consolidated.xlsx")["汇总"]
+        formulas = [rule.formula for cf in ws.conditional_formatting for rule in cf.rules
+                    if str(cf.sqref).startswith("J2:L")]
+        assert formulas == [[f"$L2>{points:g}"]]

@@ -131,7 +131,7 @@ def _summary(ws, result, names: dict[str, str], st: Styles) -> None:
     _total_row(ws, row, first, row - 1, "全县合计", rows, st.total)
     ws.autofilter(0, 0, row, len(_SUMMARY_COLUMNS) - 1)
     ws.freeze_panes(1, 4)
-    _summary_formats(ws, row, st)
+    _summary_formats(ws, row, st, result.config.rules.inflation_points)
     print_setup(ws, repeat_rows=1)
 
 
@@ -194,13 +194,14 @@ def _col(col: int) -> str:
     return xl_col_to_name(col)
 
 
-def _summary_formats(ws, last: int, st: Styles) -> None:
+def _summary_formats(ws, last: int, st: Styles, inflation_points: float) -> None:
     if last < 2:
         return
     ws.conditional_format(1, 8, last, 8, {"type": "data_bar", "bar_color": "#63BE7B", "bar_solid": True,
                                           "min_type": "num", "min_value": 0, "max_type": "num", "max_value": 1})
-    # Self-score more than 1 point above the recomputed one: reported total and gap turn red.
-    ws.conditional_format(1, 9, last, 11, {"type": "formula", "criteria": "=$L2>1", "format": st.red})
+    # Self-score inflated (SELF_SCORE_INFLATED's threshold): reported total and gap turn red.
+    ws.conditional_format(1, 9, last, 11, {"type": "formula", "criteria": f"=$L2>{inflation_points:g}",
+                                           "format": st.red})
     for grade, fmt in st.grades.items():
         ws.conditional_format(1, 12, last, 13, {"type": "cell", "criteria": "==", "value": f'"{grade}"',
                                                 "format": fmt})
