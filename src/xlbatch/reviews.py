@@ -61,13 +61,14 @@ def gather_reviews(outbox: Path) -> tuple[dict[str, Review], dict]:
     """
     as_of = datetime.now(UTC).isoformat(timespec="microseconds")
     shown = outbox / WORKBOOK
+    shown_sha256 = _sha256(shown)
     copies = uncarried_copies(outbox)
-    sources = [(_age_of_shown(outbox), shown)] + [(_mtime(p), p) for p in copies]
+    sources = [(_age_of_shown(outbox, shown_sha256), shown)] + [(_mtime(p), p) for p in copies]
     decided: dict[str, Review] = {}
     for _age, path in sorted(sources, key=lambda s: s[0], reverse=True):
         for anomaly_id, review in read_reviews(path).items():
             decided.setdefault(anomaly_id, review)
-    origin = {"as_of": as_of, "shown_sha256": _sha256(shown),
+    origin = {"as_of": as_of, "shown_sha256": shown_sha256,
               "copies": [p.relative_to(outbox).as_posix() for p in copies]}
     return {k: v for k, v in decided.items() if v.touched}, origin
 
@@ -109,17 +110,17 @@ def read_reviews(path: Path) -> dict[str, Review]:
     return reviews
 
 
-def _age_of_shown(outbox: Path) -> str:
-    """How new the reviews in the shown workbook are: those its run read, unless it was saved since."""
-    shown = outbox / WORKBOOK
+def _age_of_shown(outbox: Path, sha256: str) -> str:
+    """How new the reviews in the shown workbook (of this `sha256`) are: those its run read, unless it
+    was saved since."""
     try:
         data = json.loads((outbox / "run.json").read_text(encoding="utf-8"))
         as_of, written = data["reviews_from"]["as_of"], data["outputs"][WORKBOOK]["sha256"]
-        if _sha256(shown) == written:
+        if sha256 == written:
             return as_of
     except (OSError, ValueError, KeyError, TypeError):
         pass
-    return _mtime(shown)
+    return _mtime(outbox / WORKBOOK)
 
 
 def _sha256(path: Path) -> str:
