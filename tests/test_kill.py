@@ -181,6 +181,18 @@ def _run_exit_3(tmp_path: Path) -> str:
     return done.stderr
 
 
+@contextlib.contextmanager
+def _holding(code: str, path: Path):
+    """A process running `code` with `path`, once it has printed 'held' (it holds the lock); killed after."""
+    holder = subprocess.Popen([sys.executable, "-c", code, str(path)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        yield holder
+    finally:
+        holder.kill()
+        holder.wait()
+
+
 def test_the_exit_3_message_names_the_process_holding_the_lock_not_the_pid_in_the_file(tmp_path):
     outbox = tmp_path / "outbox"
     outbox.mkdir()
@@ -189,13 +201,8 @@ def test_the_exit_3_message_names_the_process_holding_the_lock_not_the_pid_in_th
     # The holder has taken the lock and not yet written its PID (a run between flock and pwrite).
     code = ("import fcntl, os, sys, time\nfd = os.open(sys.argv[1], os.O_RDWR)\n"
             "fcntl.flock(fd, fcntl.LOCK_EX)\nprint('held', flush=True)\ntime.sleep(600)\n")
-    holder = subprocess.Popen([sys.executable, "-c", code, str(outbox / LOCK)], stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline().strip() == "held"
+    with _holding(code, outbox / LOCK) as holder:
         err = _run_exit_3(tmp_path)
-    finally:
-        holder.kill()
-        holder.wait()
     assert f"（进程 {holder.pid}）" in err and str(stale) not in err
 
 
@@ -203,13 +210,8 @@ def test_the_exit_3_message_gives_the_holders_start_time_when_the_file_is_its_ow
     outbox = tmp_path / "outbox"
     code = ("import sys, time\nfrom pathlib import Path\nfrom xlbatch.outbox import locked\n"
             "with locked(Path(sys.argv[1])):\n    print('held', flush=True)\n    time.sleep(600)\n")
-    holder = subprocess.Popen([sys.executable, "-c", code, str(outbox)], stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline().strip() == "held"
+    with _holding(code, outbox) as holder:
         err = _run_exit_3(tmp_path)
-    finally:
-        holder.kill()
-        holder.wait()
     assert f"（进程 {holder.pid}，" in err and " 开始）" in err
 
 
