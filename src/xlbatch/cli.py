@@ -171,7 +171,7 @@ def _run(args) -> int:
         print(f"xlbatch: {exc}", file=sys.stderr)
         return 1
     except Terminated as exc:  # stopped from outside: no traceback, it is not a fault of the run
-        print(f"xlbatch: {exc}；本次运行未发布；输出目录中上次完成的运行的输出（如有）保持不变", file=sys.stderr)
+        print(f"xlbatch: {exc}；输出目录中的四个文件（如有）仍属于同一次完整的运行", file=sys.stderr)
         return TERMINATED
     except Exception as exc:  # unattended runs: a failed run says so and exits 1, outputs untouched
         traceback.print_exc(file=sys.stderr)
