@@ -178,7 +178,7 @@ class Config(_Section):
     # Every worker is forked at once: a typo of 10,000 must not fork 10,000 processes.
     workers: int = Field(0, ge=0, le=1024,
                          description="读取文件的并行进程数；0 表示 CPU 核数（--workers 优先）")
-    scheduler_timeout: float = Field(5.0, gt=0, le=600, allow_inf_nan=False, description="连接 Dask 调度器的超时（秒）")
+    scheduler_timeout: float = Field(5.0, gt=0, le=600, description="连接 Dask 调度器的超时（秒）")
     rules: RuleSettings = RuleSettings()
     scoring: ScoringSettings = ScoringSettings()
     limits: LimitSettings = LimitSettings()
