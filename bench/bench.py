@@ -53,7 +53,7 @@ def make_form(i: int, rng: random.Random):
     """A plausible form: most targets met; some honest shortfalls; a few inflated self-scores."""
     from seed import seed_form
 
-    from xlbatch.template import BlockSpec, CategorySpec, IndicatorSpec
+    from xlbatch.outputs.template import BlockSpec, CategorySpec, IndicatorSpec
 
     budget = round(rng.uniform(5, 900), 2)
     rate = min(rng.betavariate(6, 1.3), 1.0)
@@ -94,7 +94,7 @@ def make_form(i: int, rng: random.Random):
 
 def _write_batch(args) -> None:
     inbox, start, stop = args
-    from xlbatch.template import write_workbook
+    from xlbatch.outputs.template import write_workbook
 
     for i in range(start, stop):
         rng = random.Random(i)

@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 PROBE = """
 import sys, time
 from pathlib import Path
-from xlbatch.analyse import FileTask, analyse_file
+from xlbatch.form.analyse import FileTask, analyse_file
 from xlbatch.config import Config
 t = time.perf_counter()
 out = analyse_file(FileTask(sys.argv[1], Path(sys.argv[1]).name, "", Config().limits))
@@ -60,7 +60,7 @@ def far_cell(path: Path) -> Path:
     import xlsxwriter
     from seed import seed_form
 
-    from xlbatch.template import write_form
+    from xlbatch.outputs.template import write_form
 
     book = xlsxwriter.Workbook(str(path))
     ws = book.add_worksheet("自评表")

@@ -62,7 +62,7 @@ def _real_clients(folder: Path) -> dict[str, Path]:
     from seed import seed_form
     from variants import LO_SOURCES
 
-    from xlbatch.template import write_workbook
+    from xlbatch.outputs.template import write_workbook
 
     source = folder / "source"
     source.mkdir(parents=True)
@@ -145,9 +145,9 @@ def _empty_zip() -> bytes:
 # --- the dump ----------------------------------------------------------------------------------
 
 def dump(folder: Path, out: Path) -> int:
-    from xlbatch.analyse import FileTask, analyse_file
     from xlbatch.config import Config
-    from xlbatch.discover import sha256_of
+    from xlbatch.form.analyse import FileTask, analyse_file
+    from xlbatch.intake.discover import sha256_of
 
     limits = Config().limits
     results = {}
@@ -168,9 +168,9 @@ def time_files(folder: Path, passes: int = 3) -> None:
     import statistics
     import time
 
-    from xlbatch.analyse import FileTask, analyse_file
     from xlbatch.config import Config
-    from xlbatch.discover import SPREADSHEET_SUFFIXES, sha256_of
+    from xlbatch.form.analyse import FileTask, analyse_file
+    from xlbatch.intake.discover import SPREADSHEET_SUFFIXES, sha256_of
 
     limits = Config().limits
     paths = sorted(p for p in folder.rglob("*") if p.suffix.lower() in SPREADSHEET_SUFFIXES)
@@ -223,8 +223,8 @@ def pytest_configure(config) -> None:
     target = os.environ.get("XLBATCH_OUTCOMES")
     if not target:
         return
-    import xlbatch.analyse as analyse
-    import xlbatch.execute as execute
+    import xlbatch.form.analyse as analyse
+    import xlbatch.ops.execute as execute
 
     real = analyse.analyse_file
 

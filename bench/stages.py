@@ -24,15 +24,15 @@ from pathlib import Path
 STARTED = time.perf_counter()
 gc.set_threshold(50_000, 20, 100)  # as xlbatch.cli.main
 
-import xlbatch.changes as changes  # noqa: E402
-import xlbatch.ledger as ledger  # noqa: E402
+import xlbatch.checks.score as score  # noqa: E402
+import xlbatch.checks.validate as validate  # noqa: E402
+import xlbatch.form.normalize as normalize  # noqa: E402
 import xlbatch.nightly as nightly  # noqa: E402
-import xlbatch.normalize as normalize  # noqa: E402
-import xlbatch.score as score  # noqa: E402
-import xlbatch.validate as validate  # noqa: E402
-import xlbatch.write as write  # noqa: E402
+import xlbatch.ops.ledger as ledger  # noqa: E402
+import xlbatch.outputs.changes as changes  # noqa: E402
+import xlbatch.outputs.write as write  # noqa: E402
 from xlbatch.config import Config  # noqa: E402
-from xlbatch.execute import Budget, local_processes  # noqa: E402
+from xlbatch.ops.execute import Budget, local_processes  # noqa: E402
 
 IMPORTED = time.perf_counter() - STARTED
 SECONDS: dict[str, float] = {}

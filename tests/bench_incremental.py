@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from sample_inbox import farmland, nutrition, public_health, relief
 
-from xlbatch.template import write_workbook
+from xlbatch.outputs.template import write_workbook
 
 MAKERS = (nutrition, farmland, public_health, relief)
 

@@ -12,8 +12,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from seed import seed_form
 
 from xlbatch.config import Config
+from xlbatch.outputs.template import FormSpec, write_workbook
 from xlbatch.pipeline import RunResult, process
-from xlbatch.template import FormSpec, write_workbook
 
 
 @pytest.fixture

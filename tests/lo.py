@@ -29,7 +29,7 @@ import pytest
 from seed import seed_form
 from variants import LO_SOURCES
 
-from xlbatch.template import write_workbook
+from xlbatch.outputs.template import write_workbook
 
 # The README's install line for the real-client tests (the font so that Chinese renders in the PDF).
 INSTALL = "apt-get install -y libreoffice-calc-nogui poppler-utils fonts-wqy-zenhei"

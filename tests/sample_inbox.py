@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-from xlbatch.template import (
+from xlbatch.outputs.template import (
     BlockSpec,
     CategorySpec,
     FormSpec,

@@ -6,7 +6,7 @@ values with units ("40 家", "≥95%"), placeholder rows ("指标 1:", ".....").
 
 from __future__ import annotations
 
-from xlbatch.template import BlockSpec, CategorySpec, FormSpec, IndicatorSpec
+from xlbatch.outputs.template import BlockSpec, CategorySpec, FormSpec, IndicatorSpec
 
 P = IndicatorSpec  # short alias for the table below
 

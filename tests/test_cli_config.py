@@ -12,14 +12,14 @@ import pytest
 from conftest import rules_of, run_specs
 from seed import seed_form
 
+from xlbatch.checks.rules import CATALOGUE
 from xlbatch.cli import main
 from xlbatch.config import Config, ConfigError, load_config, parse_config
-from xlbatch.discover import discover
-from xlbatch.parse import parse_sheet
+from xlbatch.form.parse import parse_sheet
+from xlbatch.intake.discover import discover
+from xlbatch.intake.read import read_workbook
+from xlbatch.outputs.template import write_workbook
 from xlbatch.pipeline import process
-from xlbatch.read import read_workbook
-from xlbatch.rules import CATALOGUE
-from xlbatch.template import write_workbook
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -193,7 +193,7 @@ def test_cli_run_failure_exits_1_and_keeps_previous_outputs(tmp_path, inbox, cap
     def broken(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr("xlbatch.write.write_workbook", broken)
+    monkeypatch.setattr("xlbatch.outputs.write.write_workbook", broken)
     assert main(["run", "--inbox", str(inbox), "--outbox", str(outbox), "--recompute"]) == 1
     assert "运行失败" in capsys.readouterr().err
     assert (outbox / "projects.csv").read_bytes() == before

@@ -7,7 +7,7 @@ import hashlib
 import os
 from pathlib import Path
 
-from xlbatch.discover import discover, inbox_file
+from xlbatch.intake.discover import discover, inbox_file
 
 
 def test_regular_files_only_named_relative_sorted_and_hashed(tmp_path):

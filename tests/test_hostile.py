@@ -22,15 +22,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from seed import seed_form
 
-import xlbatch.analyse as analyse
-import xlbatch.read as read
-from xlbatch import safety
+import xlbatch.form.analyse as analyse
+import xlbatch.intake.read as read
 from xlbatch.config import Config, parse_config
-from xlbatch.execute import local_processes
+from xlbatch.intake import safety
 from xlbatch.nightly import run
-from xlbatch.outbox import OUTPUTS
+from xlbatch.ops.execute import local_processes
+from xlbatch.ops.outbox import OUTPUTS
+from xlbatch.outputs.template import write_workbook
 from xlbatch.pipeline import process
-from xlbatch.template import write_workbook
 
 CFG = Config()
 
@@ -173,7 +173,7 @@ def test_macro_enabled_workbook_is_read_and_the_macro_goes_nowhere(tmp_path):
     vba = tmp_path / "vbaProject.bin"
     vba.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"Attribute VB_Name = \"Evil\"\nShell(\"calc\")" * 20)
     book = xlsxwriter.Workbook(str(inbox / "自评表.xlsm"))
-    from xlbatch.template import write_form
+    from xlbatch.outputs.template import write_form
 
     write_form(book, book.add_worksheet("自评表"), seed_form())
     book.add_vba_project(str(vba))
@@ -189,7 +189,7 @@ def test_macro_enabled_workbook_is_read_and_the_macro_goes_nowhere(tmp_path):
 def _with_far_cell(tmp_path: Path, name: str, far_sheet: str, ref: str = "XFD1048576") -> Path:
     path = tmp_path / name
     book = xlsxwriter.Workbook(str(path))
-    from xlbatch.template import write_form
+    from xlbatch.outputs.template import write_form
 
     form = book.add_worksheet("自评表")
     write_form(book, form, seed_form())

@@ -25,7 +25,7 @@ from sample_inbox import write_sample_inbox
 
 from xlbatch.config import Config
 from xlbatch.nightly import run
-from xlbatch.outbox import CURRENT, LOCK, OUTPUTS, locked
+from xlbatch.ops.outbox import CURRENT, LOCK, OUTPUTS, locked
 
 CFG = Config()
 ROOT = Path(__file__).resolve().parents[1]
@@ -101,10 +101,10 @@ import sys
 from concurrent.futures import process as cf
 import multiprocessing.context as mc
 from pathlib import Path
-from xlbatch.analyse import FileTask
+from xlbatch.form.analyse import FileTask
 from xlbatch.config import Config
-from xlbatch.discover import discover
-from xlbatch.execute import local_processes
+from xlbatch.intake.discover import discover
+from xlbatch.ops.execute import local_processes
 
 forked, started, starting = [], mc.ForkProcess.start, cf._ExecutorManagerThread.start
 
@@ -149,7 +149,7 @@ def _kill_all(pids) -> None:
 
 def test_a_forked_child_does_not_keep_the_outbox_locked(tmp_path):
     """The lock belongs to the open file, which a fork shares: a child outliving the run must not hold it."""
-    code = ("import os, sys, time\nfrom pathlib import Path\nfrom xlbatch.outbox import locked\n"
+    code = ("import os, sys, time\nfrom pathlib import Path\nfrom xlbatch.ops.outbox import locked\n"
             "with locked(Path(sys.argv[1])):\n"
             "    if os.fork() == 0:  # the child speaks once it runs: the fork is complete\n"
             "        print(os.getpid(), flush=True)\n        time.sleep(600)\n        os._exit(0)\n"
@@ -169,7 +169,7 @@ def test_a_forked_child_does_not_keep_the_outbox_locked(tmp_path):
 def test_a_worker_whose_run_is_already_gone_ends_at_once():
     """Between the fork and asking for the parent-death signal the run may have died: the worker then
     has another parent and ends instead of waiting for work forever."""
-    code = "import os\nfrom xlbatch.execute import _end_with_parent\n_end_with_parent(os.getppid() + 1)\n"
+    code = "import os\nfrom xlbatch.ops.execute import _end_with_parent\n_end_with_parent(os.getppid() + 1)\n"
     assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 1
 
 
@@ -208,7 +208,7 @@ def test_the_exit_3_message_names_the_process_holding_the_lock_not_the_pid_in_th
 
 def test_the_exit_3_message_gives_the_holders_start_time_when_the_file_is_its_own(tmp_path):
     outbox = tmp_path / "outbox"
-    code = ("import sys, time\nfrom pathlib import Path\nfrom xlbatch.outbox import locked\n"
+    code = ("import sys, time\nfrom pathlib import Path\nfrom xlbatch.ops.outbox import locked\n"
             "with locked(Path(sys.argv[1])):\n    print('held', flush=True)\n    time.sleep(600)\n")
     with _holding(code, outbox) as holder:
         err = _run_exit_3(tmp_path)
@@ -224,7 +224,7 @@ def test_the_lock_file_is_emptied_when_released(tmp_path):
 def test_a_holder_letting_go_while_a_contender_looks_is_no_holder(tmp_path, monkeypatch):
     """The holder ends between a run's attempt and its look at /proc/locks: the run takes the lock
     instead of exiting 3 with nobody to name."""
-    import xlbatch.outbox as outbox_module
+    import xlbatch.ops.outbox as outbox_module
 
     real, refused = fcntl.flock, []
 

@@ -20,11 +20,11 @@ from pathlib import Path
 import pytest
 from sample_inbox import write_sample_inbox
 
-import xlbatch.ledger as ledger_module
+import xlbatch.ops.ledger as ledger_module
 from xlbatch.cli import main
 from xlbatch.config import Config
-from xlbatch.ledger import LEDGER_NAME
 from xlbatch.nightly import run
+from xlbatch.ops.ledger import LEDGER_NAME
 
 CFG = Config()
 TRIALS = 50
@@ -116,7 +116,7 @@ def test_anything_but_a_file_in_place_of_the_ledger_is_set_aside(pristine, tmp_p
 
 def _forge(outbox: Path, *, recompute_checksum: bool) -> str:
     """Rewrite one cached outcome as a well-formed pickle of a FileOutcome with other figures."""
-    from xlbatch import ledger
+    from xlbatch.ops import ledger
 
     with sqlite3.connect(outbox / LEDGER_NAME) as db:
         rows = db.execute("SELECT rowid, sha256, path, reader, limits, outcome FROM outcomes").fetchall()

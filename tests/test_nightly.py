@@ -30,12 +30,12 @@ from bench_incremental import build_inbox
 from sample_inbox import farmland, write_sample_inbox
 from seed import seed_form
 
-import xlbatch.ledger as ledger_module
+import xlbatch.ops.ledger as ledger_module
 from xlbatch.cli import main
 from xlbatch.config import Config
 from xlbatch.nightly import run
-from xlbatch.outbox import CURRENT, LOCK, OUTPUTS, locked
-from xlbatch.template import write_workbook
+from xlbatch.ops.outbox import CURRENT, LOCK, OUTPUTS, locked
+from xlbatch.outputs.template import write_workbook
 
 ROOT = Path(__file__).resolve().parents[1]
 CFG = Config()
@@ -115,7 +115,7 @@ def _resubmit_farmland(inbox: Path, total: float) -> None:
 
 def _hold_lock(outbox: Path) -> subprocess.Popen:
     """Another process holding the outbox lock the way a run does, until killed."""
-    code = ("import sys, time\nfrom pathlib import Path\nfrom xlbatch.outbox import locked\n"
+    code = ("import sys, time\nfrom pathlib import Path\nfrom xlbatch.ops.outbox import locked\n"
             "with locked(Path(sys.argv[1])):\n    print('held', flush=True)\n    time.sleep(600)\n")
     holder = subprocess.Popen([sys.executable, "-c", code, str(outbox)], stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == "held"
@@ -146,7 +146,7 @@ def test_lock_left_by_a_killed_run_does_not_block_the_next(sample):
 
 
 def test_lock_is_exclusive_within_one_process_too(tmp_path):
-    from xlbatch.outbox import OutboxLocked
+    from xlbatch.ops.outbox import OutboxLocked
 
     with locked(tmp_path), pytest.raises(OutboxLocked, match="另一个 xlbatch 运行"), locked(tmp_path):
         pass
@@ -457,7 +457,7 @@ def test_a_locked_ledger_fails_the_run_and_is_never_set_aside(sample):
 
 
 def test_a_file_replaced_while_it_is_read_is_not_cached(sample, monkeypatch):
-    import xlbatch.analyse as analyse
+    import xlbatch.form.analyse as analyse
 
     inbox, outbox = sample
     victim = inbox / "示例县第一中学" / "农村义务教育学生营养改善计划.xlsx"
@@ -582,7 +582,7 @@ def test_log_is_json_lines_per_run_and_a_failed_run_logs_its_traceback(sample, m
     def broken(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr("xlbatch.write.write_workbook", broken)
+    monkeypatch.setattr("xlbatch.outputs.write.write_workbook", broken)
     assert _cli(inbox, outbox, "--recompute") == 1
     err = capsys.readouterr().err
     assert "运行失败" in err and "run.log.jsonl" in err

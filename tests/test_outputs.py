@@ -15,9 +15,9 @@ from seed import seed_form
 
 from xlbatch.config import Config
 from xlbatch.nightly import run
-from xlbatch.template import write_workbook
-from xlbatch.write import ANOMALY_COLUMNS, PROJECT_COLUMNS
-from xlbatch.xlsx_common import sheet_names
+from xlbatch.outputs.formats import sheet_names
+from xlbatch.outputs.template import write_workbook
+from xlbatch.outputs.write import ANOMALY_COLUMNS, PROJECT_COLUMNS
 
 SPEC_PROJECT_COLUMNS = [
     "source_file", "sheet", "department", "unit", "project", "year", "budget_initial",

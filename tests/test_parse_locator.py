@@ -7,9 +7,9 @@ from datetime import date, datetime, time, timedelta
 
 from xlsxwriter.utility import xl_rowcol_to_cell
 
-from xlbatch.parse import _has_value
-from xlbatch.read import a1
-from xlbatch.values import clean_text
+from xlbatch.form.parse import _has_value
+from xlbatch.form.values import clean_text
+from xlbatch.intake.read import a1
 
 _SPACES = [chr(i) for i in range(sys.maxunicode + 1) if chr(i).isspace()]
 

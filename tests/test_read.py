@@ -10,8 +10,8 @@ from conftest import run_specs
 from seed import seed_form
 
 from xlbatch.config import Config, parse_config
+from xlbatch.outputs.template import write_workbook
 from xlbatch.pipeline import process
-from xlbatch.template import write_workbook
 
 
 def _only_file(result, name):

@@ -20,14 +20,14 @@ import pytest
 import python_calamine as calamine
 from seed import seed_form
 
-import xlbatch.read as read
-from xlbatch.analyse import FileTask, analyse_file
+import xlbatch.intake.read as read
 from xlbatch.config import Config, parse_config
-from xlbatch.discover import sha256_of
-from xlbatch.execute import analyse_payload, local_processes
+from xlbatch.form.analyse import FileTask, analyse_file
+from xlbatch.intake.discover import sha256_of
 from xlbatch.nightly import run
+from xlbatch.ops.execute import analyse_payload, local_processes
+from xlbatch.outputs.template import write_workbook
 from xlbatch.pipeline import process
-from xlbatch.template import write_workbook
 
 pytest_plugins = ["lo"]  # lo_files: the seed as LibreOffice saved it (.xls)
 

@@ -15,10 +15,10 @@ import openpyxl
 import pytest
 from sample_inbox import write_sample_inbox
 
-import xlbatch.write as write_module
+import xlbatch.outputs.write as write_module
 from xlbatch.config import Config
 from xlbatch.nightly import run
-from xlbatch.reviews import CARRIED, SAVED_COPY, read_reviews
+from xlbatch.outputs.reviews import CARRIED, SAVED_COPY, read_reviews
 
 CFG = Config()
 STATUS, NOTE = 13, 14  # 异常清单 columns 复核状态, 复核意见 (0-based)

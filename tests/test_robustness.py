@@ -14,16 +14,16 @@ from hypothesis import strategies as st
 from msoffcrypto.format.ooxml import OOXMLFile
 from seed import seed_form
 
+from xlbatch.checks.rules import EVALUATE, VALIDATE
+from xlbatch.checks.score import mark_duplicates, score_forms, score_indicator, score_indicators
+from xlbatch.checks.validate import run_stage
 from xlbatch.config import Config
-from xlbatch.normalize import Submission, build_frames
-from xlbatch.parse import parse_sheet
+from xlbatch.form.normalize import Submission, build_frames
+from xlbatch.form.parse import parse_sheet
+from xlbatch.form.values import Amount, clean_text, fold, label_key, parse_amount, parse_measure
+from xlbatch.intake.read import Sheet, read_workbook
+from xlbatch.outputs.template import write_workbook
 from xlbatch.pipeline import process
-from xlbatch.read import Sheet, read_workbook
-from xlbatch.rules import EVALUATE, VALIDATE
-from xlbatch.score import mark_duplicates, score_forms, score_indicator, score_indicators
-from xlbatch.template import write_workbook
-from xlbatch.validate import run_stage
-from xlbatch.values import Amount, clean_text, fold, label_key, parse_amount, parse_measure
 
 CFG = Config()
 

@@ -18,11 +18,11 @@ from conftest import rules_of, run_specs
 from overflow import store_numbers
 from seed import seed_form
 
+from xlbatch.checks.rules import CATALOGUE, EVALUATE, VALIDATE
 from xlbatch.config import Config
 from xlbatch.models import Finding
+from xlbatch.outputs.template import BlockSpec, CategorySpec, FormSpec, IndicatorSpec, write_workbook
 from xlbatch.pipeline import RunResult, process
-from xlbatch.rules import CATALOGUE, EVALUATE, VALIDATE
-from xlbatch.template import BlockSpec, CategorySpec, FormSpec, IndicatorSpec, write_workbook
 
 P = IndicatorSpec
 

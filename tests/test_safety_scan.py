@@ -17,9 +17,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xlbatch import safety
 from xlbatch.config import Config
-from xlbatch.safety import Extent, ReadError, inspect_zip
+from xlbatch.intake import safety
+from xlbatch.intake.safety import Extent, ReadError, inspect_zip
 
 LIMITS = Config().limits
 

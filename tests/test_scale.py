@@ -12,9 +12,9 @@ from sample_inbox import write_sample_inbox
 from seed import seed_form
 
 from xlbatch.config import Config
-from xlbatch.execute import ExecutorError, dask_executor, local_processes, serial
 from xlbatch.nightly import run
-from xlbatch.template import write_workbook
+from xlbatch.ops.execute import ExecutorError, dask_executor, local_processes, serial
+from xlbatch.outputs.template import write_workbook
 
 CFG = Config()
 
@@ -138,8 +138,8 @@ def test_scheduler_timeout_out_of_bounds_is_a_configuration_error(inbox, tmp_pat
 
 
 def test_process_pool_reports_progress_as_batches_complete(inbox):
-    from xlbatch.analyse import FileTask
-    from xlbatch.discover import discover
+    from xlbatch.form.analyse import FileTask
+    from xlbatch.intake.discover import discover
 
     tasks = [FileTask(str(f.path), f.record.path, f.record.sha256, CFG.limits)
              for f in discover(inbox) if not f.ignored]

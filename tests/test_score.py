@@ -10,8 +10,8 @@ import math
 
 import pandas as pd
 
+from xlbatch.checks.score import mark_duplicates, score_indicator, score_indicators
 from xlbatch.config import Config
-from xlbatch.score import mark_duplicates, score_indicator, score_indicators
 
 CFG = Config()
 

@@ -24,7 +24,7 @@ from seed import seed_form
 
 from xlbatch.config import Config
 from xlbatch.nightly import run
-from xlbatch.template import write_workbook
+from xlbatch.outputs.template import write_workbook
 
 pytest_plugins = ["lo"]  # fixture libreoffice (not imported: lo must load as a plugin)
 

@@ -10,10 +10,10 @@ import pytest
 from conftest import run_specs
 from seed import seed_form
 
-from xlbatch import validate
+from xlbatch.checks import validate
+from xlbatch.checks.rules import CATALOGUE, EVALUATE, FORMS, INDICATORS, Check, Detail, Rule
+from xlbatch.checks.validate import run_stage
 from xlbatch.config import Config
-from xlbatch.rules import CATALOGUE, EVALUATE, FORMS, INDICATORS, Check, Detail, Rule
-from xlbatch.validate import run_stage
 
 CFG = Config()
 

@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from xlbatch import values
+from xlbatch.checks.score import grade_of, qualitative_tier, score_indicator
 from xlbatch.config import ScoringSettings
-from xlbatch.score import grade_of, qualitative_tier, score_indicator
-from xlbatch.values import (
+from xlbatch.form import values
+from xlbatch.form.values import (
     EQUAL,
     POSITIVE,
     REVERSE,
@@ -307,7 +307,7 @@ def test_grade(total, grade):
 
 
 def test_format_number_never_rounds_a_nonzero_value_to_zero():
-    from xlbatch.values import format_number
+    from xlbatch.form.values import format_number
 
     assert format_number(-0.0001) == "-0.0001"  # "填报为 0 分，超出 0～10 分的范围" would contradict itself
     assert format_number(0.004) == "0.004"

@@ -35,10 +35,10 @@ from variants import (
 )
 
 from xlbatch.config import Config
+from xlbatch.intake.read import a1
 from xlbatch.nightly import run
+from xlbatch.outputs.template import BlockSpec, CategorySpec, IndicatorSpec, write_workbook
 from xlbatch.pipeline import RunResult, process
-from xlbatch.read import a1
-from xlbatch.template import BlockSpec, CategorySpec, IndicatorSpec, write_workbook
 
 pytest_plugins = ["lo"]  # fixtures libreoffice, lo_files
 
@@ -138,7 +138,7 @@ def categories(form: pd.Series) -> list[tuple[str, int]]:
 
 @pytest.mark.parametrize("kw", [{}, FORMULAS], ids=["seed", "formulas"])
 def test_standard_grid_is_the_template_cell_for_cell(tmp_path, kw):
-    """variants.standard_grid lays a FormSpec out exactly as xlbatch.template.write_form does."""
+    """variants.standard_grid lays a FormSpec out exactly as xlbatch.outputs.template.write_form does."""
     (tmp_path / "a").mkdir()
     write_workbook(tmp_path / "a" / "自评表.xlsx", [("自评表", seed_form(**kw))])
     template = process(tmp_path / "a", Config())

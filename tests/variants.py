@@ -1,6 +1,6 @@
 """Forms as units really return them: a sheet as a plain grid, drifted, written with XlsxWriter.
 
-`xlbatch.template.write_form` writes the standard layout only. Real submissions
+`xlbatch.outputs.template.write_form` writes the standard layout only. Real submissions
 drift from it (SPEC section 1): labels retyped, rows and columns inserted, titles
 dropped, merges undone. Here a sheet is a `Grid` — cells by (row, col), merged
 ranges and number formats — that tests build and bend:
@@ -28,8 +28,8 @@ from typing import Any
 import xlsxwriter
 from seed import seed_form
 
-from xlbatch.read import a1
-from xlbatch.template import FUND_LABELS, BlockSpec, CategorySpec, FormSpec, IndicatorSpec
+from xlbatch.intake.read import a1
+from xlbatch.outputs.template import FUND_LABELS, BlockSpec, CategorySpec, FormSpec, IndicatorSpec
 
 Pos = tuple[int, int]  # 0-based (row, col)
 Merge = tuple[int, int, int, int]  # 0-based (first row, first col, last row, last col)
@@ -281,7 +281,7 @@ PERCENT, AMOUNT = "0.00%", "0.00##"
 
 
 def standard_grid(spec: FormSpec) -> Grid:
-    """`spec` laid out cell for cell as `xlbatch.template.write_form` does (columns A–I).
+    """`spec` laid out cell for cell as `xlbatch.outputs.template.write_form` does (columns A–I).
 
     Title A1, year A2, 项目名称 A3, 主管部门/实施单位 row 4, funds header row 5 with the
     年度资金总额 row 6, goals rows 10–11, indicator header row 12, indicators from row

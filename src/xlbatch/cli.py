@@ -31,9 +31,9 @@ from rich.table import Table
 from rich.text import Text
 
 from .config import Config, ConfigError, load_config
-from .execute import ExecutorError
 from .models import ERROR
-from .outbox import DEFAULT_KEEP, OutboxLocked
+from .ops.execute import ExecutorError
+from .ops.outbox import DEFAULT_KEEP, OutboxLocked
 
 DEFAULT_CONFIG = "xlbatch.toml"
 
@@ -185,7 +185,7 @@ def _run(args) -> int:
 
 def _executor(args, cfg: Config):
     """Where the per-file work runs: worker processes here, or a Dask cluster."""
-    from .execute import Budget, dask_executor, local_processes
+    from .ops.execute import Budget, dask_executor, local_processes
 
     if args.executor == "dask":
         if not args.scheduler:
@@ -262,7 +262,7 @@ def _check(args) -> int:
     missing = [str(p) for p in paths if not p.is_file()]
     if missing:
         raise UsageError("文件不存在：" + "、".join(missing))
-    from .execute import Budget, local_processes
+    from .ops.execute import Budget, local_processes
 
     # One worker process: a file that crashes the reader costs that file, not the check.
     result = check_files(paths, cfg, local_processes(1, Budget.of(cfg.limits)))
@@ -277,7 +277,7 @@ _SEVERITY = {"error": ("错误", "bold red"), "warning": ("警告", "yellow"), "
 
 def print_check(result, console: Console) -> None:
     """One table per file: severity, rule, sheet, cell, message, reported value, expected."""
-    from .rules import RULES  # the catalogue loads pandas: only `check` needs it here
+    from .checks.rules import RULES  # the catalogue loads pandas: only `check` needs it here
 
     for record in result.files:
         label, style = _STATUS[record.status]
@@ -306,7 +306,7 @@ def print_check(result, console: Console) -> None:
 
 
 def _template(args) -> int:
-    from .template import write_template
+    from .outputs.template import write_template
 
     path = write_template(Path(args.output))
     print(f"已生成空白自评表模板：{path}")

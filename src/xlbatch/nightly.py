@@ -33,12 +33,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from .config import Config
-from .discover import discover, sha256_of
-from .execute import Executor, serial
-from .ledger import CachingExecutor, Ledger, inputs_fingerprint
-from .logs import event, json_log
+from .intake.discover import discover, sha256_of
 from .models import IGNORED, FormRecord, RunResult, new_run_id
-from .outbox import (
+from .ops.execute import Executor, serial
+from .ops.ledger import CachingExecutor, Ledger, inputs_fingerprint
+from .ops.logs import event, json_log
+from .ops.outbox import (
     DEFAULT_KEEP,
     LOG_NAME,
     OUTPUTS,
@@ -50,8 +50,8 @@ from .outbox import (
     run_dir,
     write_atomically,
 )
+from .outputs.reviews import settle, uncarried_copies
 from .pipeline import evaluate
-from .reviews import settle, uncarried_copies
 
 COPIED = tuple(name for name in OUTPUTS if name != "run.json")
 
@@ -115,9 +115,9 @@ def _evaluate_and_write(stub: RunResult, files, cfg: Config, executor: Executor,
     reader = CachingExecutor(executor, ledger, stub.run_id, progress)
     # The writer and the change report (pandas, XlsxWriter) load while the workers read.
     result = evaluate(files, cfg, reader, run_id=stub.run_id, started_at=stub.started_at, inbox=stub.inbox,
-                      progress=progress, preload=("xlbatch.changes", "xlbatch.write"))
-    from .changes import compare, snapshot
-    from .write import write_outputs
+                      progress=progress, preload=("xlbatch.outputs.changes", "xlbatch.outputs.write"))
+    from .outputs.changes import compare, snapshot
+    from .outputs.write import write_outputs
 
     result.outbox = stub.outbox
     read, reused = len(reader.read), len(reader.reused)

@@ -15,21 +15,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .analyse import FileTask
 from .config import Config
-from .discover import InboxFile, discover, inbox_file
-from .execute import Executor, serial
+from .form.analyse import FileTask
+from .form.values import clean_text
+from .intake.discover import InboxFile, discover, inbox_file
 from .models import ACCEPTED, REJECTED, FileRecord, Finding, FormRecord, RunResult, new_run_id
-from .values import clean_text
+from .ops.execute import Executor, serial
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .normalize import Submission
+    from .form.normalize import Submission
 
 # The checking stages load pandas and pandera (about half a second): `evaluate` loads them
 # while the worker processes read the files, not before (see `evaluate`).
-CHECK_MODULES = ("pandas", "xlbatch.normalize", "xlbatch.rules", "xlbatch.score", "xlbatch.validate")
+CHECK_MODULES = ("pandas", "xlbatch.form.normalize", "xlbatch.checks.rules", "xlbatch.checks.score",
+                 "xlbatch.checks.validate")
 
 
 def process(inbox: Path, cfg: Config, executor: Executor = serial) -> RunResult:
@@ -65,10 +66,10 @@ def evaluate(files: list[InboxFile], cfg: Config, executor: Executor, *, run_id:
             importlib.import_module(name)
 
     outcomes = executor(tasks, meanwhile=load)
-    from .normalize import Submission, build_frames
-    from .rules import EVALUATE, VALIDATE
-    from .score import mark_duplicates, score_forms, score_indicators
-    from .validate import run_stage
+    from .checks.rules import EVALUATE, VALIDATE
+    from .checks.score import mark_duplicates, score_forms, score_indicators
+    from .checks.validate import run_stage
+    from .form.normalize import Submission, build_frames
 
     findings: list[Finding] = []
     submissions: list[Submission] = []

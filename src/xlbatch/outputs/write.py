@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import xlbatch_version
-from .discover import sha256_of
-from .normalize import records
-from .outbox import run_dir, write_atomically
+from .. import xlbatch_version
+from ..checks.rules import CATALOGUE
+from ..form.normalize import records
+from ..intake.discover import sha256_of
+from ..ops.outbox import run_dir, write_atomically
 from .reviews import gather_reviews
-from .rules import CATALOGUE
 from .workbook import write_workbook
 
 PROJECT_COLUMNS = [

@@ -12,10 +12,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .config import RuleSettings, ScoringSettings
-from .models import FUND_COL_LABELS, form_identity
-from .normalize import columns, records
-from .values import (
+from ..config import RuleSettings, ScoringSettings
+from ..form.normalize import columns, records
+from ..form.values import (
     EQUAL,
     REVERSE,
     Measure,
@@ -24,6 +23,7 @@ from .values import (
     format_percent,
     parse_measure,
 )
+from ..models import FUND_COL_LABELS, form_identity
 
 AMOUNT_COLS = ("initial", "full_year", "executed")
 SOURCE_ROWS = ("current", "carryover", "other")

@@ -17,9 +17,9 @@ from functools import partial
 import pandas as pd
 import pandera.pandas as pa
 
-from .config import Config
-from .models import Finding, form_identity
-from .normalize import records
+from ..config import Config
+from ..form.normalize import records
+from ..models import Finding, form_identity
 from .rules import CATALOGUE, EVALUATE, FORMS, INDICATORS, Check, Rule
 
 # pandera loads its pandas backend (and hypothesis, when installed: ~0.1 s) on the first

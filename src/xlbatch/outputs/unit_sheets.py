@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from .models import FUND_COL_LABELS, FUND_ROW_LABELS, Finding
-from .normalize import records
-from .score import AMOUNT_COLS, COUNTED, SCALE_SUSPECT, standing
-from .values import clean_text
-from .xlsx_common import SEVERITY_ORDER, Styles, print_setup, quote
+from ..checks.score import AMOUNT_COLS, COUNTED, SCALE_SUSPECT, standing
+from ..form.normalize import records
+from ..form.values import clean_text
+from ..models import FUND_COL_LABELS, FUND_ROW_LABELS, Finding
+from .formats import SEVERITY_ORDER, Styles, print_setup, quote
 
 SUMMARY_SHEET = "汇总"
 

@@ -17,9 +17,9 @@ from collections import defaultdict
 
 import pandas as pd
 
-from .models import form_identity
-from .normalize import records
-from .values import format_number
+from ..form.normalize import records
+from ..form.values import format_number
+from ..models import form_identity
 
 # Figures compared for a changed form, with their Chinese labels (the 变更记录 sheet).
 FIGURES = {

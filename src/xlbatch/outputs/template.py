@@ -15,7 +15,7 @@ from typing import Any
 
 import xlsxwriter
 
-from .read import a1
+from ..intake.read import a1
 
 
 @dataclass

@@ -13,7 +13,8 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
-from .models import (
+from ..intake.read import Sheet, a1
+from ..models import (
     FUND_COLS,
     FUND_ROWS,
     Block,
@@ -22,7 +23,6 @@ from .models import (
     RawForm,
     RawIndicator,
 )
-from .read import Sheet, a1
 from .values import clean_text, fold, is_blank, label_key, parse_amount
 
 # Label stems per field: a cell is the label when its key starts with a stem and

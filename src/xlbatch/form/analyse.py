@@ -17,10 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import LimitSettings
-from .models import ERROR, Finding, RawForm
+from ..config import LimitSettings
+from ..intake.read import ReadError, Workbook, open_workbook, workbook_of
+from ..models import ERROR, Finding, RawForm
 from .parse import parse_sheet
-from .read import ReadError, Workbook, open_workbook, workbook_of
 
 
 @dataclass(frozen=True)

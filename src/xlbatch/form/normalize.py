@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .models import FUND_COLS, FUND_ROWS, RawForm
+from ..models import FUND_COLS, FUND_ROWS, RawForm
 from .values import amount_problem, clean_text, parse_amount
 
 

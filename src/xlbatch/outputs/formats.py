@@ -7,7 +7,7 @@ import re
 
 import xlsxwriter
 
-from .models import ERROR, INFO, WARNING
+from ..models import ERROR, INFO, WARNING
 
 SEVERITY_NAMES = {ERROR: "错误", WARNING: "警告", INFO: "提示"}
 SEVERITY_FILLS = {ERROR: "#FFC7CE", WARNING: "#FFEB9C", INFO: "#DDEBF7"}

@@ -63,8 +63,9 @@ from dataclasses import is_dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import analyse, models, xlbatch_version
-from .analyse import FileOutcome, FileTask
+from .. import models, xlbatch_version
+from ..form import analyse
+from ..form.analyse import FileOutcome, FileTask
 from .execute import Executor
 from .logs import event
 
@@ -101,7 +102,7 @@ def reader_fingerprint() -> str:
     """What produced a cached outcome: xlbatch's version, a hash of its source files (subpackages
     included, each by its path in the package), and calamine's version."""
     digest = hashlib.sha256()
-    package = Path(__file__).parent
+    package = Path(__file__).parents[1]  # xlbatch/, not ops/
     for path in sorted(package.rglob("*.py")):
         digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return f"{xlbatch_version()}+{digest.hexdigest()[:16]}+calamine-{_version('python-calamine')}"
@@ -461,7 +462,7 @@ def _init(db: sqlite3.Connection) -> sqlite3.Connection:
     return db
 
 
-_ALLOWED_MODULES = {"xlbatch.models": models, "xlbatch.analyse": analyse}
+_ALLOWED_MODULES = {"xlbatch.models": models, "xlbatch.form.analyse": analyse}
 _ALLOWED_GLOBALS = {("datetime", name) for name in ("datetime", "date", "time", "timedelta", "timezone")}
 
 

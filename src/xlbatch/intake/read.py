@@ -31,7 +31,7 @@ from typing import Any
 import python_calamine as calamine
 from xlsxwriter.utility import xl_rowcol_to_cell
 
-from .config import LimitSettings
+from ..config import LimitSettings
 from .safety import MB, Extent, Inspection, ReadError, inspect_ole, inspect_zip
 
 ZIP_MAGIC = b"PK\x03\x04"

@@ -14,9 +14,9 @@ from datetime import datetime, timedelta, timezone
 
 import pandas as pd
 
-from .rules import CATALOGUE
-from .score import counted
-from .xlsx_common import SEVERITY_NAMES, Styles, header_row, print_setup, write_num
+from ..checks.rules import CATALOGUE
+from ..checks.score import counted
+from .formats import SEVERITY_NAMES, Styles, header_row, print_setup, write_num
 
 CHART_SHEET, INFO_SHEET = "图表", "运行说明"
 BEIJING = timezone(timedelta(hours=8))  # China observes no daylight saving time

@@ -31,8 +31,8 @@ from dataclasses import dataclass
 from multiprocessing import active_children, get_context
 from pathlib import Path
 
-from .analyse import FileOutcome, FileTask, analyse_file, file_finding
-from .read import ReadError, read_file
+from ..form.analyse import FileOutcome, FileTask, analyse_file, file_finding
+from ..intake.read import ReadError, read_file
 
 Executor = Callable[..., list[FileOutcome]]
 """`executor(tasks, on_done=None, meanwhile=None)` → the outcomes, in task order.

@@ -10,7 +10,7 @@ by 变更.
 from __future__ import annotations
 
 from .changes import FIGURES
-from .xlsx_common import Styles, fit_row, header_row, print_setup
+from .formats import Styles, fit_row, header_row, print_setup
 
 CHANGES_SHEET = "变更记录"
 

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .config import Config
-from .models import ERROR, FUND_COL_LABELS, INFO, WARNING
-from .values import clean_text, format_number, format_percent
+from ..config import Config
+from ..form.values import clean_text, format_number, format_percent
+from ..models import ERROR, FUND_COL_LABELS, INFO, WARNING
 
 FORMS, INDICATORS = "forms", "indicators"
 READ, VALIDATE, EVALUATE = "read", "validate", "evaluate"

@@ -49,7 +49,7 @@ from xml.parsers import expat
 
 from defusedxml import DefusedXmlException, ElementTree
 
-from .config import LimitSettings
+from ..config import LimitSettings
 
 MB = 1024 * 1024
 _CHUNK = 256 * 1024

@@ -18,16 +18,13 @@ import pandas as pd
 import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 
+from ..checks.rules import RULES
+from ..checks.score import COUNTED, SCALE_SUSPECT, standing
+from ..form.normalize import records
+from ..intake.read import a1
+from ..models import WARNING, Finding
 from .change_sheet import CHANGES_SHEET, write_changes
-from .models import WARNING, Finding
-from .normalize import records
-from .overview import CHART_SHEET, INFO_SHEET, write_charts, write_run_info
-from .read import a1
-from .reviews import ANOMALY_SHEET, CLOSED_SHEET, STATUSES, Review
-from .rules import RULES
-from .score import COUNTED, SCALE_SUSPECT, standing
-from .unit_sheets import SUMMARY_SHEET, Places, write_unit_sheets
-from .xlsx_common import (
+from .formats import (
     SEVERITY_FILLS,
     SEVERITY_NAMES,
     SEVERITY_ORDER,
@@ -39,6 +36,9 @@ from .xlsx_common import (
     sheet_names,
     write_num,
 )
+from .overview import CHART_SHEET, INFO_SHEET, write_charts, write_run_info
+from .reviews import ANOMALY_SHEET, CLOSED_SHEET, STATUSES, Review
+from .unit_sheets import SUMMARY_SHEET, Places, write_unit_sheets
 
 REJECTED_SHEET = "未受理文件"
 IN_MEMORY_FORMS = 5000

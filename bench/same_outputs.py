@@ -1,0 +1,113 @@
+"""Snapshot what a run publishes, to show a refactoring changed nothing a reader or a tool sees.
+
+    python bench/same_outputs.py corpus DIR            # build the corpus once (its bytes then stay fixed)
+    python bench/same_outputs.py snap DIR OUT.json     # run xlbatch on each inbox of DIR, snapshot the outbox
+    python bench/same_outputs.py diff A.json B.json    # name every difference
+
+The corpus: the sample inbox, 300 generated forms (bench/bench.py's generator), and the 413 fixtures of
+bench/read_outcomes.py (seed variants, drifted layouts, LibreOffice saves, hostile and mislabelled
+files) as one inbox. A snapshot holds, per inbox: the CSVs byte for byte, run.json without its run id,
+times and durations, every published file's name, and every cell value of every sheet of
+consolidated.xlsx as calamine reads it (the anomaly ids, derived from content, stay in).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from python_calamine import CalamineWorkbook
+
+ROOT = Path(__file__).resolve().parents[1]
+XLBATCH = Path(sys.executable).with_name("xlbatch")
+_VOLATILE = {"run_id", "started", "finished", "seconds", "started_at", "finished_at", "duration_s",
+             "as_of", "previous_run", "stages", "timings", "pid", "host", "version"}
+_VOLATILE_ROWS = {"运行编号", "开始时间（北京时间）", "结束时间（北京时间）"}
+
+
+def build_corpus(target: Path) -> None:
+    sys.path[:0] = [str(ROOT / "bench"), str(ROOT / "tests")]
+    import read_outcomes
+
+    import bench
+
+    shutil.copytree(ROOT / "inbox", target / "sample")
+    bench.generate(target / "generated", 300)
+    read_outcomes.build(target / "fixtures")
+
+
+def _strip(value):
+    if isinstance(value, dict):
+        return {k: _strip(v) for k, v in value.items() if k not in _VOLATILE}
+    if isinstance(value, list):
+        return [_strip(v) for v in value]
+    return value
+
+
+def _cells(path: Path) -> dict:
+    book = CalamineWorkbook.from_path(str(path))
+    sheets = {name: book.get_sheet_by_name(name).to_python() for name in book.sheet_names}
+    # 运行说明's run id and clock times differ on every run
+    sheets["运行说明"] = [row for row in sheets["运行说明"] if row[0] not in _VOLATILE_ROWS]
+    return sheets
+
+
+def snapshot_outbox(outbox: Path) -> dict:
+    snap = {"files": sorted(p.name for p in outbox.iterdir() if p.is_file())}
+    for csv in sorted(outbox.glob("*.csv")):
+        snap[csv.name] = csv.read_text(encoding="utf-8-sig")
+    run = _strip(json.loads((outbox / "run.json").read_text(encoding="utf-8")))
+    run["outputs"].pop("consolidated.xlsx")  # its hash covers 运行说明's clock times; its cells are compared
+    snap["run.json"] = run
+    snap["consolidated.xlsx"] = _cells(outbox / "consolidated.xlsx")
+    return snap
+
+
+def snap(corpus: Path, out: Path) -> None:
+    result = {}
+    for inbox in sorted(p for p in corpus.iterdir() if p.is_dir()):
+        with tempfile.TemporaryDirectory() as tmp:
+            outbox = Path(tempfile.gettempdir()) / "same-outputs-outbox"  # one path: it is shown in 运行说明
+            shutil.rmtree(outbox, ignore_errors=True)
+            subprocess.run([str(XLBATCH), "run", "-q", "--inbox", str(inbox), "--outbox", str(outbox)],
+                           check=False, cwd=tmp, stderr=subprocess.DEVNULL)
+            result[inbox.name] = snapshot_outbox(outbox)
+            shutil.rmtree(outbox)
+    out.write_text(json.dumps(result, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+
+
+def diff(a: Path, b: Path) -> int:
+    left, right = (json.loads(p.read_text(encoding="utf-8")) for p in (a, b))
+    differences = []
+
+    def walk(x, y, where):
+        if type(x) is not type(y) or not isinstance(x, dict | list):
+            if x != y:
+                differences.append(f"{where}: {str(x)[:120]!r} ≠ {str(y)[:120]!r}")
+            return
+        if isinstance(x, list) and len(x) != len(y):
+            differences.append(f"{where}: {len(x)} ≠ {len(y)} items")
+        keys = x.keys() | y.keys() if isinstance(x, dict) else range(min(len(x), len(y)))
+        for k in sorted(keys, key=str):
+            walk(x.get(k) if isinstance(x, dict) else x[k], y.get(k) if isinstance(y, dict) else y[k],
+                 f"{where}/{k}")
+
+    walk(left, right, "")
+    print("\n".join(differences[:200]) or "identical")
+    cells = sum(len(r) for inbox in left.values() for sheet in inbox["consolidated.xlsx"].values() for r in sheet)
+    print(f"{len(left)} inboxes, {cells} cells compared, {len(differences)} differences")
+    return 1 if differences else 0
+
+
+if __name__ == "__main__":
+    verb, *args = sys.argv[1:]
+    if verb == "corpus":
+        build_corpus(Path(args[0]))
+    elif verb == "snap":
+        snap(Path(args[0]), Path(args[1]))
+    else:
+        sys.exit(diff(Path(args[0]), Path(args[1])))
