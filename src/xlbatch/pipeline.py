@@ -33,16 +33,22 @@ CHECK_MODULES = ("pandas", "xlbatch.form.normalize", "xlbatch.checks.rules", "xl
                  "xlbatch.checks.validate")
 
 
-def process(inbox: Path, cfg: Config, executor: Executor = serial) -> RunResult:
+def process(inbox: str | Path, cfg: Config | None = None, executor: Executor = serial) -> RunResult:
+    """Discover, read, parse, validate and score every file of `inbox`; nothing is written.
+
+    `cfg` defaults to the national rules (`Config()`); `executor` to reading in this process.
+    """
     started = datetime.now(UTC)
-    files = discover(inbox)
+    files = discover(Path(inbox))
+    cfg = cfg if cfg is not None else Config()
     return evaluate(files, cfg, executor, run_id=new_run_id(started), started_at=_iso(started), inbox=str(inbox))
 
 
-def check_files(paths: list[Path], cfg: Config, executor: Executor = serial) -> RunResult:
+def check_files(paths: list[str | Path], cfg: Config | None = None, executor: Executor = serial) -> RunResult:
     """Evaluate files given on the command line, as `run` would if they were in the inbox."""
     started = datetime.now(UTC)
-    files = [inbox_file(path.parent, path) for path in paths]  # each named by its file name
+    files = [inbox_file(path.parent, path) for path in map(Path, paths)]  # each named by its file name
+    cfg = cfg if cfg is not None else Config()
     return evaluate(files, cfg, executor, run_id=new_run_id(started), started_at=_iso(started), inbox="")
 
 
