@@ -14,44 +14,13 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 from ..intake.read import Sheet, a1
-from ..models import (
-    FUND_COLS,
-    FUND_ROWS,
-    Block,
-    Category,
-    Cell,
-    RawForm,
-    RawIndicator,
-)
+from ..models import Block, Category, Cell, RawForm, RawIndicator
+from . import vocabulary as vocab
 from .values import clean_text, fold, is_blank, label_key, parse_amount
+from .vocabulary import FUND_COLS, FUND_ROWS, Role
 
-# Label stems per field: a cell is the label when its key starts with a stem and
-# the rest is short (a suffix such as 数, 合计) — prose mentioning a label is not one.
-HEADER_LABELS = {"project": "项目名称", "department": "主管部门", "unit": "实施单位"}
-FUND_COL_STEMS = {
-    "initial": ("年初预算",),
-    "full_year": ("全年预算",),
-    "executed": ("全年执行", "实际执行"),
-    "weight": ("分值",),
-    "rate": ("执行率",),
-    "score": ("得分",),
-}
-FUND_ROW_STEMS = {
-    "total": ("年度资金总额", "资金总额"),
-    "current": ("当年财政拨款", "其中当年财政拨款", "财政拨款", "其中财政拨款"),
-    "carryover": ("上年结转资金", "上年结转", "其中上年结转资金"),
-    "other": ("其他资金",),
-}
-INDICATOR_COL_STEMS = {
-    "level1": ("一级指标",),
-    "level2": ("二级指标",),
-    "name": ("三级指标",),
-    "target": ("年度指标值", "指标值", "年度目标值"),
-    "actual": ("实际完成值", "完成值", "实际值"),
-    "weight": ("分值",),
-    "score": ("得分",),
-    "deviation": ("偏差原因", "未完成原因", "偏差原因分析及改进措施"),
-}
+# Every label is looked up in the vocabulary's tables when asked (vocab.HEADER, vocab.FUND_COLUMN …),
+# never copied here: the parser holds no spellings of its own.
 # "指标 1:", "指标2：", "指标三：", "....", "……", "。。。" (matched after NFKC: … is "...").
 _PLACEHOLDER = re.compile(r"^(指标\s*[\d一二三四五六七八九十]*\s*[:：]?|[.。…·、]+|\s*)$")
 _YEAR = re.compile(r"((?:19|20)\d{2})\s*年(?!\s*\d{1,2}\s*月)")  # "2023 年", not "2024年3月18日"
@@ -65,7 +34,14 @@ def is_placeholder(value) -> bool:
 
 
 def matches(key: str, stems: Iterable[str], slack: int = 3) -> bool:
+    """A cell is a label when its key starts with a stem and the rest is short (a suffix such as
+    数, 合计): prose that mentions a label is not one."""
     return _matches(key, tuple(stems), slack)
+
+
+def names(key: str, role: Role) -> bool:
+    """Whether the label `key` names `role` (by its stems and slack)."""
+    return _matches(key, role.stems, role.slack)
 
 
 @lru_cache(maxsize=1 << 16)
@@ -106,11 +82,10 @@ class _Locator:
                 self.row_labels[r] = keys
                 self.labels.extend((r, c, key) for c, key in keys)
 
-    def find(self, stems: Iterable[str]):
-        """(row, col) of the first label matching one of `stems`, in reading order."""
-        stems = tuple(stems)
+    def find(self, role: Role):
+        """(row, col) of the first label naming `role`, in reading order."""
         for r, c, key in self.labels:
-            if matches(key, stems):
+            if names(key, role):
                 return r, c
         return None
 
@@ -130,12 +105,11 @@ class _Locator:
                 return c1
         return col
 
-    def right_of(self, row: int, col: int, stop_keys: Iterable[str]) -> Cell:
-        """The first value right of a label, stopping at the next label.
+    def right_of(self, row: int, col: int, stop: tuple[Role, ...]) -> Cell:
+        """The first value right of a label, stopping at the next label (one naming a role of `stop`).
 
         The label repeated to its right (a merged label cell unmerged with "fill") is skipped.
         """
-        stop = tuple(stop_keys)
         own = label_key(self.sheet.value(row, col))
         end = self.merge_end(row, col)
         while label_key(self.sheet.value(row, end + 1)) == own:
@@ -144,17 +118,19 @@ class _Locator:
         for c, value in self.filled.get(row, ()):
             if c <= col or label_key(value) == own:
                 continue
-            if isinstance(value, str) and matches(label_key(value), stop):
+            if isinstance(value, str) and any(names(label_key(value), role) for role in stop):
                 break
             return Cell(value, a1(row, c))
         return Cell(None, empty_ref)
 
-    def spans(self, row: int, stems: dict[str, tuple[str, ...]]) -> dict[str, range]:
-        """Column span of each header label in `row`: from its column up to the next label."""
+    def spans(self, row: int, roles: dict[str, Role]) -> dict[str, range]:
+        """Column span of each header label in `row`: from its column up to the next label.
+
+        A label naming several roles is the first of them in `roles`' order."""
         found = {}
         for c, key in self.row_labels.get(row, ()):
-            for name, options in stems.items():
-                if name not in found and matches(key, options):
+            for name, role in roles.items():
+                if name not in found and names(key, role):
                     found[name] = c
                     break
         cols = sorted(found.values())
@@ -178,11 +154,11 @@ class _Locator:
 def parse_sheet(sheet: Sheet, source_file: str) -> RawForm | None:
     """The form in `sheet`, or None when the sheet is not a self-evaluation form."""
     loc = _Locator(sheet)
-    title_pos = loc.contains("绩效自评表")
-    project_pos = loc.find([HEADER_LABELS["project"]])
-    funds_row = _header_row(loc, FUND_COL_STEMS, "full_year")
-    indicator_row = _header_row(loc, INDICATOR_COL_STEMS, "name")
-    anchors = [title_pos, project_pos, funds_row, indicator_row, loc.find(["实施单位"])]
+    title_pos = loc.contains(vocab.TITLE_WORD)
+    project_pos = loc.find(vocab.HEADER["project"])
+    funds_row = _header_row(loc, vocab.FUND_COLUMN, "full_year")
+    indicator_row = _header_row(loc, vocab.INDICATOR_COLUMN, "name")
+    anchors = [title_pos, project_pos, funds_row, indicator_row, loc.find(vocab.HEADER["unit"])]
     # A form has a header row — 全年预算数 beside 全年执行数 …, or 三级指标 beside 年度指标值 … —
     # and one more anchor. A 填报说明 sheet may quote every label, one per row, never the layout.
     if (funds_row is None and indicator_row is None) or sum(a is not None for a in anchors) < 2:
@@ -212,10 +188,11 @@ def parse_sheet(sheet: Sheet, source_file: str) -> RawForm | None:
 
 
 def _header_value(loc: _Locator, field: str) -> Cell:
-    pos = loc.find([HEADER_LABELS[field]])
+    pos = loc.find(vocab.HEADER[field])
     if pos is None:
         return Cell()
-    stop = [*HEADER_LABELS.values(), "项目资金", "年初预算"]
+    # The value ends at the next header label, or where the funds block begins on the same row.
+    stop = (*vocab.HEADER.values(), vocab.FUNDS_BLOCK, vocab.FUND_COLUMN["initial"])
     return loc.right_of(pos[0], pos[1], stop)
 
 
@@ -231,11 +208,12 @@ def _year(loc: _Locator, above_row: int) -> int | None:
     return None
 
 
-def _header_row(loc: _Locator, columns: dict[str, tuple[str, ...]], key: str) -> int | None:
+def _header_row(loc: _Locator, columns: dict[str, Role], key: str) -> int | None:
     """The first row holding the `key` column's label and the label of another of `columns`."""
-    others = tuple(stem for name, stems in columns.items() if name != key for stem in stems)
+    own = columns[key]
+    others = [role for name, role in columns.items() if name != key]
     for r, _c, label in loc.labels:
-        if matches(label, columns[key]) and any(matches(other, others) for _c2, other in loc.row_labels[r]):
+        if names(label, own) and any(names(other, role) for _c2, other in loc.row_labels[r] for role in others):
             return r
     return None
 
@@ -245,15 +223,15 @@ def _funds(loc: _Locator, header_row: int | None, stop_row: int | None) -> dict:
     funds = {r: {c: Cell() for c in FUND_COLS} for r in FUND_ROWS}
     if header_row is None:
         return funds
-    spans = loc.spans(header_row, FUND_COL_STEMS)
+    spans = loc.spans(header_row, vocab.FUND_COLUMN)
     first_col = min((s.start for s in spans.values()), default=loc.sheet.width)
     end = stop_row if stop_row is not None else header_row + 8
     found: set[str] = set()  # the first label of a fund row wins
     for r, c, key in loc.labels:
         if not header_row < r < end or c >= first_col:
             continue
-        row_name = next((name for name, stems in FUND_ROW_STEMS.items()
-                         if name not in found and matches(key, stems, slack=4)), None)
+        row_name = next((name for name, role in vocab.FUND_ROW.items()
+                         if name not in found and names(key, role)), None)
         if row_name:
             found.add(row_name)
             funds[row_name] = {col: loc.in_span(r, spans.get(col)) for col in FUND_COLS}
@@ -261,13 +239,12 @@ def _funds(loc: _Locator, header_row: int | None, stop_row: int | None) -> dict:
 
 
 def _goals(loc: _Locator) -> tuple[Cell, Cell]:
-    expected = loc.find(["预期目标"])
-    actual = loc.find(["实际完成情况"])
+    expected = loc.find(vocab.GOAL["expected"])
+    actual = loc.find(vocab.GOAL["actual"])
     if expected is None:
         return Cell(), Cell()
     row = expected[0]
-    stems = {"expected": ("预期目标",), "actual": ("实际完成情况",)}
-    spans = loc.spans(row, stems)
+    spans = loc.spans(row, vocab.GOAL)
     if actual is not None and actual[0] == row:
         spans["actual"] = range(actual[1], loc.sheet.width)
     return loc.in_span(row + 1, spans.get("expected")), loc.in_span(row + 1, spans.get("actual"))
@@ -277,7 +254,7 @@ def _indicators(loc: _Locator, header_row: int | None):
     """Indicator rows, 二级 categories, 一级 blocks and the 总分 row (weight, reported)."""
     if header_row is None:
         return [], [], [], (Cell(), Cell())
-    spans = loc.spans(header_row, INDICATOR_COL_STEMS)
+    spans = loc.spans(header_row, vocab.INDICATOR_COLUMN)
     indicators: list[RawIndicator] = []
     categories: list[Category] = []
     blocks: list[Block] = []
@@ -323,7 +300,7 @@ def _is_indicator(values: dict[str, Cell]) -> bool:
 
 
 def _is_total_row(loc: _Locator, row: int, label_end: int) -> bool:
-    return any(c < label_end and matches(key, ("总分", "合计"), slack=2)
+    return any(c < label_end and names(key, vocab.TOTAL)
                for c, key in loc.row_labels.get(row, ()))
 
 

@@ -17,6 +17,8 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache, wraps
 from typing import Any
 
+from .vocabulary import BLANK_MARKERS
+
 # NFKC leaves these as they are; clerks use them interchangeably with ≥ ≤.
 _SYMBOLS = str.maketrans({"≧": "≥", "≦": "≤", "⩾": "≥", "⩽": "≤", "—": "-", "–": "-"})
 # translate() looks every character up in that table; most text holds none of them, which one
@@ -24,7 +26,6 @@ _SYMBOLS = str.maketrans({"≧": "≥", "≦": "≤", "⩾": "≥", "⩽": "≤"
 _HAS_SYMBOL = re.compile("[" + "".join(map(chr, _SYMBOLS)) + "]")
 _WHITESPACE = re.compile(r"\s+")
 _KEY_NOISE = re.compile(r"[\s:：]")
-_BLANKS = {"", "-", "--", "/", "\\", "无", "——"}
 _NUMBER = r"[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|[-+]?\.\d+"
 _AMOUNT = re.compile(rf"^({_NUMBER})\s*(%|万元|万|元|分)?$")  # "5.4万" is 5.4 万元
 _CJK_BREAK = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
@@ -74,7 +75,7 @@ def label_key(value: Any) -> str:
 
 
 def is_blank(value: Any) -> bool:
-    return fold(value) in _BLANKS
+    return fold(value) in BLANK_MARKERS
 
 
 @dataclass(frozen=True)
@@ -105,7 +106,7 @@ def parse_amount(value: Any) -> Amount:
     if isinstance(value, date | datetime | time | timedelta):
         return Amount(None, ok=False)
     text = fold(value).replace(" ", "")
-    if text in _BLANKS:
+    if text in BLANK_MARKERS:
         return Amount(None)
     match = _AMOUNT.match(text)
     if not match:
