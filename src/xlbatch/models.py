@@ -14,6 +14,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+# Keys of the funds block (项目资金), the rows and columns of the 年度资金总额 table, and their labels
+# belong to the form's vocabulary (a leaf module, cheap to import). They stay importable from here
+# (re-exported) until every module asks the vocabulary for them.
+from .form.vocabulary import FUND_COL_LABELS as FUND_COL_LABELS
+from .form.vocabulary import FUND_COLS as FUND_COLS
+from .form.vocabulary import FUND_ROW_LABELS as FUND_ROW_LABELS
+from .form.vocabulary import FUND_ROWS as FUND_ROWS
+
 if TYPE_CHECKING:  # pandas only for the annotations: a run that repeats its outputs never loads it
     import pandas as pd
 
@@ -22,24 +30,6 @@ if TYPE_CHECKING:  # pandas only for the annotations: a run that repeats its out
 ERROR, WARNING, INFO = "error", "warning", "info"
 
 ACCEPTED, REJECTED, IGNORED = "accepted", "rejected", "ignored"
-
-# Keys of the funds block (项目资金): rows and columns of the 年度资金总额 table.
-FUND_ROWS = ("total", "current", "carryover", "other")
-FUND_ROW_LABELS = {
-    "total": "年度资金总额",
-    "current": "当年财政拨款",
-    "carryover": "上年结转资金",
-    "other": "其他资金",
-}
-FUND_COLS = ("initial", "full_year", "executed", "weight", "rate", "score")
-FUND_COL_LABELS = {
-    "initial": "年初预算数",
-    "full_year": "全年预算数",
-    "executed": "全年执行数",
-    "weight": "分值",
-    "rate": "执行率",
-    "score": "得分",
-}
 
 
 @dataclass

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ..models import FUND_COLS, FUND_ROWS, RawForm
+from ..models import RawForm
 from .values import amount_problem, clean_text, parse_amount
+from .vocabulary import FUND_COLS, FUND_ROWS
 
 
 @dataclass
