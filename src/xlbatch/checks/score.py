@@ -23,10 +23,9 @@ from ..form.values import (
     format_percent,
     parse_measure,
 )
-from ..models import FUND_COL_LABELS, form_identity
+from ..form.vocabulary import AMOUNT_COLS, FUND_COL_LABELS, FUND_ROW_LABELS, SOURCE_ROWS, TIER_LABELS
+from ..models import form_identity
 
-AMOUNT_COLS = ("initial", "full_year", "executed")
-SOURCE_ROWS = ("current", "carryover", "other")
 FORM_FLOATS = ("budget_initial", "budget_full_year", "executed", "execution_rate", "rate_reported",
                "budget_score_reported", "max_amount")
 
@@ -88,10 +87,8 @@ def _qualitative(t_text: str, a_text: str, w: float, reported, cfg: ScoringSetti
     tier = qualitative_tier(t_text, a_text, cfg)
     upper = cfg.tier_upper.get(tier, 1.0) * w
     score = min(reported, upper) if reported is not None else 0.0
-    names = {"achieved": "已完成", "partly": "部分完成", "not_achieved": "未完成",
-             "unknown": "无法判断完成程度"}
     return IndicatorScore("qualitative", max(score, 0.0), tier in ("achieved", "unknown"), tier,
-                          f"定性指标{names[tier]}，得分上限 {format_number(upper)}")
+                          f"定性指标{TIER_LABELS[tier]}，得分上限 {format_number(upper)}")
 
 
 def qualitative_tier(target: str, actual: str, cfg: ScoringSettings) -> str:
@@ -239,7 +236,7 @@ def _funds_gap(form: dict, tolerance: float) -> dict:
             continue
         total = _num(form[f"fund_total_{col}"]) or 0.0
         if abs(total - sum(filled)) > tolerance:
-            gaps.append(f"{FUND_COL_LABELS[col]}：年度资金总额 {format_number(total, 4)}，"
+            gaps.append(f"{FUND_COL_LABELS[col]}：{FUND_ROW_LABELS['total']} {format_number(total, 4)}，"
                         f"各来源合计 {format_number(sum(filled), 4)}")
             fields.append(f"fund_total_{col}")
             figures.append((format_number(total, 4), format_number(sum(filled), 4)))

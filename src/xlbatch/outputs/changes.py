@@ -19,15 +19,17 @@ import pandas as pd
 
 from ..form.normalize import records
 from ..form.values import format_number
+from ..form.vocabulary import FUND_COL_LABELS, in_amount_unit
 from ..models import form_identity
 
-# Figures compared for a changed form, with their Chinese labels (the 变更记录 sheet).
+# Figures compared for a changed form, with their Chinese labels (the 变更记录 sheet); the form's own
+# fields by the vocabulary's names.
 FIGURES = {
     "total_reported": "自评总分",
     "total_score": "复算总分",
-    "execution_rate": "执行率",
-    "budget_full_year": "全年预算数（万元）",
-    "executed": "全年执行数（万元）",
+    "execution_rate": FUND_COL_LABELS["rate"],
+    "budget_full_year": in_amount_unit(FUND_COL_LABELS["full_year"]),
+    "executed": in_amount_unit(FUND_COL_LABELS["executed"]),
     "grade_reported": "自评等级",
     "grade": "复算等级",
     "anomaly_count": "问题数",
