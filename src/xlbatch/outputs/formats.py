@@ -1,17 +1,33 @@
-"""Shared pieces of the consolidated workbook: formats, sheet names, small writing helpers."""
+"""Shared pieces of every workbook xlbatch writes: the palette, the formats, sheet names, small helpers.
+
+Every colour, font, border and number format is defined here, for consolidated.xlsx (`Styles`) and the
+blank form `xlbatch template` writes (`FormStyles`), both built by `_format_set`.
+"""
 
 from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 
 import xlsxwriter
 
 from ..models import ERROR, INFO, WARNING
 
+# --- the palette -------------------------------------------------------------------------
+GREEN, BLUE, AMBER, RED = "#C6EFCE", "#DDEBF7", "#FFEB9C", "#FFC7CE"
+HEADER_FILL, SUBTOTAL_FILL, BAR_GREEN = "#D9E1F2", "#F2F2F2", "#63BE7B"
+LINK_BLUE, SUBTLE_GREY, FLAG_BORDER = "#0563C1", "#595959", "#C00000"
+FORM_FONT, FORM_TITLE_FONT = "宋体", "黑体"
+MONEY, SCORE, PERCENT = "#,##0.00", "0.00", "0.00%"
+
 SEVERITY_NAMES = {ERROR: "错误", WARNING: "警告", INFO: "提示"}
-SEVERITY_FILLS = {ERROR: "#FFC7CE", WARNING: "#FFEB9C", INFO: "#DDEBF7"}
+SEVERITY_FILLS = {ERROR: RED, WARNING: AMBER, INFO: BLUE}
+# Text on a severity fill, for whole rows in that colour (Excel's own "Bad" and "Neutral" styles).
+SEVERITY_FONTS = {ERROR: "#9C0006", WARNING: "#9C5700", INFO: "#1F4E78"}
 SEVERITY_ORDER = {ERROR: 0, WARNING: 1, INFO: 2}
+# Grades from the best to the worst: four grades get these; others a spread between them (grade_fills).
+GRADE_ANCHORS = (GREEN, BLUE, AMBER, RED)
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 
 
@@ -35,47 +51,88 @@ def quote(sheet: str) -> str:
     return "'" + sheet.replace("'", "''") + "'"
 
 
-_TOTAL_KINDS = {"text": {}, "money": {"num_format": "#,##0.00"}, "percent": {"num_format": "0.00%"},
-                "score": {"num_format": "0.00"}, "int": {"num_format": "0"}}
+_NUMBERS = {"money": {"num_format": MONEY}, "score": {"num_format": SCORE}, "percent": {"num_format": PERCENT}}
+_TOTAL_KINDS = {"text": {}, **_NUMBERS, "int": {"num_format": "0"}}
+_FLAG_KINDS = {"text": {"text_wrap": True, "valign": "top"},
+               # Unwrapped: a flagged title or fact overflows to the right instead of being cut off.
+               "plain": {}, **_NUMBERS}
+_FORM_CELL = {"font_name": FORM_FONT, "font_size": 10, "border": 1, "valign": "vcenter", "text_wrap": True}
+_FORM_KINDS = {"label": {"bold": True, "align": "center"}, "text": {"align": "left"},
+               "number": {"align": "right", "num_format": "0.00##"},
+               "points": {"align": "center", "num_format": '0"分"'},
+               "percent": {"align": "right", "num_format": PERCENT}, "center": {"align": "center"}}
+
+
+def _format_set(book: xlsxwriter.Workbook, base: dict, kinds: dict[str, dict]) -> dict:
+    """One format per kind, each `base` with the kind's own properties over it."""
+    return {kind: book.add_format({**base, **props}) for kind, props in kinds.items()}
+
+
+def grade_names(scoring) -> list[str]:
+    """The configured grades from the best to the worst (`scoring.grade_bounds` is ordered so)."""
+    return [*scoring.grade_bounds, scoring.lowest_grade]
+
+
+def grade_fills(grades: Sequence[str]) -> dict[str, str]:
+    """A fill per grade by rank, best green to worst red: with four grades exactly GRADE_ANCHORS;
+    fewer take anchors spread over the scale (3: green, amber, red); more, colours between them."""
+    n, last = len(grades), len(GRADE_ANCHORS) - 1
+    if n == 1:
+        return {grades[0]: GRADE_ANCHORS[0]}
+    if n <= len(GRADE_ANCHORS):
+        return {g: GRADE_ANCHORS[math.ceil(i * last / (n - 1))] for i, g in enumerate(grades)}
+    return {g: _between(i * last / (n - 1)) for i, g in enumerate(grades)}
+
+
+def _between(position: float) -> str:
+    """The colour at `position` (0 … last anchor) on the line through GRADE_ANCHORS."""
+    low = min(int(position), len(GRADE_ANCHORS) - 2)
+    t = position - low
+    a, b = (bytes.fromhex(GRADE_ANCHORS[k][1:]) for k in (low, low + 1))
+    return "#" + "".join(f"{round(x + (y - x) * t):02X}" for x, y in zip(a, b, strict=True))
 
 
 class Styles:
-    def __init__(self, book: xlsxwriter.Workbook):
+    """The formats of consolidated.xlsx; `grades`, the configured grades best first, get fills by rank."""
+
+    def __init__(self, book: xlsxwriter.Workbook, grades: Sequence[str]):
         self.book = book
         add = book.add_format
-        self.header = add({"bold": True, "bg_color": "#D9E1F2", "border": 1, "text_wrap": True,
+        self.header = add({"bold": True, "bg_color": HEADER_FILL, "border": 1, "text_wrap": True,
                            "valign": "vcenter", "align": "center"})
         self.text = add({"valign": "top", "text_wrap": True})
         self.plain = add({})
-        self.money = add({"num_format": "#,##0.00"})
-        self.score = add({"num_format": "0.00"})
-        self.percent = add({"num_format": "0.00%"})
-        self.link = add({"font_color": "#0563C1", "underline": 1})
+        numbers = _format_set(book, {}, _NUMBERS)
+        self.money, self.score, self.percent = numbers["money"], numbers["score"], numbers["percent"]
+        self.link = add({"font_color": LINK_BLUE, "underline": 1})
         self.title = add({"bold": True, "font_size": 13})
-        self.subtle = add({"font_color": "#595959"})
-        self.red = add({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
-        self.grades = {g: add({"bg_color": c}) for g, c in
-                       (("优", "#C6EFCE"), ("良", "#DDEBF7"), ("中", "#FFEB9C"), ("差", "#FFC7CE"))}
-        bold = {"bold": True, "top": 1, "bg_color": "#F2F2F2"}
-        strong = {"bold": True, "top": 2, "bottom": 2, "bg_color": "#D9E1F2"}
-        self.subtotal = {k: add({**bold, **v}) for k, v in _TOTAL_KINDS.items()}
-        self.total = {k: add({**strong, **v}) for k, v in _TOTAL_KINDS.items()}
-        self.flag = {}
+        self.subtle = add({"font_color": SUBTLE_GREY})
+        # Whole rows or cells in a severity's colour (conditional formats in 汇总, 变更记录).
+        self.row_fill = {sev: add({"bg_color": SEVERITY_FILLS[sev], "font_color": SEVERITY_FONTS[sev]})
+                         for sev in SEVERITY_FILLS}
+        self.red = self.row_fill[ERROR]
+        self.grades = {g: add({"bg_color": c}) for g, c in grade_fills(grades).items()}
+        bold = {"bold": True, "top": 1, "bg_color": SUBTOTAL_FILL}
+        strong = {"bold": True, "top": 2, "bottom": 2, "bg_color": HEADER_FILL}
+        self.subtotal = _format_set(book, bold, _TOTAL_KINDS)
+        self.total = _format_set(book, strong, _TOTAL_KINDS)
         self.kinds = {"text": self.text, "money": self.money, "score": self.score, "percent": self.percent,
                       "header": self.header, "title": self.title, "subtle": self.subtle, "plain": self.plain}
-        for sev, color in SEVERITY_FILLS.items():
-            self.flag[sev] = {
-                "text": add({"bg_color": color, "border": 1, "border_color": "#C00000",
-                             "text_wrap": True, "valign": "top"}),
-                # Unwrapped: a flagged title or fact overflows to the right instead of being cut off.
-                "plain": add({"bg_color": color, "border": 1, "border_color": "#C00000"}),
-                "money": add({"bg_color": color, "border": 1, "border_color": "#C00000",
-                              "num_format": "#,##0.00"}),
-                "score": add({"bg_color": color, "border": 1, "border_color": "#C00000",
-                              "num_format": "0.00"}),
-                "percent": add({"bg_color": color, "border": 1, "border_color": "#C00000",
-                                "num_format": "0.00%"}),
-            }
+        self.flag = {sev: _format_set(book, {"bg_color": color, "border": 1, "border_color": FLAG_BORDER},
+                                      _FLAG_KINDS)
+                     for sev, color in SEVERITY_FILLS.items()}
+
+
+class FormStyles:
+    """The formats of the standard form (template.py): 宋体 10 in bordered, wrapped cells."""
+
+    def __init__(self, book: xlsxwriter.Workbook):
+        self.title = book.add_format({"font_name": FORM_TITLE_FONT, "font_size": 16, "bold": True,
+                                      "align": "center", "valign": "vcenter"})
+        self.subtitle = book.add_format({"font_name": FORM_FONT, "font_size": 11, "align": "center"})
+        cells = _format_set(book, _FORM_CELL, _FORM_KINDS)
+        self.label, self.text, self.number = cells["label"], cells["text"], cells["number"]
+        self.points, self.percent, self.center = cells["points"], cells["percent"], cells["center"]
 
 
 def header(ws, columns, st: Styles) -> None:

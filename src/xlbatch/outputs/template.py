@@ -16,6 +16,7 @@ from typing import Any
 import xlsxwriter
 
 from ..intake.read import a1
+from .formats import FormStyles
 
 
 @dataclass
@@ -80,24 +81,9 @@ def blank_form() -> FormSpec:
     return FormSpec(blocks=standard_blocks(), budget_weight=10)
 
 
-class _Formats:
-    def __init__(self, book: xlsxwriter.Workbook):
-        base = {"font_name": "宋体", "font_size": 10, "border": 1, "valign": "vcenter",
-                "text_wrap": True}
-        self.title = book.add_format({"font_name": "黑体", "font_size": 16, "bold": True,
-                                      "align": "center", "valign": "vcenter"})
-        self.subtitle = book.add_format({"font_name": "宋体", "font_size": 11, "align": "center"})
-        self.label = book.add_format({**base, "bold": True, "align": "center"})
-        self.text = book.add_format({**base, "align": "left"})
-        self.number = book.add_format({**base, "align": "right", "num_format": "0.00##"})
-        self.points = book.add_format({**base, "align": "center", "num_format": '0"分"'})
-        self.percent = book.add_format({**base, "align": "right", "num_format": "0.00%"})
-        self.center = book.add_format({**base, "align": "center"})
-
-
 def write_form(book: xlsxwriter.Workbook, ws, spec: FormSpec) -> None:
     """Lay `spec` out on `ws` in the standard layout (columns A–I)."""
-    f = _Formats(book)
+    f = FormStyles(book)
     ws.set_column("A:A", 8)
     ws.set_column("B:C", 14)
     ws.set_column("D:D", 24)
@@ -125,7 +111,7 @@ def write_form(book: xlsxwriter.Workbook, ws, spec: FormSpec) -> None:
     ws.fit_to_pages(1, 0)
 
 
-def _write_funds(ws, spec: FormSpec, f: _Formats) -> None:
+def _write_funds(ws, spec: FormSpec, f: FormStyles) -> None:
     ws.merge_range("A5:A9", "项目资金\n（万元）", f.label)
     headers = ("", "年初预算数", "全年预算数", "全年执行数", "分值", "执行率", "得分")
     for col, text in enumerate(headers, start=1):
@@ -151,7 +137,7 @@ def _write_funds(ws, spec: FormSpec, f: _Formats) -> None:
         ws.write_blank(row, 8, None, f.center)
 
 
-def _write_indicators(ws, spec: FormSpec, f: _Formats) -> int:
+def _write_indicators(ws, spec: FormSpec, f: FormStyles) -> int:
     header = ("一级指标", "二级指标", "三级指标", "年度\n指标值", "实际\n完成值", "分 值", "得 分",
               "偏差原因分析\n及改进措施")
     top = 11

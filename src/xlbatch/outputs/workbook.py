@@ -30,6 +30,7 @@ from .formats import (
     SEVERITY_ORDER,
     Styles,
     fit_row,
+    grade_names,
     header,
     print_setup,
     quote,
@@ -52,7 +53,7 @@ def write_workbook(path: Path, result, reviews: dict[str, Review]) -> dict[str, 
         "nan_inf_to_errors": True,
         # Sheets assembled in memory are ~15% faster (measured); very large runs use temp files.
         "in_memory": len(result.forms) <= IN_MEMORY_FORMS})
-    st = Styles(book)
+    st = Styles(book, grade_names(result.config.scoring))
     sheets = {name: book.add_worksheet(name) for name in FIXED_SHEETS}
     forms = result.forms
     names = sheet_names(units_with_sheets(result), FIXED_SHEETS)
