@@ -1,0 +1,139 @@
+"""form/vocabulary.py: one table of the form's words, which the parser asks and the outputs show."""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from python_calamine import CalamineWorkbook
+from seed import seed_form
+from variants import Formula, Grid, standard_grid
+
+from xlbatch import models
+from xlbatch.checks import score
+from xlbatch.form import vocabulary
+from xlbatch.form.parse import names, parse_sheet
+from xlbatch.form.values import label_key
+from xlbatch.intake.read import Sheet
+from xlbatch.outputs.changes import FIGURES
+from xlbatch.outputs.template import FormSpec, write_workbook
+
+ALL_ROLES = [(group, key, role) for group, roles in vocabulary.ROLES.items() for key, role in roles.items()]
+ROLE_IDS = [f"{group}.{key}" for group, key, _ in ALL_ROLES]
+
+
+@pytest.mark.parametrize(("group", "key", "role"), ALL_ROLES, ids=ROLE_IDS)
+def test_every_role_has_a_label_and_stems_a_label_can_match(group, key, role):
+    assert role.label.strip() == role.label != ""
+    assert role.stems, f"{group}.{key} has no stem"
+    for stem in role.stems:
+        # A stem is compared with a label's key (no spaces, colons or (suffixes)): one that
+        # label_key would change could never match, and a blank one would match everything.
+        assert stem != "" and label_key(stem) == stem, (group, key, stem)
+    assert len(set(role.stems)) == len(role.stems)
+    assert role.slack >= 0
+
+
+@pytest.mark.parametrize(("group", "key", "role"), ALL_ROLES, ids=ROLE_IDS)
+def test_a_roles_own_label_and_printed_text_name_it_and_no_other_role_of_its_group(group, key, role):
+    for text in (role.label, role.form_text):
+        named = [other for other, r in vocabulary.ROLES[group].items() if names(label_key(text), r)]
+        assert named == [key], (text, named)
+
+
+def test_the_blank_template_prints_every_role_as_the_vocabulary_says(tmp_path):
+    path = write_workbook(tmp_path / "blank.xlsx", [("自评表", FormSpec())])
+    cells = {value for row in CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
+             for value in row if isinstance(value, str)}
+    for group, key, role in ALL_ROLES:
+        assert role.form_text in cells, (group, key, role.form_text)
+    assert vocabulary.TITLE in cells and vocabulary.TITLE_WORD in vocabulary.TITLE
+
+
+def test_vocabulary_is_a_leaf_and_cheap_to_import():
+    source = Path(vocabulary.__file__).read_text(encoding="utf-8")
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom):
+            assert node.level == 0 and node.module in ("__future__", "dataclasses"), node.module
+        elif isinstance(node, ast.Import):
+            pytest.fail(f"vocabulary imports {[a.name for a in node.names]}")
+    # models (imported by every stage) takes its fund keys from the vocabulary: still no pandas.
+    code = ("import sys, xlbatch.models; "
+            "print(sorted(m for m in sys.modules if m.startswith(('xlbatch', 'pandas', 'pandera'))))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "['xlbatch', 'xlbatch.form', 'xlbatch.form.vocabulary', 'xlbatch.models']"
+
+
+# --- the parser asks the table ---------------------------------------------------------------
+
+def _sheet(grid: Grid) -> Sheet:
+    """The grid as read.py hands a sheet over: cached values of formulas, merged ranges."""
+    height = grid.height
+    width = max((c for _r, c in grid.cells), default=-1) + 1
+    rows = [[grid.cells.get((r, c)) for c in range(width)] for r in range(height)]
+    rows = [[v.cached if isinstance(v, Formula) else v for v in row] for row in rows]
+    return Sheet("自评表", rows, merged=[((r0, c0), (r1, c1)) for r0, c0, r1, c1 in grid.merges])
+
+
+SPELLINGS = [  # (group, role, the template's label, a published spelling today's stems lack, what it reads)
+    ("header", "unit", "实施单位", "项目单位", lambda form: form.unit.value),
+    ("fund_column", "full_year", "全年预算数", "调整后预算数", lambda form: form.funds["total"]["full_year"].value),
+    ("indicator_column", "target", "年度\n指标值", "年初目标值", lambda form: form.indicators[0].target.value),
+]
+
+
+@pytest.mark.parametrize(("group", "key", "printed", "spelling", "read"), SPELLINGS,
+                         ids=[f"{g}.{k}" for g, k, *_ in SPELLINGS])
+def test_a_spelling_added_to_the_table_is_found_by_the_parser(monkeypatch, group, key, printed, spelling, read):
+    spec = seed_form()
+    expected = read(parse_sheet(_sheet(standard_grid(spec)), "seed.xlsx"))
+    assert expected not in (None, "")
+    sheet = _sheet(standard_grid(spec).relabel(printed, spelling))
+    unknown = parse_sheet(sheet, "seed.xlsx")
+    assert unknown is None or read(unknown) != expected  # not found by today's words
+    roles = vocabulary.ROLES[group]
+    monkeypatch.setitem(roles, key, dataclasses.replace(roles[key], stems=(*roles[key].stems, spelling)))
+    assert read(parse_sheet(sheet, "seed.xlsx")) == expected
+
+
+def test_a_roles_slack_is_the_one_the_parser_applies(monkeypatch):
+    """The 总分 row: "总分合计" (2 after 总分) closes the table; with slack 1 the row reads as an indicator."""
+    grid = standard_grid(seed_form()).relabel("总分", "总分合计")
+    form = parse_sheet(_sheet(grid), "seed.xlsx")
+    assert (form.total_weight.value, form.total_reported.value, len(form.indicators)) == (100, 95.7, 10)
+    monkeypatch.setattr(vocabulary, "TOTAL", dataclasses.replace(vocabulary.TOTAL, slack=1))
+    tight = parse_sheet(_sheet(grid), "seed.xlsx")
+    assert (tight.total_weight.value, tight.total_reported.value, len(tight.indicators)) == (None, None, 11)
+
+
+# --- the names the outputs show are today's ----------------------------------------------------
+
+def test_display_labels_are_the_strings_the_outputs_showed():
+    assert list(vocabulary.FUND_ROW_LABELS.items()) == [
+        ("total", "年度资金总额"), ("current", "当年财政拨款"), ("carryover", "上年结转资金"), ("other", "其他资金")]
+    assert list(vocabulary.FUND_COL_LABELS.items()) == [
+        ("initial", "年初预算数"), ("full_year", "全年预算数"), ("executed", "全年执行数"),
+        ("weight", "分值"), ("rate", "执行率"), ("score", "得分")]
+    assert vocabulary.FUND_ROWS == ("total", "current", "carryover", "other")
+    assert vocabulary.FUND_COLS == ("initial", "full_year", "executed", "weight", "rate", "score")
+    assert [r.label for r in vocabulary.HEADER.values()] == ["项目名称", "主管部门", "实施单位"]
+    assert [r.label for r in vocabulary.INDICATOR_COLUMN.values()] == [
+        "一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分", "偏差原因分析及改进措施"]
+    assert vocabulary.TOTAL.label == "总分"
+    assert FIGURES == {"total_reported": "自评总分", "total_score": "复算总分", "execution_rate": "执行率",
+                       "budget_full_year": "全年预算数（万元）", "executed": "全年执行数（万元）",
+                       "grade_reported": "自评等级", "grade": "复算等级", "anomaly_count": "问题数"}
+    assert vocabulary.TIER_LABELS == {"achieved": "已完成", "partly": "部分完成", "not_achieved": "未完成",
+                                      "unknown": "无法判断完成程度"}
+    assert set(vocabulary.BLANK_MARKERS) == {"", "-", "--", "/", "\\", "无", "——"}
+
+
+def test_the_old_homes_of_the_fund_names_are_the_vocabularys():
+    for name in ("FUND_ROWS", "FUND_COLS", "FUND_ROW_LABELS", "FUND_COL_LABELS"):
+        assert getattr(models, name) is getattr(vocabulary, name)
+    assert score.AMOUNT_COLS is vocabulary.AMOUNT_COLS == ("initial", "full_year", "executed")
+    assert score.SOURCE_ROWS is vocabulary.SOURCE_ROWS == ("current", "carryover", "other")
