@@ -61,11 +61,17 @@ def test_vocabulary_is_a_leaf_and_cheap_to_import():
             assert node.level == 0 and node.module in ("__future__", "dataclasses"), node.module
         elif isinstance(node, ast.Import):
             pytest.fail(f"vocabulary imports {[a.name for a in node.names]}")
-    # models (imported by every stage) takes its fund keys from the vocabulary: still no pandas.
-    code = ("import sys, xlbatch.models; "
+    # Imported alone it loads no other module of xlbatch; models (imported by every stage, the
+    # workers included) takes its fund keys from it and still loads no pandas.
+    code = ("import sys, importlib; importlib.import_module(sys.argv[1]); "
             "print(sorted(m for m in sys.modules if m.startswith(('xlbatch', 'pandas', 'pandera'))))")
-    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert loaded.strip() == "['xlbatch', 'xlbatch.form', 'xlbatch.form.vocabulary', 'xlbatch.models']"
+
+    def loaded(module: str) -> list[str]:
+        out = subprocess.run([sys.executable, "-c", code, module], capture_output=True, text=True, check=True)
+        return ast.literal_eval(out.stdout)
+
+    assert loaded("xlbatch.form.vocabulary") == ["xlbatch", "xlbatch.form", "xlbatch.form.vocabulary"]
+    assert not [m for m in loaded("xlbatch.models") if m.startswith("pandas")]
 
 
 # --- the parser asks the table ---------------------------------------------------------------
