@@ -135,6 +135,39 @@ class FormStyles:
         self.points, self.percent, self.center = cells["points"], cells["percent"], cells["center"]
 
 
+class Columns:
+    """A sheet's columns, defined once and in order: (key, title, width) or (key, title, width, kind).
+    Cells are written by key (`cols["status"]`), so adding or moving a column is one edit."""
+
+    def __init__(self, *specs: tuple):
+        self.keys = [spec[0] for spec in specs]
+        self.index = {key: i for i, key in enumerate(self.keys)}
+        self.kinds = {spec[0]: spec[3] if len(spec) > 3 else "text" for spec in specs}
+        self.header = [(spec[1], spec[2]) for spec in specs]  # (title, width), as `header` takes them
+        self.widths = [spec[2] for spec in specs]
+        if len(self.index) != len(specs):
+            raise ValueError(f"a column key is given twice: {self.keys}")
+
+    def __getitem__(self, key: str) -> int:
+        return self.index[key]
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def of(self, kind: str) -> list[str]:
+        return [key for key in self.keys if self.kinds[key] == kind]
+
+    def spans(self, *keys: str) -> list[tuple[int, int]]:
+        """The columns of `keys` as runs of adjacent columns (first, last): one range per run."""
+        runs: list[tuple[int, int]] = []
+        for col in sorted(self.index[k] for k in keys):
+            if runs and runs[-1][1] == col - 1:
+                runs[-1] = (runs[-1][0], col)
+            else:
+                runs.append((col, col))
+        return runs
+
+
 def header(ws, columns, st: Styles) -> None:
     for col, (title, width) in enumerate(columns):
         ws.write_string(0, col, title, st.header)
