@@ -1,0 +1,68 @@
+"""Rejections (validate stage): a form missing a required field, or whose 全年预算数 or 全年执行数
+is no usable number, is not accepted.
+
+Each rule is one block: its checks' `passes` and `describe`, then its registration.
+"""
+
+from __future__ import annotations
+
+from functools import reduce
+from operator import and_
+from typing import TYPE_CHECKING
+
+from ...catalogue import FORMS, VALIDATE, Check, Detail, Rule, register
+from ...models import ERROR
+from ._shared import cell_of
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ...config import Config
+
+_REQUIRED = (("project", "项目名称", "project"), ("unit", "实施单位", "unit"),
+             ("budget_full_year_raw", "全年预算数", "fund_total_full_year"),
+             ("executed_raw", "全年执行数", "fund_total_executed"))
+_REQUIRED_COLUMNS = tuple(col for col, _, _ in _REQUIRED)
+
+
+def _missing_passes(df: pd.DataFrame, cfg: Config) -> pd.Series:
+    # Every required column filled, row by row: pd.concat(...).all(axis=1) without importing pandas.
+    return reduce(and_, [df[col].fillna("").astype(str) != "" for col in _REQUIRED_COLUMNS])
+
+
+def _missing_describe(row: dict, cfg: Config) -> Detail:
+    missing = [(label, field) for col, label, field in _REQUIRED if not str(row[col] or "")]
+    _first_label, first_field = missing[0]
+    cell = cell_of(row, first_field)
+    where = [f"「{label}」（{cell_of(row, f) or '未找到该栏'}）" for label, f in missing]
+    return Detail(first_field, cell, f"必填项{'、'.join(where)}为空，请填写后重新报送",
+                  value="（空）", expected="、".join(label for label, _ in missing))
+
+
+MISSING_FIELD = register(Rule(
+    "MISSING_FIELD", ERROR, "必填项为空",
+    "项目名称、实施单位、全年预算数或全年执行数为空", VALIDATE,
+    checks=(Check(FORMS, _REQUIRED_COLUMNS, _missing_passes, _missing_describe),)))
+
+
+def _bad_number_passes(df: pd.DataFrame, cfg: Config) -> pd.Series:
+    return df["budget_full_year_ok"].astype(bool) & df["executed_ok"].astype(bool)
+
+
+def _bad_number_describe(row: dict, cfg: Config) -> Detail:
+    bad = [(label, field, row[raw], row[why]) for raw, ok, why, label, field in (
+        ("budget_full_year_raw", "budget_full_year_ok", "budget_full_year_problem", "全年预算数",
+         "fund_total_full_year"),
+        ("executed_raw", "executed_ok", "executed_problem", "全年执行数", "fund_total_executed"))
+        if not row[ok]]
+    _label, field, raw, _why = bad[0]
+    parts = [f"「{lb}」（{cell_of(row, f)}）填报为「{r}」，{why}" for lb, f, r, why in bad]
+    return Detail(field, cell_of(row, field),
+                  f"{'；'.join(parts)}；请填写以万元为单位的金额（如 5.4）",
+                  value=str(raw), expected="≥ 0 的数字（万元）")
+
+
+BAD_NUMBER = register(Rule(
+    "BAD_NUMBER", ERROR, "金额不是数字",
+    "全年预算数或全年执行数不是数字，或为无穷大、NaN、负数或不小于 1 万亿万元的数", VALIDATE,
+    checks=(Check(FORMS, ("budget_full_year_ok", "executed_ok"), _bad_number_passes, _bad_number_describe),)))
