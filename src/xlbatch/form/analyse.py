@@ -19,6 +19,7 @@ from pathlib import Path
 
 from ..config import LimitSettings
 from ..intake.read import ReadError, Workbook, open_workbook, workbook_of
+from ..intake.read_rules import FILE_UNREADABLE, FILE_UNSAFE, NO_FORM_FOUND
 from ..models import ERROR, Finding, RawForm
 from .parse import parse_sheet
 
@@ -52,23 +53,20 @@ def analyse_file(task: FileTask, data: bytes | None = None) -> FileOutcome:
             book = workbook_of(data, Path(task.rel).suffix, task.limits)
         forms = [f for f in (parse_sheet(s, task.rel) for s in book.sheets) if f is not None]
     except ReadError as exc:
-        return _replaced(task, exc.sha256, _rejected(task, exc.code, exc.message))
+        return _replaced(task, exc.sha256, _rejected(task, exc))
     except Exception as exc:  # a parser crash costs this file, never the run
-        summary = f"{type(exc).__name__}: {str(exc)[:120]}"
-        rejected = _rejected(task, "FILE_UNREADABLE", f"读取文件时出错，无法解析（{summary}）")
+        crash = ReadError(FILE_UNREADABLE, "parser_crash", error=type(exc).__name__, detail=str(exc)[:120])
+        rejected = _rejected(task, crash)
         return _replaced(task, book.sha256 if book else "", rejected)
     return _replaced(task, book.sha256, _judged(task, book, forms))
 
 
 def _judged(task: FileTask, book: Workbook, forms: list[RawForm]) -> FileOutcome:
     if not forms and book.skipped:
-        return _rejected(task, "FILE_UNSAFE", _skipped_text(book, task) + "；请删除多余内容后重新报送")
+        return _rejected(task, ReadError(FILE_UNSAFE, "sheets_oversized", skipped=_skipped_text(book, task)))
     if not forms:
         names = "、".join(f"「{s.name}」" for s in book.sheets) or "（无工作表）"
-        return _rejected(
-            task, "NO_FORM_FOUND",
-            f"工作簿的工作表 {names} 中都没有找到项目支出绩效自评表（未找到「项目名称」「全年预算数」"
-            f"「三级指标」等栏目）；请使用财政局下发的自评表模板填报")
+        return _rejected(task, ReadError(NO_FORM_FOUND, "no_form", sheets=names))
     notes = [_skipped_text(book, task)] if book.skipped else []
     if book.macros:
         notes.append("文件含 VBA 宏：宏未执行，也不会带入任何输出")
@@ -99,10 +97,12 @@ def _skipped_text(book: Workbook, task: FileTask) -> str:
     return (f"工作表{sheets}超出读取上限（{limits.max_rows} 行 × {limits.max_cols} 列），未读取")
 
 
-def file_finding(rel: str, code: str, message: str) -> Finding:
-    return Finding(rule=code, severity=ERROR, source_file=rel, message=message, field="file", identity=rel)
+def file_finding(rel: str, refusal: ReadError) -> Finding:
+    """The finding rejecting the file `rel`: the refusal's rule code and message."""
+    return Finding(rule=refusal.code, severity=ERROR, source_file=rel, message=refusal.message, field="file",
+                   identity=rel)
 
 
-def _rejected(task: FileTask, code: str, message: str) -> FileOutcome:
-    return FileOutcome(task.rel, task.sha256, finding=file_finding(task.rel, code, message))
+def _rejected(task: FileTask, refusal: ReadError) -> FileOutcome:
+    return FileOutcome(task.rel, task.sha256, finding=file_finding(task.rel, refusal))
 

@@ -32,6 +32,7 @@ import python_calamine as calamine
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 from ..config import LimitSettings
+from .read_rules import FILE_UNREADABLE, FILE_UNSAFE
 from .safety import MB, Extent, Inspection, ReadError, inspect_ole, inspect_zip
 
 ZIP_MAGIC = b"PK\x03\x04"
@@ -113,7 +114,7 @@ def read_file(path: Path, limits: LimitSettings) -> bytes:
     with os.fdopen(fd, "rb", buffering=0) as fh:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            raise ReadError("FILE_UNREADABLE", "不是普通文件（可能在读取前被替换为其他类型的文件），未读取")
+            raise ReadError(FILE_UNREADABLE, "not_regular")
         _size_limit(info.st_size, limits)
         data = fh.readall() if info.st_size < bound else fh.read(bound + 1)
     _size_limit(len(data), limits)  # it may have grown since fstat
@@ -122,8 +123,7 @@ def read_file(path: Path, limits: LimitSettings) -> bytes:
 
 def _size_limit(size: int, limits: LimitSettings) -> None:
     if size > limits.max_uncompressed_mb * MB:
-        raise ReadError("FILE_UNSAFE", f"文件大小超过上限 {limits.max_uncompressed_mb:g} MB"
-                                       f"（{size / MB:.3g} MB），拒绝读取")
+        raise ReadError(FILE_UNSAFE, "file_size", limit_mb=limits.max_uncompressed_mb, size_mb=size / MB)
 
 
 def workbook_of(data: bytes, suffix: str, limits: LimitSettings) -> Workbook:
@@ -147,13 +147,13 @@ def _workbook(data: bytes, suffix: str, limits: LimitSettings, digest: str) -> W
             sheets = [_sheet(book, meta.name) for meta in book.sheets_metadata
                       if meta.typ == calamine.SheetTypeEnum.WorkSheet and meta.name not in skipped]
     except calamine.PasswordError as exc:
-        raise ReadError("FILE_UNREADABLE", "文件设置了打开密码，请取消密码后重新报送") from exc
+        raise ReadError(FILE_UNREADABLE, "password") from exc
     except (calamine.CalamineError, calamine.ZipError, calamine.XmlError, ValueError, OSError) as exc:
-        raise ReadError("FILE_UNREADABLE", f"文件已损坏或不完整，无法读取（{_summary(exc)}）") from exc
+        raise ReadError(FILE_UNREADABLE, "corrupt", why=_summary(exc)) from exc
     except BaseException as exc:
         if not _is_panic(exc):
             raise
-        raise ReadError("FILE_UNREADABLE", f"文件已损坏或不完整，无法读取（{_summary(exc)}）") from exc
+        raise ReadError(FILE_UNREADABLE, "corrupt", why=_summary(exc)) from exc
     return Workbook(sheets, skipped, inspection.macros, digest)
 
 
@@ -225,12 +225,12 @@ def _same_reader_first(reader: str, inspection: Inspection) -> bool:
 def _inspect(data: bytes, suffix: str, limits: LimitSettings) -> Inspection:
     head = data[:8]
     if not head:
-        raise ReadError("FILE_UNREADABLE", "文件为空（0 字节），请重新导出后再报送")
+        raise ReadError(FILE_UNREADABLE, "empty")
     if head.startswith(ZIP_MAGIC):
         return inspect_zip(data, suffix, limits)
     if head.startswith(OLE_MAGIC):
         return inspect_ole(data, suffix)
-    raise ReadError("FILE_UNREADABLE", _not_a_spreadsheet(head, suffix))
+    raise ReadError(FILE_UNREADABLE, "not_spreadsheet", suffix=suffix, kind=_content_kind(head))
 
 
 def _sheet(book: calamine.CalamineWorkbook, name: str) -> Sheet:
@@ -245,14 +245,13 @@ def _sheet(book: calamine.CalamineWorkbook, name: str) -> Sheet:
     )
 
 
-def _not_a_spreadsheet(head: bytes, suffix: str) -> str:
+def _content_kind(head: bytes) -> str:
+    """What a file that is neither an archive nor an OLE container holds, for its refusal."""
     if head.startswith(b"%PDF"):
-        kind = "PDF 文件"
-    elif head.lstrip().startswith(b"<"):
-        kind = "网页（HTML/XML）文件"  # many systems "export to Excel" as HTML named .xls
-    else:
-        kind = "无法识别的格式"
-    return f"文件扩展名为 {suffix}，但内容是{kind}，不是电子表格；请用 Excel 或 WPS 另存为 .xlsx 后报送"
+        return "PDF 文件"
+    if head.lstrip().startswith(b"<"):
+        return "网页（HTML/XML）文件"  # many systems "export to Excel" as HTML named .xls
+    return "无法识别的格式"
 
 
 def _summary(exc: BaseException) -> str:

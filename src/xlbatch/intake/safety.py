@@ -45,11 +45,17 @@ import string
 import zipfile
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 from xml.parsers import expat
 
 from defusedxml import DefusedXmlException, ElementTree
 
+from ..catalogue import READ
 from ..config import LimitSettings
+from .read_rules import FILE_UNREADABLE, FILE_UNSAFE
+
+if TYPE_CHECKING:
+    from ..catalogue import Rule
 
 MB = 1024 * 1024
 _CHUNK = 256 * 1024
@@ -69,11 +75,20 @@ _REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}
 
 
 class ReadError(Exception):
-    """The file cannot be used as a submission; `code` is FILE_UNREADABLE or FILE_UNSAFE."""
+    """The file cannot be used as a submission: a read-stage rule and one of its messages (read_rules.py).
 
-    def __init__(self, code: str, message: str):
+    `ReadError(FILE_UNSAFE, "dtd", part=name)` fills the rule's template "dtd"; `code` (the rule's
+    code) and `message` are what the file's finding, the ledger and run.json keep. Also built
+    without being raised where a file is refused after reading (form/analyse.py, ops/execute.py).
+    """
+
+    def __init__(self, rule: Rule, key: str, **fields: Any):
+        if rule.stage != READ:
+            raise ValueError(f"{rule.code} is not a read-stage rule")
+        message = rule.message(key, **fields)
         super().__init__(message)
-        self.code = code
+        self.rule = rule
+        self.code = rule.code
         self.message = message
         self.sha256 = ""  # of the bytes refused, once read (read.workbook_of)
 
@@ -103,31 +118,27 @@ def inspect_zip(data: bytes, suffix: str, limits: LimitSettings) -> Inspection:
             names = _sheet_parts(archive, folded)
             parts = _stream_members(archive, members, limits, names or {})
             if misplaced:  # after the stream, as below: a DTD anywhere is named first
-                raise ReadError("FILE_UNSAFE", f"工作簿主体不在标准位置 xl/workbook.xml（_rels/.rels 指向 "
-                                               f"{misplaced}），无法检查其工作表，拒绝读取；"
-                                               "请用 Excel 或 WPS 重新保存后报送")
+                raise ReadError(FILE_UNSAFE, "misplaced_workbook", target=misplaced)
             if names is None:  # after the stream: a DTD in the workbook is refused as unsafe first
-                raise ReadError("FILE_UNREADABLE", "文件已损坏：工作簿目录（xl/workbook.xml 或其关系文件）"
-                                                   "不是格式正确的 XML；请用 Excel 或 WPS 重新保存后报送")
+                raise ReadError(FILE_UNREADABLE, "workbook_xml")
             oversized = {part: e for part, e in parts.items()
                          if e.rows > limits.max_rows or e.cols > limits.max_cols}
             return Inspection(oversized=_by_sheet_name(oversized, names, limits),
                               macros=any(m.filename.lower().endswith("vbaproject.bin") for m in members),
                               members=frozenset(folded))
     except zipfile.BadZipFile as exc:
-        raise ReadError("FILE_UNREADABLE", "文件不完整或已损坏（压缩包结构无效），请重新保存后报送") from exc
+        raise ReadError(FILE_UNREADABLE, "bad_zip") from exc
     except (EOFError, zipfile.LargeZipFile, NotImplementedError, RuntimeError) as exc:
-        raise ReadError("FILE_UNREADABLE", f"文件不完整或已损坏，无法解压（{exc}）") from exc
+        raise ReadError(FILE_UNREADABLE, "unzip", why=exc) from exc
 
 
 def inspect_ole(data: bytes, suffix: str) -> Inspection:
     # An encrypted xlsx is an OLE container holding an "EncryptedPackage" stream. Stream names are
     # searched for in the first 4 MB only, as when that was all this inspection read of a file.
     if _within(data, "EncryptedPackage"):
-        raise ReadError("FILE_UNREADABLE", "文件设置了打开密码（已加密），请取消密码后重新报送")
+        raise ReadError(FILE_UNREADABLE, "encrypted")
     if _within(data, "WordDocument"):
-        raise ReadError("FILE_UNREADABLE",
-                        f"文件扩展名为 {suffix}，但内容是 Word 文档，不是电子表格；请报送 Excel 格式的自评表")
+        raise ReadError(FILE_UNREADABLE, "word_in_ole", suffix=suffix)
     return Inspection(macros=_within(data, "_VBA_PROJECT"))
 
 
@@ -138,8 +149,7 @@ def _within(data: bytes, stream: str) -> bool:
 def _refuse_other_documents(names: set[str], suffix: str) -> None:
     if "word/document.xml" in names or "ppt/presentation.xml" in names:
         kind = "Word 文档" if "word/document.xml" in names else "PowerPoint 演示文稿"
-        raise ReadError("FILE_UNREADABLE",
-                        f"文件扩展名为 {suffix}，但内容是{kind}，不是电子表格；请报送 Excel 格式的自评表")
+        raise ReadError(FILE_UNREADABLE, "other_document", suffix=suffix, kind=kind)
 
 
 def _fold(name: str) -> str:
@@ -152,8 +162,7 @@ def _by_folded_name(members: list[zipfile.ZipInfo]) -> dict[str, str]:
     for m in members:
         key = _fold(m.filename)
         if key in found and not m.is_dir():
-            raise ReadError("FILE_UNSAFE", f"压缩包内 {found[key]} 与 {m.filename} 的名称仅大小写不同（或完全相同），"
-                                           "无法确定读取哪一个，拒绝读取")
+            raise ReadError(FILE_UNSAFE, "case_clash", first=found[key], second=m.filename)
         found[key] = m.filename
     return found
 
@@ -191,8 +200,7 @@ def _stream_members(archive: zipfile.ZipFile, members, limits: LimitSettings,
             extents[name] = scan.extent
             broken += [f"{name} {scan.error}"] if scan.error else []
     if broken:
-        raise ReadError("FILE_UNREADABLE", f"文件已损坏或格式不受支持：{'；'.join(broken)}，"
-                                           "无法检查其内容范围；请用 Excel 或 WPS 重新保存后报送")
+        raise ReadError(FILE_UNREADABLE, "unparsable_sheets", parts="；".join(broken))
     return extents
 
 
@@ -201,7 +209,7 @@ def _has_dtd(data: bytes) -> bool:
 
 
 def _dtd_found(part: str) -> ReadError:
-    return ReadError("FILE_UNSAFE", f"{part} 含有 DOCTYPE/ENTITY 声明（可能引用外部文件），拒绝读取")
+    return ReadError(FILE_UNSAFE, "dtd", part=part)
 
 
 class _SheetScan:
@@ -368,26 +376,20 @@ def _by_sheet_name(oversized: dict[str, Extent], names: dict[str, list[str]],
     out = {}
     for part, extent in oversized.items():
         if _fold(part) not in names:
-            raise ReadError("FILE_UNSAFE",
-                            f"压缩包内 {part} 的内容延伸到 {extent.ref}，超出读取上限（{limits.max_rows} 行 × "
-                            f"{limits.max_cols} 列），且无法对应到任何工作表，拒绝读取")
+            raise ReadError(FILE_UNSAFE, "unnamed_oversized", part=part, ref=extent.ref,
+                            max_rows=limits.max_rows, max_cols=limits.max_cols)
         out.update(dict.fromkeys(names[_fold(part)], extent))
     return out
 
 
 def _total_limit(total: int, limits: LimitSettings) -> None:
     if total > limits.max_uncompressed_mb * MB:
-        raise ReadError("FILE_UNSAFE",
-                        f"解压后总大小超过上限 {limits.max_uncompressed_mb:g} MB（至少 {total / MB:.0f} MB），拒绝读取")
+        raise ReadError(FILE_UNSAFE, "total_size", limit_mb=limits.max_uncompressed_mb, size_mb=total / MB)
 
 
 def _member_limits(name: str, size: int, compressed: int, limits: LimitSettings) -> None:
     if size > limits.max_member_mb * MB:
-        raise ReadError("FILE_UNSAFE",
-                        f"压缩包内 {name} 解压后超过单个文件上限 {limits.max_member_mb:g} MB"
-                        f"（至少 {size / MB:.0f} MB），拒绝读取")
+        raise ReadError(FILE_UNSAFE, "member_size", name=name, limit_mb=limits.max_member_mb, size_mb=size / MB)
     ratio = size / max(compressed, 1)
     if size > MB and ratio > limits.max_compression_ratio:
-        raise ReadError("FILE_UNSAFE",
-                        f"压缩包内 {name} 压缩比 {ratio:.0f}:1，超过上限 {limits.max_compression_ratio:g}:1"
-                        f"（疑似压缩炸弹），拒绝读取")
+        raise ReadError(FILE_UNSAFE, "ratio", name=name, ratio=ratio, limit=limits.max_compression_ratio)

@@ -33,6 +33,7 @@ from pathlib import Path
 
 from ..form.analyse import FileOutcome, FileTask, analyse_file, file_finding
 from ..intake.read import ReadError, read_file
+from ..intake.read_rules import FILE_UNREADABLE
 
 Executor = Callable[..., list[FileOutcome]]
 """`executor(tasks, on_done=None, meanwhile=None)` → the outcomes, in task order.
@@ -138,10 +139,8 @@ def _isolated(task: FileTask, budget: Budget, ctx) -> FileOutcome:
         try:
             return pool.submit(_guarded, task, budget.seconds_per_file).result()
         except BrokenProcessPool:
-            return FileOutcome(task.rel, task.sha256, finding=file_finding(
-                task.rel, "FILE_UNREADABLE",
-                f"读取该文件时解析进程异常终止（超出 {budget.memory_mb} MB 内存或 "
-                f"{budget.seconds_per_file} 秒上限，或文件内部结构损坏），已跳过；请检查文件后重新保存报送"))
+            return FileOutcome(task.rel, task.sha256, finding=file_finding(task.rel, ReadError(
+                FILE_UNREADABLE, "worker_died", memory_mb=budget.memory_mb, seconds=budget.seconds_per_file)))
 
 
 def _start_worker(extra_mb: int, parent: int) -> None:
@@ -273,4 +272,4 @@ def _collect(future, task: FileTask) -> FileOutcome:
         return future.result()
     except Exception as exc:  # KilledWorker: the file took its worker down every time it was tried
         return FileOutcome(task.rel, task.sha256, finding=file_finding(
-            task.rel, "FILE_UNREADABLE", f"读取该文件时集群工作进程异常终止（{type(exc).__name__}），已跳过"))
+            task.rel, ReadError(FILE_UNREADABLE, "cluster_worker_died", error=type(exc).__name__)))
