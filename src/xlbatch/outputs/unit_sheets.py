@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from ..checks.rules import AMOUNT_SCALE_SUSPECT
 from ..checks.score import AMOUNT_COLS, COUNTED, SCALE_SUSPECT, standing
 from ..form.normalize import records
 from ..form.values import clean_text
@@ -120,7 +121,7 @@ def _places_of(f: Finding, form_id: int, form: dict, places: Places) -> list[tup
     limit too (the whole table is in 元, not one cell), and on the form's 状态 line."""
     place = places.of(f)
     found = [place] if place else []
-    if f.rule == "AMOUNT_SCALE_SUSPECT":
+    if f.rule == AMOUNT_SCALE_SUSPECT.code:
         found += [places.form[(form_id, name)] for name in form["scale_fields"].split("；")
                   if (form_id, name) in places.form and places.form[(form_id, name)] != place]
         found += [places.form[(form_id, "state")]]

@@ -18,7 +18,7 @@ import pandas as pd
 import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 
-from ..checks.rules import RULES
+from ..checks.rules import AMOUNT_SCALE_SUSPECT, RULES
 from ..checks.score import COUNTED, SCALE_SUSPECT, standing
 from ..form.normalize import records
 from ..intake.read import a1
@@ -224,7 +224,7 @@ def _summary_formats(ws, last: int, st: Styles, inflation_points: float) -> None
         "type": "formula", "criteria": f'=LEFT(${_col("status")}2,3)="未受理"', "format": st.red})
     ws.conditional_format(*everything, {
         "type": "formula", "criteria": f'=${_col("status")}2="{SCALE_SUSPECT}"',
-        "format": st.row_fill[RULES["AMOUNT_SCALE_SUSPECT"].severity]})
+        "format": st.row_fill[AMOUNT_SCALE_SUSPECT.severity]})
 
 
 def _excel_string(text: str) -> str:
