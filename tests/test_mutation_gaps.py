@@ -64,11 +64,12 @@ def test_an_accident_where_none_is_allowed_loses_the_points(inbox):
 
 # --- SELF_SCORE_INFLATED at its threshold -----------------------------------------------------
 
-def _over_by(total_reported: float):
-    """Recomputed total exactly 95 in binary floating point: funds 100% executed (5.4/5.4 = 1.0,
-    budget 10), 满意率 50% against ≥100% (0.5 × 10 = 5), every other indicator full (80).
-    The unit reports 6 for 满意率 (so its parts add up to 96) and `total_reported`."""
-    spec = clean_form(funds={"年度资金总额": (5.4, 5.4, 5.4), "当年财政拨款": (5.4, 5.4, 5.4)},
+def recomputed_95(total_reported: float, **fields):
+    """A form whose recomputed total is exactly 95 in binary floating point: funds 100% executed
+    (5.4/5.4 = 1.0, budget 10), 满意率 50% against ≥100% (0.5 × 10 = 5), every other indicator
+    full (80). The unit reports 6 for 满意率 (so its parts add up to 96) and `total_reported`;
+    `fields` set more of the form (unit, project)."""
+    spec = clean_form(**fields, funds={"年度资金总额": (5.4, 5.4, 5.4), "当年财政拨款": (5.4, 5.4, 5.4)},
                       rate="100.00%", budget_score=10, total_reported=total_reported)
     return edit(spec, SATISFACTION, target="≥100%", actual="50%", score=6, deviation="回访覆盖面不足")
 
@@ -83,7 +84,7 @@ def _over_by(total_reported: float):
 ])
 def test_inflated_only_above_the_threshold(inbox, points, total_reported, inflated):
     cfg = Config() if points is None else Config.model_validate({"rules": {"inflation_points": points}})
-    r = run_specs(inbox, _over_by(total_reported), config=cfg)
+    r = run_specs(inbox, recomputed_95(total_reported), config=cfg)
     row = form(r)
     assert row["total_score"] == 95.0  # exact: the boundary case is really at the boundary
     assert row["total_reported"] == total_reported

@@ -5,13 +5,17 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import operator
 import os
+import re
 from pathlib import Path
 
 import openpyxl
 import pytest
+from openpyxl.utils import column_index_from_string
 from sample_inbox import write_sample_inbox
 from seed import seed_form
+from test_mutation_gaps import recomputed_95
 
 from xlbatch.config import Config
 from xlbatch.nightly import run
@@ -329,14 +333,77 @@ def test_every_sheet_prints_landscape_fit_to_width_with_sheet_name_and_page(samp
         assert book[name].print_title_rows == "$1:$1", name
 
 
+RED, AMBER = "FFC7CE", "FFEB9C"  # the workbook's error and warning fills
+_OPERATORS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le, "=": operator.eq,
+              "<>": operator.ne, "greaterThan": operator.gt, "greaterThanOrEqual": operator.ge,
+              "lessThan": operator.lt, "lessThanOrEqual": operator.le, "equal": operator.eq,
+              "notEqual": operator.ne}
+# The conditional formulas 汇总 uses: `$L2>1`, `LEFT($Q2,3)="未受理"`, `$Q2="…"`.
+_FORMULA = re.compile(r'^(?:LEFT\()?\$([A-Z]+)(\d+)(?:,(\d+)\))?(>=|<=|<>|>|<|=)("[^"]*"|-?[\d.]+)$')
+
+
+def _compare(value, op: str, literal: str) -> bool:
+    """`value op literal` as Excel compares them: a blank cell is 0 beside a number, "" beside text."""
+    if literal.startswith('"'):
+        return _OPERATORS[op]("" if value is None else str(value), literal.strip('"'))
+    if not isinstance(value, int | float) and value is not None:
+        return False  # text beside a number: Excel's > puts text above numbers, = is False; 汇总 has none
+    return _OPERATORS[op](value or 0, float(literal))
+
+
+def _fill(ws, row: int, col: int) -> str:
+    """The fill Excel shows on a cell: that of the first conditional format in priority order whose
+    condition holds there ("" for none), evaluated on the values written."""
+    rules = [(rule, rng) for cf in ws.conditional_formatting for rule in cf.rules for rng in cf.sqref.ranges
+             if rng.min_row <= row <= rng.max_row and rng.min_col <= col <= rng.max_col
+             and rule.dxf is not None and rule.dxf.fill is not None]
+    for rule, rng in sorted(rules, key=lambda pair: pair[0].priority):
+        if rule.type == "cellIs":
+            holds = _compare(ws.cell(row, col).value, rule.operator, rule.formula[0])
+        else:
+            assert rule.type == "expression", rule.type
+            match = _FORMULA.match(rule.formula[0])
+            assert match, f"a conditional formula this test cannot evaluate: {rule.formula[0]}"
+            column, first, chars, op, literal = match.groups()
+            value = ws.cell(row - rng.min_row + int(first), column_index_from_string(column)).value
+            holds = _compare(value if chars is None else str(value or "")[:int(chars)], op, literal)
+        if holds:
+            return rule.dxf.fill.bgColor.rgb[-6:]
+    return ""
+
+
 def test_summary_marks_inflated_totals_at_the_configured_threshold(tmp_path):
-    """汇总 turns a self-score red where SELF_SCORE_INFLATED fires: `rules.inflation_points`, not a fixed 1."""
+    """汇总 turns a self-score red where SELF_SCORE_INFLATED fires: above `rules.inflation_points`.
+
+    Forms over a recomputed total of exactly 95 by 1 (the default threshold itself), 1.5, 3,
+    5 (a threshold of 5 itself) and 6, beside the sample inbox (5.2 and 3.02 over, a rejection,
+    an amount-scale suspect). Red is read as Excel shows it, from the conditional formats.
+    """
     inbox = tmp_path / "inbox"
     write_sample_inbox(inbox)
-    for points, outbox in ((1.0, tmp_path / "default"), (2.5, tmp_path / "tuned")):
-        cfg = Config.model_validate({"rules": {"inflation_points": points}})
-        run(inbox, outbox, cfg)
+    gaps = (1, 1.5, 3, 5, 6)
+    for gap in gaps:
+        spec = recomputed_95(95 + gap, unit=f"示例县虚高{gap:g}分单位")
+        write_workbook(inbox / f"虚高{gap:g}.xlsx", [("自评表", spec)])
+    for points, red in ((None, {1.5, 3, 5, 6}), (5, {6})):
+        outbox = tmp_path / f"outbox{points}"
+        cfg = Config() if points is None else Config.model_validate({"rules": {"inflation_points": points}})
+        result = run(inbox, outbox, cfg)
         ws = openpyxl.load_workbook(outbox / "consolidated.xlsx")["汇总"]
-        formulas = [rule.formula for cf in ws.conditional_formatting for rule in cf.rules
-                    if str(cf.sqref).startswith("J2:L")]
-        assert formulas == [[f"$L2>{points:g}"]]
+        assert [c.value for c in ws[1]][9:12] == ["自评总分", "复算总分", "自评−复算"]
+        assert ws.cell(1, 17).value == "状态" and ws.cell(1, 18).value == "来源文件"
+        forms = {ws.cell(row, 18).value: row for row in range(2, ws.max_row + 1)
+                 if ws.cell(row, 18).value and not ws.cell(row, 17).value.startswith("未受理")}
+        assert len(forms) == 4 + len(gaps)
+        for gap in gaps:
+            assert ws.cell(forms[f"虚高{gap:g}.xlsx"], 12).value == gap  # exact: 95 + gap − 95
+        fills = {source: {_fill(ws, row, col) for col in (10, 11, 12)} for source, row in forms.items()}
+        marked = {source for source, shown in fills.items() if shown == {RED}}
+        assert all(shown in ({RED}, {""}, {AMBER}) for shown in fills.values()), fills
+        assert {gap for gap in gaps if f"虚高{gap:g}.xlsx" in marked} == red
+        inflated = {f.source_file for f in result.findings if f.rule == "SELF_SCORE_INFLATED"}
+        assert marked == inflated
+        farmland = "示例县农业技术推广中心/高标准农田建设项目绩效自评表.xlsx"  # 5.2 over
+        public_health = "示例县疾病预防控制中心_基本公共卫生服务.xlsx"  # 3.02 over
+        sample = {farmland} if points else {farmland, public_health}
+        assert marked - {f"虚高{gap:g}.xlsx" for gap in gaps} == sample
