@@ -19,6 +19,9 @@ GREEN, BLUE, AMBER, RED = "#C6EFCE", "#DDEBF7", "#FFEB9C", "#FFC7CE"
 HEADER_FILL, SUBTOTAL_FILL, BAR_GREEN = "#D9E1F2", "#F2F2F2", "#63BE7B"
 LINK_BLUE, SUBTLE_GREY, FLAG_BORDER = "#0563C1", "#595959", "#C00000"
 FORM_FONT, FORM_TITLE_FONT = "宋体", "黑体"
+# 图表's series: execution rate and its lower limit; grades self-assessed and recomputed; the scatter.
+CHART_COLOURS = {"rate": "#5B9BD5", "limit": FLAG_BORDER, "自评": "#A5A5A5", "复算": "#4472C4",
+                 "points": "#ED7D31", "diagonal": "#7F7F7F"}
 MONEY, SCORE, PERCENT = "#,##0.00", "0.00", "0.00%"
 
 SEVERITY_NAMES = {ERROR: "错误", WARNING: "警告", INFO: "提示"}

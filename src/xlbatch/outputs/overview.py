@@ -1,26 +1,58 @@
 """The overview sheets of the county workbook: 图表 (native Excel charts) and 运行说明.
 
 The charts answer what auditors ask first: which units spend too little
-(execution rate by unit, sorted, with the 80% line), how grades are spread
-(self-assessed vs recomputed), and who scores themselves too high (reported vs
-recomputed total: points above the diagonal are inflated). Each chart reads a
-small data table written below it, so the figures stay inspectable.
+(execution rate by unit, sorted, with the `rules.low_execution` line), how the
+configured grades are spread (self-assessed vs recomputed), and who scores
+themselves too high (reported vs recomputed total: points above the diagonal are
+inflated). Each chart reads a small data table written below it, so the figures
+stay inspectable; the tables are defined once (`_Table`) and the charts refer to
+their columns by title.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 import pandas as pd
 
 from ..checks.rules import CATALOGUE
 from ..checks.score import counted
-from .formats import SEVERITY_NAMES, Styles, header_row, print_setup, write_num
+from .formats import CHART_COLOURS, SEVERITY_NAMES, Styles, grade_names, header_row, print_setup, write_num
 
 CHART_SHEET, INFO_SHEET = "图表", "运行说明"
 BEIJING = timezone(timedelta(hours=8))  # China observes no daylight saving time
 _DATA_TOP = 38  # charts occupy the rows above the data tables
+
+
+@dataclass(frozen=True)
+class _Table:
+    """A data table below the charts: its first column, its titles, the widths it sets."""
+
+    left: int
+    titles: tuple[str, ...]
+    widths: dict[str, float] = field(default_factory=dict)
+
+    def col(self, title: str) -> int:
+        return self.left + self.titles.index(title)
+
+    def ref(self, title: str, n: int) -> list:
+        """The first `n` data rows of column `title`, as a chart series reads them."""
+        col = self.col(title)
+        return [CHART_SHEET, _DATA_TOP + 1, col, _DATA_TOP + n, col]
+
+    def beside(self, titles: tuple[str, ...], widths: dict[str, float] | None = None) -> _Table:
+        """The next table, one empty column to the right of this one."""
+        return _Table(self.left + len(self.titles) + 1, titles, widths or {})
+
+
+_RATES = _Table(0, ("实施单位", "全年预算数（万元）", "全年执行数（万元）", "执行率", "下限"),
+                {"实施单位": 28, "全年预算数（万元）": 16, "全年执行数（万元）": 16})
+_GRADES = _RATES.beside(("等级", "自评", "复算"))
+_POINTS = _GRADES.beside(("项目", "复算总分", "自评总分"), {"项目": 40})
+_DIAGONAL = _POINTS.beside(("参考线（自评 = 复算）", "y"), {"参考线（自评 = 复算）": 18})
+_PERCENT_TITLES = ("执行率", "下限")
 
 
 def write_charts(book, ws, forms: pd.DataFrame, cfg, st: Styles) -> None:
@@ -31,24 +63,29 @@ def write_charts(book, ws, forms: pd.DataFrame, cfg, st: Styles) -> None:
         ws.write_string(2, 0, "本次运行没有可汇总的自评表。")
         return
     units = _rate_by_unit(forms)
-    _table(ws, _DATA_TOP, 0, ["实施单位", "全年预算数（万元）", "全年执行数（万元）", "执行率", "下限"],
-           [[u, b, e, r, cfg.rules.low_execution] for u, b, e, r in units], st)
+    _table(ws, _RATES, [[u, b, e, r, cfg.rules.low_execution] for u, b, e, r in units], st)
     # Thousands of bars say nothing: the chart shows the lowest rates; the table below has all.
     shown = min(len(units), cfg.output.chart_units)
     ws.insert_chart(2, 0, _rate_chart(book, shown, len(units), cfg), {"x_scale": 1.6, "y_scale": 1.3})
     grades = _grade_counts(forms, cfg)
-    _table(ws, _DATA_TOP, 6, ["等级", "自评", "复算"], grades, st)
+    _table(ws, _GRADES, grades, st)
     ws.insert_chart(22, 0, _grade_chart(book, len(grades)), {"x_scale": 1.0, "y_scale": 1.0})
     points = [[f"{r.unit}｜{r.project}", r.total_score, r.total_reported]
               for r in forms.itertuples() if not pd.isna(r.total_reported)]
-    m = _table(ws, _DATA_TOP, 10, ["项目", "复算总分", "自评总分"], points, st)
-    low = min([p[1] for p in points] + [p[2] for p in points] + [90.0]) // 10 * 10
-    _table(ws, _DATA_TOP, 14, ["参考线（自评 = 复算）", "y"], [[low, low], [100.0, 100.0]], st)
-    ws.insert_chart(22, 8, _scatter_chart(book, m, low), {"x_scale": 1.0, "y_scale": 1.0})
-    ws.set_column(0, 0, 28)
-    ws.set_column(1, 2, 16)
-    ws.set_column(10, 10, 40)
-    ws.set_column(14, 14, 18)
+    m = _table(ws, _POINTS, points, st)
+    # The axes span at least the top tenth of the total, from a multiple of 10 up to the total.
+    top = _axis_value(cfg.scoring.total_points)
+    low = min([p[1] for p in points] + [p[2] for p in points] + [top * 0.9]) // 10 * 10
+    _table(ws, _DIAGONAL, [[low, low], [float(top), float(top)]], st)
+    ws.insert_chart(22, 8, _scatter_chart(book, m, low, top), {"x_scale": 1.0, "y_scale": 1.0})
+    for table in (_RATES, _GRADES, _POINTS, _DIAGONAL):
+        for title, width in table.widths.items():
+            ws.set_column(table.col(title), table.col(title), width)
+
+
+def _axis_value(value: float) -> float | int:
+    """A whole number as an int, so the chart's XML says max="100" for the default total, as before."""
+    return int(value) if float(value).is_integer() else value
 
 
 def _rate_by_unit(forms: pd.DataFrame) -> list[tuple[str, float, float, float]]:
@@ -58,36 +95,32 @@ def _rate_by_unit(forms: pd.DataFrame) -> list[tuple[str, float, float, float]]:
 
 
 def _grade_counts(forms: pd.DataFrame, cfg) -> list[list]:
-    grades = [*cfg.scoring.grade_bounds, cfg.scoring.lowest_grade]
-    return [[g, int((forms["grade_reported"] == g).sum()), int((forms["grade"] == g).sum())] for g in grades]
+    return [[g, int((forms["grade_reported"] == g).sum()), int((forms["grade"] == g).sum())]
+            for g in grade_names(cfg.scoring)]
 
 
-def _table(ws, top: int, left: int, titles: list[str], rows: list[list], st: Styles) -> int:
-    header_row(ws, top, titles, st, left=left)
+def _table(ws, table: _Table, rows: list[list], st: Styles) -> int:
+    header_row(ws, _DATA_TOP, table.titles, st, left=table.left)
     for i, row in enumerate(rows, start=1):
-        for j, value in enumerate(row):
+        for title, value in zip(table.titles, row, strict=True):
+            col = table.col(title)
             if isinstance(value, str):
-                ws.write_string(top + i, left + j, value)
+                ws.write_string(_DATA_TOP + i, col, value)
             elif isinstance(value, int):
-                ws.write_number(top + i, left + j, value, st.plain)
+                ws.write_number(_DATA_TOP + i, col, value, st.plain)
             else:
-                fmt = st.percent if titles[j] in ("执行率", "下限") else st.money
-                write_num(ws, top + i, left + j, value, fmt)
+                write_num(ws, _DATA_TOP + i, col, value, st.percent if title in _PERCENT_TITLES else st.money)
     return len(rows)
 
 
-def _ref(col: int, first: int, last: int) -> list:
-    return [CHART_SHEET, first, col, last, col]
-
-
 def _rate_chart(book, n: int, total: int, cfg):
-    first, last = _DATA_TOP + 1, _DATA_TOP + n
     chart = book.add_chart({"type": "column"})
-    chart.add_series({"name": "执行率", "categories": _ref(0, first, last), "values": _ref(3, first, last),
-                      "fill": {"color": "#5B9BD5"}, "data_labels": {"value": n <= 20, "num_format": "0%"}})
+    chart.add_series({"name": "执行率", "categories": _RATES.ref("实施单位", n), "values": _RATES.ref("执行率", n),
+                      "fill": {"color": CHART_COLOURS["rate"]},
+                      "data_labels": {"value": n <= 20, "num_format": "0%"}})
     line = book.add_chart({"type": "line"})
-    line.add_series({"name": f"{cfg.rules.low_execution:.0%} 执行率下限", "categories": _ref(0, first, last),
-                     "values": _ref(4, first, last), "line": {"color": "#C00000", "dash_type": "dash"},
+    line.add_series({"name": f"{cfg.rules.low_execution:.0%} 执行率下限", "categories": _RATES.ref("实施单位", n),
+                     "values": _RATES.ref("下限", n), "line": {"color": CHART_COLOURS["limit"], "dash_type": "dash"},
                      "marker": {"type": "none"}})
     chart.combine(line)
     title = "各单位预算执行率（由低到高）" if n == total else f"执行率最低的 {n} 个单位（共 {total} 个，全部见下表）"
@@ -99,28 +132,26 @@ def _rate_chart(book, n: int, total: int, cfg):
 
 
 def _grade_chart(book, n: int):
-    first, last = _DATA_TOP + 1, _DATA_TOP + n
     chart = book.add_chart({"type": "column"})
-    for col, name, color in ((7, "自评等级", "#A5A5A5"), (8, "复算等级", "#4472C4")):
-        chart.add_series({"name": name, "categories": _ref(6, first, last), "values": _ref(col, first, last),
-                          "fill": {"color": color}, "data_labels": {"value": True}})
+    for title, name in (("自评", "自评等级"), ("复算", "复算等级")):
+        chart.add_series({"name": name, "categories": _GRADES.ref("等级", n), "values": _GRADES.ref(title, n),
+                          "fill": {"color": CHART_COLOURS[title]}, "data_labels": {"value": True}})
     chart.set_title({"name": "等级分布：自评与复算"})
     chart.set_y_axis({"name": "项目数", "min": 0, "num_format": "0"})
     chart.set_legend({"position": "bottom"})
     return chart
 
 
-def _scatter_chart(book, n: int, low: float):
-    first, last = _DATA_TOP + 1, _DATA_TOP + n
+def _scatter_chart(book, n: int, low: float, top: float):
     chart = book.add_chart({"type": "scatter"})
-    chart.add_series({"name": "项目", "categories": _ref(11, first, last), "values": _ref(12, first, last),
-                      "marker": {"type": "circle", "size": 6, "fill": {"color": "#ED7D31"}}})
-    chart.add_series({"name": "自评 = 复算", "categories": _ref(14, _DATA_TOP + 1, _DATA_TOP + 2),
-                      "values": _ref(15, _DATA_TOP + 1, _DATA_TOP + 2),
-                      "line": {"color": "#7F7F7F", "dash_type": "dash"}, "marker": {"type": "none"}})
+    chart.add_series({"name": "项目", "categories": _POINTS.ref("复算总分", n), "values": _POINTS.ref("自评总分", n),
+                      "marker": {"type": "circle", "size": 6, "fill": {"color": CHART_COLOURS["points"]}}})
+    x, y = _DIAGONAL.titles
+    chart.add_series({"name": "自评 = 复算", "categories": _DIAGONAL.ref(x, 2), "values": _DIAGONAL.ref(y, 2),
+                      "line": {"color": CHART_COLOURS["diagonal"], "dash_type": "dash"}, "marker": {"type": "none"}})
     chart.set_title({"name": "自评总分与复算总分（线上方为自评偏高）"})
-    chart.set_x_axis({"name": "复算总分", "min": low, "max": 100})
-    chart.set_y_axis({"name": "自评总分", "min": low, "max": 100})
+    chart.set_x_axis({"name": "复算总分", "min": low, "max": top})
+    chart.set_y_axis({"name": "自评总分", "min": low, "max": top})
     chart.set_legend({"position": "bottom"})
     return chart
 
