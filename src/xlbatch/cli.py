@@ -272,12 +272,13 @@ def _check(args) -> int:
 
 _STATUS = {"accepted": ("可受理", "green"), "rejected": ("将被退回", "bold red"),
            "ignored": ("不是自评表文件，未检查", "dim")}
-_SEVERITY = {"error": ("错误", "bold red"), "warning": ("警告", "yellow"), "info": ("提示", "cyan")}
+_SEVERITY = {"error": "bold red", "warning": "yellow", "info": "cyan"}  # styles; names: formats.SEVERITY_NAMES
 
 
 def print_check(result, console: Console) -> None:
     """One table per file: severity, rule, sheet, cell, message, reported value, expected."""
     from .checks.rules import RULES  # the catalogue loads pandas: only `check` needs it here
+    from .outputs.formats import SEVERITY_NAMES
 
     for record in result.files:
         label, style = _STATUS[record.status]
@@ -297,7 +298,7 @@ def print_check(result, console: Console) -> None:
         for name in ("填报值", "应为"):
             table.add_column(name, max_width=16, overflow="fold")
         for f in findings:
-            sev, sev_style = _SEVERITY[f.severity]
+            sev, sev_style = SEVERITY_NAMES[f.severity], _SEVERITY[f.severity]
             table.add_row(Text(sev, style=sev_style), f"{f.rule}\n{RULES[f.rule].title}", f.cell, f.sheet,
                           Text(f.message), Text(f.value), Text(f.expected))
         console.print(table)
