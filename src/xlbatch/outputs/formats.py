@@ -26,7 +26,7 @@ MONEY, SCORE, PERCENT = "#,##0.00", "0.00", "0.00%"
 
 SEVERITY_NAMES = {ERROR: "错误", WARNING: "警告", INFO: "提示"}
 SEVERITY_FILLS = {ERROR: RED, WARNING: AMBER, INFO: BLUE}
-# Text on a severity fill, for whole rows in that colour (Excel's own "Bad" and "Neutral" styles).
+# Text on a severity fill, for whole rows in that colour (Excel's "Bad" and "Neutral"; a dark blue for info).
 SEVERITY_FONTS = {ERROR: "#9C0006", WARNING: "#9C5700", INFO: "#1F4E78"}
 SEVERITY_ORDER = {ERROR: 0, WARNING: 1, INFO: 2}
 # Grades from the best to the worst: four grades get these; others a spread between them (grade_fills).

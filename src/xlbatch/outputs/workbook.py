@@ -92,7 +92,10 @@ def units_with_sheets(result) -> list[str]:
 
 # --- 汇总 ---------------------------------------------------------------------------
 
-# kind: how a form's value is written, and what the subtotal and 全县合计 rows hold (see _total_row).
+# (key, header, width, kind); key is the form record's field. The kind says how a form's value is written
+# and what the subtotal and 全县合计 rows hold: text (also rejected forms), unit (a link to its sheet),
+# seq and year, money and count (summed), rate (executed over budget), score (averaged), gap, grade
+# (filled by rank, _summary_formats). Cells and formats go by key: moving a column is one edit here.
 _SUMMARY = Columns(
     ("number", "序号", 6, "seq"), ("department", "主管部门", 22), ("unit", "实施单位", 26, "unit"),
     ("project", "项目名称", 30), ("year", "年度", 7, "year"),
