@@ -277,7 +277,7 @@ _SEVERITY = {"error": "bold red", "warning": "yellow", "info": "cyan"}  # styles
 
 def print_check(result, console: Console) -> None:
     """One table per file: severity, rule, sheet, cell, message, reported value, expected."""
-    from .checks.rules import RULES  # the catalogue loads pandas: only `check` needs it here
+    from .checks.rules import RULES  # only `check` shows rule titles
     from .outputs.formats import SEVERITY_NAMES
 
     for record in result.files:
