@@ -7,7 +7,7 @@
 The corpus: the sample inbox, 300 generated forms (bench/bench.py's generator), and the 413 fixtures of
 bench/read_outcomes.py (seed variants, drifted layouts, LibreOffice saves, hostile and mislabelled
 files) as one inbox. A snapshot holds, per inbox: the CSVs byte for byte, run.json without its run id,
-times and durations, every published file's name, and every cell value of every sheet of
+times, durations and outbox path, every published file's name, and every cell value of every sheet of
 consolidated.xlsx as calamine reads it (the anomaly ids, derived from content, stay in).
 """
 
@@ -25,8 +25,8 @@ from python_calamine import CalamineWorkbook
 ROOT = Path(__file__).resolve().parents[1]
 XLBATCH = Path(sys.executable).with_name("xlbatch")
 _VOLATILE = {"run_id", "started", "finished", "seconds", "started_at", "finished_at", "duration_s",
-             "as_of", "previous_run", "stages", "timings", "pid", "host", "version"}
-_VOLATILE_ROWS = {"运行编号", "开始时间（北京时间）", "结束时间（北京时间）"}
+             "as_of", "previous_run", "stages", "timings", "pid", "host", "version", "outbox"}
+_VOLATILE_ROWS = {"运行编号", "开始时间（北京时间）", "结束时间（北京时间）", "输出目录"}
 
 
 def build_corpus(target: Path) -> None:
@@ -71,17 +71,24 @@ def snap(corpus: Path, out: Path) -> None:
     result = {}
     for inbox in sorted(p for p in corpus.iterdir() if p.is_dir()):
         with tempfile.TemporaryDirectory() as tmp:
-            outbox = Path(tempfile.gettempdir()) / "same-outputs-outbox"  # one path: it is shown in 运行说明
-            shutil.rmtree(outbox, ignore_errors=True)
+            outbox = Path(tmp) / "outbox"
             subprocess.run([str(XLBATCH), "run", "-q", "--inbox", str(inbox), "--outbox", str(outbox)],
                            check=False, cwd=tmp, stderr=subprocess.DEVNULL)
             result[inbox.name] = snapshot_outbox(outbox)
-            shutil.rmtree(outbox)
     out.write_text(json.dumps(result, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
 
 
+def _normalized(snapshot: dict) -> dict:
+    """The volatile parts dropped again, so a snapshot taken with fewer of them dropped still compares."""
+    for inbox in snapshot.values():
+        inbox["run.json"] = _strip(inbox["run.json"])
+        notes = inbox["consolidated.xlsx"]["运行说明"]
+        inbox["consolidated.xlsx"]["运行说明"] = [row for row in notes if row[0] not in _VOLATILE_ROWS]
+    return snapshot
+
+
 def diff(a: Path, b: Path) -> int:
-    left, right = (json.loads(p.read_text(encoding="utf-8")) for p in (a, b))
+    left, right = (_normalized(json.loads(p.read_text(encoding="utf-8"))) for p in (a, b))
     differences = []
 
     def walk(x, y, where):
