@@ -138,8 +138,16 @@ def test_display_labels_are_the_strings_the_outputs_showed():
     assert set(vocabulary.BLANK_MARKERS) == {"", "-", "--", "/", "\\", "无", "——"}
 
 
-def test_the_old_homes_of_the_fund_names_are_the_vocabularys():
-    for name in ("FUND_ROWS", "FUND_COLS", "FUND_ROW_LABELS", "FUND_COL_LABELS"):
-        assert getattr(models, name) is getattr(vocabulary, name)
+def test_the_fund_names_live_only_in_the_vocabulary():
+    """No module defines the funds block's keys or labels again: the ones that use them import them."""
+    src = Path(vocabulary.__file__).parents[1]
+    names = {"FUND_ROWS", "FUND_COLS", "FUND_ROW_LABELS", "FUND_COL_LABELS", "AMOUNT_COLS", "SOURCE_ROWS"}
+    for path in src.rglob("*.py"):
+        if path.name == "vocabulary.py":
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        defined = {t.id for node in ast.walk(tree) if isinstance(node, ast.Assign)
+                   for t in node.targets if isinstance(t, ast.Name)}
+        assert not defined & names, f"{path.relative_to(src)} defines {sorted(defined & names)}"
+    assert not hasattr(models, "FUND_COL_LABELS")
     assert score.AMOUNT_COLS is vocabulary.AMOUNT_COLS == ("initial", "full_year", "executed")
-    assert score.SOURCE_ROWS is vocabulary.SOURCE_ROWS == ("current", "carryover", "other")

@@ -14,14 +14,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-# Keys of the funds block (项目资金), the rows and columns of the 年度资金总额 table, and their labels
-# belong to the form's vocabulary (a leaf module, cheap to import). They stay importable from here
-# (re-exported) until every module asks the vocabulary for them.
-from .form.vocabulary import FUND_COL_LABELS as FUND_COL_LABELS
-from .form.vocabulary import FUND_COLS as FUND_COLS
-from .form.vocabulary import FUND_ROW_LABELS as FUND_ROW_LABELS
-from .form.vocabulary import FUND_ROWS as FUND_ROWS
-
 if TYPE_CHECKING:  # pandas only for the annotations: a run that repeats its outputs never loads it
     import pandas as pd
 
@@ -92,7 +84,7 @@ class RawForm:
     project: Cell
     department: Cell
     unit: Cell
-    funds: dict[str, dict[str, Cell]]  # FUND_ROWS → FUND_COLS → Cell
+    funds: dict[str, dict[str, Cell]]  # vocabulary.FUND_ROWS → FUND_COLS → Cell
     goal_expected: Cell
     goal_actual: Cell
     indicators: list[RawIndicator]

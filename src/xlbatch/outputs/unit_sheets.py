@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from ..checks.rules import AMOUNT_SCALE_SUSPECT
-from ..checks.score import AMOUNT_COLS, COUNTED, SCALE_SUSPECT, standing
+from ..checks.score import COUNTED, SCALE_SUSPECT, standing
 from ..form.normalize import records
 from ..form.values import clean_text
-from ..models import FUND_COL_LABELS, FUND_ROW_LABELS, Finding
+from ..form.vocabulary import AMOUNT_COLS, FUND_COL_LABELS, FUND_ROW_LABELS, HEADER, INDICATOR_COLUMN, TOTAL
+from ..models import Finding
 from .formats import SEVERITY_ORDER, Styles, print_setup, quote
 
 SUMMARY_SHEET = "汇总"
@@ -39,8 +40,8 @@ class Places:
         return self.form.get((f.form_id, f.field)) or self.title.get(f.form_id)
 
 
-_IND_COLUMNS = ["一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "自评得分",
-                "复算得分", "评分依据", "偏差原因分析及改进措施", "原表行"]
+_IND_COLUMNS = [*(INDICATOR_COLUMN[k].label for k in ("level1", "level2", "name", "target", "actual", "weight")),
+                "自评得分", "复算得分", "评分依据", INDICATOR_COLUMN["deviation"].label, "原表行"]
 
 
 class _Grid:
@@ -136,7 +137,7 @@ def _unit_form(g: _Grid, sheet: str, row: int, form_id: int, f: dict, inds: list
     state = standing(f)
     if state not in (COUNTED, SCALE_SUSPECT):  # superseded
         state += "，不计入汇总"
-    facts = (("主管部门", f["department"]), ("实施单位", f["unit"]), ("年度", year),
+    facts = ((HEADER["department"].label, f["department"]), (HEADER["unit"].label, f["unit"]), ("年度", year),
              ("来源", f"{f['source_file']} / 工作表「{f['sheet']}」"), ("状态", state))
     for i, (label, value) in enumerate(facts, start=1):
         g.put(row + i, 0, label, "header")
@@ -155,10 +156,10 @@ def _unit_form(g: _Grid, sheet: str, row: int, form_id: int, f: dict, inds: list
     for col, title in enumerate(["复算对照", "填报值", "复算值", "原表单元格"]):
         g.put(row, col, title, "header")
     lines = [
-        ("执行率", "fund_total_rate", f["rate_reported"], f["execution_rate"], "percent"),
+        (FUND_COL_LABELS["rate"], "fund_total_rate", f["rate_reported"], f["execution_rate"], "percent"),
         ("预算执行率得分", "fund_total_score", f["budget_score_reported"], f["budget_score"], "score"),
         ("分值合计", "total_weight", f["weight_sum"], None, "score"),
-        ("总分", "total_reported", f["total_reported"], f["total_score"], "score"),
+        (TOTAL.label, "total_reported", f["total_reported"], f["total_score"], "score"),
         ("等级", "grade", f["grade_reported"], f["grade"], "text"),
     ]
     for i, (label, field_name, reported, recomputed, kind) in enumerate(lines, start=1):

@@ -11,6 +11,7 @@ from operator import and_
 from typing import TYPE_CHECKING
 
 from ...catalogue import FORMS, VALIDATE, Check, Detail, Rule, register
+from ...form.vocabulary import FUND_COL_LABELS, HEADER
 from ...models import ERROR
 from ._shared import cell_of
 
@@ -19,9 +20,9 @@ if TYPE_CHECKING:
 
     from ...config import Config
 
-_REQUIRED = (("project", "项目名称", "project"), ("unit", "实施单位", "unit"),
-             ("budget_full_year_raw", "全年预算数", "fund_total_full_year"),
-             ("executed_raw", "全年执行数", "fund_total_executed"))
+_REQUIRED = (("project", HEADER["project"].label, "project"), ("unit", HEADER["unit"].label, "unit"),
+             ("budget_full_year_raw", FUND_COL_LABELS["full_year"], "fund_total_full_year"),
+             ("executed_raw", FUND_COL_LABELS["executed"], "fund_total_executed"))
 _REQUIRED_COLUMNS = tuple(col for col, _, _ in _REQUIRED)
 
 
@@ -51,9 +52,9 @@ def _bad_number_passes(df: pd.DataFrame, cfg: Config) -> pd.Series:
 
 def _bad_number_describe(row: dict, cfg: Config) -> Detail:
     bad = [(label, field, row[raw], row[why]) for raw, ok, why, label, field in (
-        ("budget_full_year_raw", "budget_full_year_ok", "budget_full_year_problem", "全年预算数",
+        ("budget_full_year_raw", "budget_full_year_ok", "budget_full_year_problem", FUND_COL_LABELS["full_year"],
          "fund_total_full_year"),
-        ("executed_raw", "executed_ok", "executed_problem", "全年执行数", "fund_total_executed"))
+        ("executed_raw", "executed_ok", "executed_problem", FUND_COL_LABELS["executed"], "fund_total_executed"))
         if not row[ok]]
     _label, field, raw, _why = bad[0]
     parts = [f"「{lb}」（{cell_of(row, f)}）填报为「{r}」，{why}" for lb, f, r, why in bad]

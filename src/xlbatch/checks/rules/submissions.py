@@ -6,7 +6,8 @@ Each rule is one block: its checks' `passes` and `describe`, then its registrati
 from __future__ import annotations
 
 from ...catalogue import EVALUATE, FORMS, Check, Detail, Rule, register
-from ...models import FUND_COL_LABELS, WARNING
+from ...form.vocabulary import FUND_COL_LABELS
+from ...models import WARNING
 from ._shared import cell_of, num
 
 
