@@ -160,3 +160,44 @@ def test_the_catalogue_loads_neither_pandas_nor_pandera():
             "print(sorted(m for m in ('pandas', 'pandera') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_descriptions_show_the_configured_thresholds():
+    """A description names settings, not numbers: a bureau that sets its own thresholds reads them."""
+    from xlbatch.checks.rules import explain
+    from xlbatch.config import parse_config
+
+    default = {r.code: explain(r, xlbatch.Config()) for r in CATALOGUE}
+    assert default["LOW_EXECUTION"] == "预算执行率低于下限 80%"
+    assert default["HIGH_SCORE_LOW_EXECUTION"] == "自评总分不低于 90 分而预算执行率低于 60%"
+    assert default["SELF_SCORE_INFLATED"] == "填报总分比复算总分高出 1 分以上"
+    assert default["AMOUNT_SCALE_SUSPECT"].startswith("金额超过 10,000 万元，")
+    assert not any("{" in text or "}" in text for text in default.values())
+    cfg = parse_config({"rules": {"low_execution": 0.85, "high_score": 95, "high_score_low_execution": 0.5,
+                                  "inflation_points": 2.5, "amount_limit": 50000}})
+    mine = {r.code: explain(r, cfg) for r in CATALOGUE}
+    assert mine["LOW_EXECUTION"] == "预算执行率低于下限 85%"
+    assert mine["HIGH_SCORE_LOW_EXECUTION"] == "自评总分不低于 95 分而预算执行率低于 50%"
+    assert mine["SELF_SCORE_INFLATED"] == "填报总分比复算总分高出 2.5 分以上"
+    assert mine["AMOUNT_SCALE_SUSPECT"].startswith("金额超过 50,000 万元，")
+
+
+def test_the_run_shows_descriptions_with_its_own_settings(tmp_path: Path):
+    """运行说明's rule list and run.json's catalogue are explained with the run's configuration."""
+    import json
+    import shutil
+
+    from python_calamine import CalamineWorkbook
+
+    from xlbatch.config import parse_config
+    from xlbatch.nightly import run
+
+    shutil.copytree(SRC.parents[1] / "inbox", tmp_path / "inbox")
+    cfg = parse_config({"rules": {"inflation_points": 3}})
+    run(tmp_path / "inbox", tmp_path / "outbox", cfg)
+    catalogue_json = json.loads((tmp_path / "outbox" / "run.json").read_text(encoding="utf-8"))["rules"]
+    described = {r["code"]: r["description"] for r in catalogue_json}
+    assert described["SELF_SCORE_INFLATED"] == "填报总分比复算总分高出 3 分以上"
+    notes = CalamineWorkbook.from_path(str(tmp_path / "outbox" / "consolidated.xlsx")).get_sheet_by_name("运行说明")
+    row = next(r for r in notes.to_python() if r[0] == "SELF_SCORE_INFLATED")
+    assert row[3] == "填报总分比复算总分高出 3 分以上"

@@ -20,7 +20,7 @@ import pandera.pandas as pa
 from ..config import Config
 from ..form.normalize import records
 from ..models import Finding, form_identity
-from .rules import CATALOGUE, EVALUATE, FORMS, INDICATORS, Check, Rule
+from .rules import CATALOGUE, EVALUATE, FORMS, INDICATORS, Check, Rule, explain
 
 # pandera loads its pandas backend (and hypothesis, when installed: ~0.1 s) on the first
 # validation. Load it now: the pipeline imports this module while the files are being read.
@@ -66,7 +66,7 @@ def schema(frame: str, stage: str, cfg: Config) -> pa.DataFrameSchema:
         columns = dict(_INDICATOR_COLUMNS, **(_SCORED_INDICATOR_COLUMNS if stage == EVALUATE else {}))
     checks = [
         pa.Check(partial(check.passes, cfg=cfg), name=rule.code, ignore_na=False,
-                 description=rule.description)
+                 description=explain(rule, cfg))
         for rule, check in _checks(frame, stage)
     ]
     return pa.DataFrameSchema(columns, checks=checks, name=f"{frame}:{stage}")

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta, timezone
 
 import pandas as pd
 
-from ..checks.rules import CATALOGUE
+from ..checks.rules import CATALOGUE, explain
 from ..checks.score import counted
 from .formats import CHART_COLOURS, SEVERITY_NAMES, Styles, grade_names, header_row, print_setup, write_num
 
@@ -171,7 +171,8 @@ def write_run_info(ws, result, st: Styles) -> None:
         row += 1
     row = _section(ws, row + 1, "规则目录", ["规则", "严重程度", "名称", "说明"], st)
     for rule in CATALOGUE:
-        for col, text in enumerate((rule.code, SEVERITY_NAMES[rule.severity], rule.title, rule.description)):
+        described = explain(rule, result.config)
+        for col, text in enumerate((rule.code, SEVERITY_NAMES[rule.severity], rule.title, described)):
             ws.write_string(row, col, text, st.text)
         row += 1
     print_setup(ws, repeat_rows=0)

@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from .. import xlbatch_version
-from ..checks.rules import CATALOGUE
+from ..checks.rules import CATALOGUE, explain
 from ..form.normalize import records
 from ..intake.discover import sha256_of
 from ..ops.outbox import run_dir, write_atomically
@@ -98,7 +98,7 @@ def write_run_json(path: Path, result) -> None:
         "counts": result.counts(),
         "config": result.config.model_dump(),
         "rules": [{"code": r.code, "severity": r.severity, "title": r.title,
-                   "description": r.description} for r in CATALOGUE],
+                   "description": explain(r, result.config)} for r in CATALOGUE],
         "files": [f.to_json() for f in result.files],
         **result.extra,
     }

@@ -12,12 +12,15 @@ goes into its module at the place it should take in that order.
     indicators            UNEXPLAINED_DEVIATION … INCOMPARABLE_VALUES
     submissions           DUPLICATE_SUBMISSION, AMOUNT_SCALE_SUSPECT
 
-Importing it loads neither pandas nor pandera: validate.py runs the checks.
+A description may name settings ({rules.low_execution:percent}): `explain(rule, cfg)` fills them in,
+and everything a person reads shows the description so. Importing the catalogue loads neither
+pandas nor pandera: validate.py runs the checks.
 """
 
 from __future__ import annotations
 
 from ...catalogue import EVALUATE, FORMS, INDICATORS, READ, RULES, VALIDATE, Check, Detail, Rule, registered
+from ._shared import explain
 
 # isort: off
 # Registration order is import order (the catalogue's order): the read stage's rules first.
@@ -39,5 +42,5 @@ __all__ = [
     "INCOMPARABLE_VALUES", "INDICATORS", "INDICATOR_SCORE_MISMATCH", "LOW_EXECUTION", "MISSING_ACTUAL",
     "MISSING_FIELD", "NO_FORM_FOUND", "OVER_BUDGET", "RATE_MISMATCH", "READ", "REQUIRED_CATEGORY_EMPTY",
     "RULES", "SCORE_OUT_OF_RANGE", "SELF_SCORE_INFLATED", "TOTAL_MISMATCH", "UNEXPLAINED_DEVIATION",
-    "VALIDATE", "WEIGHTS_INVALID", "Check", "Detail", "Rule",
+    "VALIDATE", "WEIGHTS_INVALID", "Check", "Detail", "Rule", "explain",
 ]

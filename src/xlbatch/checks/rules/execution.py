@@ -97,7 +97,7 @@ def _low_execution_describe(row, cfg):
 
 LOW_EXECUTION = register(Rule(
     "LOW_EXECUTION", WARNING, "执行率偏低",
-    "预算执行率低于下限（默认 80%）", EVALUATE,
+    "预算执行率低于下限 {rules.low_execution:percent}", EVALUATE,
     checks=(Check(FORMS, ("execution_rate",), _low_execution_passes, _low_execution_describe),)))
 
 
@@ -117,5 +117,5 @@ def _high_low_describe(row, cfg):
 
 HIGH_SCORE_LOW_EXECUTION = register(Rule(
     "HIGH_SCORE_LOW_EXECUTION", WARNING, "高分低执行",
-    "自评总分不低于 90 分而预算执行率低于 60%", EVALUATE,
+    "自评总分不低于 {rules.high_score:number} 分而预算执行率低于 {rules.high_score_low_execution:percent}", EVALUATE,
     checks=(Check(FORMS, ("total_reported", "execution_rate"), _high_low_passes, _high_low_describe),)))

@@ -87,7 +87,7 @@ def _weights_describe(row, cfg):
 
 WEIGHTS_INVALID = register(Rule(
     "WEIGHTS_INVALID", WARNING, "分值设置有误",
-    "各项分值合计不等于 100，或一级指标下分值合计与其标注分数不符", EVALUATE,
+    "各项分值合计不等于 {scoring.total_points:number}，或一级指标下分值合计与其标注分数不符", EVALUATE,
     checks=(Check(FORMS, ("weight_sum", "block_mismatch"), _weights_passes, _weights_describe),)))
 
 
@@ -129,5 +129,5 @@ def _inflated_describe(row, cfg):
 
 SELF_SCORE_INFLATED = register(Rule(
     "SELF_SCORE_INFLATED", WARNING, "自评分虚高",
-    "填报总分比复算总分高出 1 分以上", EVALUATE,
+    "填报总分比复算总分高出 {rules.inflation_points:number} 分以上", EVALUATE,
     checks=(Check(FORMS, ("total_reported", "total_score"), _inflated_passes, _inflated_describe),)))

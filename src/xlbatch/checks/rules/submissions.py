@@ -49,5 +49,5 @@ def _scale_describe(row, cfg):
 
 AMOUNT_SCALE_SUSPECT = register(Rule(
     "AMOUNT_SCALE_SUSPECT", WARNING, "金额单位存疑",
-    "金额超过 10,000 万元，疑似按元填报；该表金额不计入任何合计，直至报送更正后的文件", EVALUATE,
+    "金额超过 {rules.amount_limit:number} 万元，疑似按元填报；该表金额不计入任何合计，直至报送更正后的文件", EVALUATE,
     checks=(Check(FORMS, ("scale_fields",), _scale_passes, _scale_describe),)))
