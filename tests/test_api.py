@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -12,20 +13,39 @@ import pytest
 import xlbatch
 
 ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
-def test_readme_example_on_the_sample_inbox(tmp_path: Path, monkeypatch):
-    """The README's five lines, run where a user would run them: counts and forms of the sample inbox."""
+def _readme_example() -> str:
+    section = README.split("## Architecture", 1)[1]
+    return re.search(r"```python\n(.*?)```", section, re.S).group(1)
+
+
+def test_readme_example_runs_on_the_sample_inbox(tmp_path: Path, monkeypatch, capsys):
+    """The README's Architecture example, run as a user would, where the sample inbox is."""
+    code = _readme_example()
+    assert len(code.strip().splitlines()) == 5
     shutil.copytree(ROOT / "inbox", tmp_path / "inbox")
     monkeypatch.chdir(tmp_path)
-    cfg = xlbatch.Config()
-    result = xlbatch.process("inbox", cfg)
+    names: dict = {}
+    exec(compile(code, "README.md", "exec"), names)
+    result = names["result"]
     assert isinstance(result, xlbatch.RunResult)
     assert result.counts() == {"files": 8, "accepted": 4, "rejected": 2, "ignored": 2, "forms": 4,
                                "findings": 15}
+    printed = capsys.readouterr().out
+    assert "'accepted': 4" in printed and "示例县农业技术推广中心" in printed
     rates = dict(zip(result.forms["unit"], result.forms["execution_rate"].round(4), strict=True))
     assert rates["示例县农业技术推广中心"] == 0.72  # 720.00 of 1,000.00 万元 executed
-    assert not (tmp_path / "outbox").exists()  # process() writes nothing
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["inbox"]  # process() writes nothing
+
+
+def test_run_publishes_from_python_with_string_paths(tmp_path: Path):
+    shutil.copytree(ROOT / "inbox", tmp_path / "inbox")
+    result = xlbatch.run(str(tmp_path / "inbox"), str(tmp_path / "outbox"))
+    assert result.counts()["forms"] == 4
+    assert {"consolidated.xlsx", "projects.csv", "anomalies.csv", "run.json"} <= {
+        p.name for p in (tmp_path / "outbox").iterdir()}
 
 
 def test_check_files_takes_paths_as_strings(tmp_path: Path):

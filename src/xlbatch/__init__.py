@@ -3,7 +3,7 @@
 The Python API, the same path the command line takes::
 
     import xlbatch
-    cfg = xlbatch.load_config("xlbatch.toml")     # or xlbatch.Config() for the national defaults
+    cfg = xlbatch.Config()                        # the national rules; or xlbatch.load_config("xlbatch.toml")
     result = xlbatch.process("inbox", cfg)        # discover, read, parse, validate, score; writes nothing
     print(result.counts())                        # {'files': 8, 'accepted': 4, 'rejected': 2, ...}
     result.forms                                  # one row per accepted form (pandas), scored

@@ -56,15 +56,16 @@ from .pipeline import evaluate
 COPIED = tuple(name for name in OUTPUTS if name != "run.json")
 
 
-def run(inbox: Path, outbox: Path, cfg: Config, executor: Executor = serial, *, keep: int | None = None,
-        recompute: bool = False, progress=None) -> RunResult:
+def run(inbox: str | Path, outbox: str | Path, cfg: Config | None = None, executor: Executor = serial, *,
+        keep: int | None = None, recompute: bool = False, progress=None) -> RunResult:
     """Process the inbox and publish every output in the outbox, as the nightly job does.
 
     OutboxLocked at once if another run holds the outbox. `changes` in run.json
     and the 变更记录 sheet compare with the run the outbox showed before. `keep`
     prunes the history to that many runs (default: outbox.DEFAULT_KEEP).
-    `progress(stage, done, total)` is called as the run advances.
+    `progress(stage, done, total)` is called as the run advances. `cfg` defaults to `Config()`.
     """
+    inbox, outbox, cfg = Path(inbox), Path(outbox), cfg if cfg is not None else Config()
     started = datetime.now(UTC)
     run_id = new_run_id(started)
     with locked(outbox), json_log(run_dir(outbox, run_id) / LOG_NAME):
