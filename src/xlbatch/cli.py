@@ -31,7 +31,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .config import Config, ConfigError, load_config
-from .models import ERROR
+from .models import ERROR, SEVERITY_NAMES
 from .ops.execute import ExecutorError
 from .ops.outbox import DEFAULT_KEEP, OutboxLocked
 
@@ -272,13 +272,12 @@ def _check(args) -> int:
 
 _STATUS = {"accepted": ("可受理", "green"), "rejected": ("将被退回", "bold red"),
            "ignored": ("不是自评表文件，未检查", "dim")}
-_SEVERITY = {"error": "bold red", "warning": "yellow", "info": "cyan"}  # styles; names: formats.SEVERITY_NAMES
+_SEVERITY = {"error": "bold red", "warning": "yellow", "info": "cyan"}  # styles; names: models.SEVERITY_NAMES
 
 
 def print_check(result, console: Console) -> None:
     """One table per file: severity, rule, sheet, cell, message, reported value, expected."""
     from .checks.rules import RULES  # only `check` shows rule titles
-    from .outputs.formats import SEVERITY_NAMES
 
     for record in result.files:
         label, style = _STATUS[record.status]

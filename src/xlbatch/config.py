@@ -78,6 +78,11 @@ class ScoringSettings(_Section):
         default_factory=lambda: {"achieved": 1.0, "partly": 0.8, "not_achieved": 0.6}
     )
 
+    @property
+    def grades(self) -> list[str]:
+        """Every grade from the best to the worst (`grade_bounds` is ordered so, `lowest_grade` last)."""
+        return [*self.grade_bounds, self.lowest_grade]
+
     @field_validator("budget_weight")
     @classmethod
     def _weight_within_total(cls, value: float, info: ValidationInfo) -> float:

@@ -20,6 +20,8 @@ if TYPE_CHECKING:  # pandas only for the annotations: a run that repeats its out
     from .config import Config
 
 ERROR, WARNING, INFO = "error", "warning", "info"
+SEVERITY_NAMES = {ERROR: "错误", WARNING: "警告", INFO: "提示"}  # as every output names them
+SEVERITY_ORDER = {ERROR: 0, WARNING: 1, INFO: 2}  # the most severe first
 
 ACCEPTED, REJECTED, IGNORED = "accepted", "rejected", "ignored"
 

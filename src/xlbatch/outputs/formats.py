@@ -24,11 +24,9 @@ CHART_COLOURS = {"rate": "#5B9BD5", "limit": FLAG_BORDER, "自评": "#A5A5A5", "
                  "points": "#ED7D31", "diagonal": "#7F7F7F"}
 MONEY, SCORE, PERCENT = "#,##0.00", "0.00", "0.00%"
 
-SEVERITY_NAMES = {ERROR: "错误", WARNING: "警告", INFO: "提示"}
 SEVERITY_FILLS = {ERROR: RED, WARNING: AMBER, INFO: BLUE}
 # Text on a severity fill, for whole rows in that colour (Excel's "Bad" and "Neutral"; a dark blue for info).
 SEVERITY_FONTS = {ERROR: "#9C0006", WARNING: "#9C5700", INFO: "#1F4E78"}
-SEVERITY_ORDER = {ERROR: 0, WARNING: 1, INFO: 2}
 # Grades from the best to the worst: four grades get these; others a spread between them (grade_fills).
 GRADE_ANCHORS = (GREEN, BLUE, AMBER, RED)
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
@@ -69,11 +67,6 @@ _FORM_KINDS = {"label": {"bold": True, "align": "center"}, "text": {"align": "le
 def _format_set(book: xlsxwriter.Workbook, base: dict, kinds: dict[str, dict]) -> dict:
     """One format per kind, each `base` with the kind's own properties over it."""
     return {kind: book.add_format({**base, **props}) for kind, props in kinds.items()}
-
-
-def grade_names(scoring) -> list[str]:
-    """The configured grades from the best to the worst (`scoring.grade_bounds` is ordered so)."""
-    return [*scoring.grade_bounds, scoring.lowest_grade]
 
 
 def grade_fills(grades: Sequence[str]) -> dict[str, str]:

@@ -19,7 +19,8 @@ import pandas as pd
 
 from ..checks.rules import CATALOGUE, explain
 from ..checks.score import counted
-from .formats import CHART_COLOURS, SEVERITY_NAMES, Styles, grade_names, header_row, print_setup, write_num
+from ..models import SEVERITY_NAMES
+from .formats import CHART_COLOURS, Styles, header_row, print_setup, write_num
 
 CHART_SHEET, INFO_SHEET = "图表", "运行说明"
 BEIJING = timezone(timedelta(hours=8))  # China observes no daylight saving time
@@ -96,7 +97,7 @@ def _rate_by_unit(forms: pd.DataFrame) -> list[tuple[str, float, float, float]]:
 
 def _grade_counts(forms: pd.DataFrame, cfg) -> list[list]:
     return [[g, int((forms["grade_reported"] == g).sum()), int((forms["grade"] == g).sum())]
-            for g in grade_names(cfg.scoring)]
+            for g in cfg.scoring.grades]
 
 
 def _table(ws, table: _Table, rows: list[list], st: Styles) -> int:

@@ -17,8 +17,8 @@ from ..checks.score import COUNTED, SCALE_SUSPECT, standing
 from ..form.normalize import records
 from ..form.values import clean_text
 from ..form.vocabulary import AMOUNT_COLS, FUND_COL_LABELS, FUND_ROW_LABELS, HEADER, INDICATOR_COLUMN, TOTAL
-from ..models import Finding
-from .formats import SEVERITY_ORDER, Styles, print_setup, quote
+from ..models import SEVERITY_ORDER, Finding
+from .formats import Styles, print_setup, quote
 
 SUMMARY_SHEET = "汇总"
 

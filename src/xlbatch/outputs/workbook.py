@@ -22,16 +22,13 @@ from ..checks.rules import AMOUNT_SCALE_SUSPECT, RULES
 from ..checks.score import COUNTED, SCALE_SUSPECT, standing
 from ..form.normalize import records
 from ..intake.read import a1
-from ..models import INFO, WARNING, Finding
+from ..models import INFO, SEVERITY_NAMES, SEVERITY_ORDER, WARNING, Finding
 from .change_sheet import CHANGES_SHEET, write_changes
 from .formats import (
     BAR_GREEN,
-    SEVERITY_NAMES,
-    SEVERITY_ORDER,
     Columns,
     Styles,
     fit_row,
-    grade_names,
     header,
     print_setup,
     quote,
@@ -54,7 +51,7 @@ def write_workbook(path: Path, result, reviews: dict[str, Review]) -> dict[str, 
         "nan_inf_to_errors": True,
         # Sheets assembled in memory are ~15% faster (measured); very large runs use temp files.
         "in_memory": len(result.forms) <= IN_MEMORY_FORMS})
-    st = Styles(book, grade_names(result.config.scoring))
+    st = Styles(book, result.config.scoring.grades)
     sheets = {name: book.add_worksheet(name) for name in FIXED_SHEETS}
     forms = result.forms
     names = sheet_names(units_with_sheets(result), FIXED_SHEETS)
