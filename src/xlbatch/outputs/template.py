@@ -15,6 +15,7 @@ from typing import Any
 
 import xlsxwriter
 
+from ..form.vocabulary import FUND_COLUMN, FUND_ROW, FUNDS_BLOCK, GOAL, HEADER, INDICATOR_COLUMN, TITLE, TOTAL
 from ..intake.read import a1
 from .formats import FormStyles
 
@@ -60,7 +61,7 @@ class FormSpec:
     total_reported: Any = "formula"
 
 
-FUND_LABELS = ("年度资金总额", "其中：当年财政拨款", "上年结转资金", "其他资金")
+FUND_LABELS = tuple(role.form_text for role in FUND_ROW.values())  # as printed: 其中：当年财政拨款
 
 
 def _placeholders(n: int = 2) -> list[IndicatorSpec]:
@@ -89,20 +90,20 @@ def write_form(book: xlsxwriter.Workbook, ws, spec: FormSpec) -> None:
     ws.set_column("D:D", 24)
     ws.set_column("E:H", 11)
     ws.set_column("I:I", 24)
-    title = f"{spec.project}项目支出绩效自评表" if spec.project else "项目支出绩效自评表"
+    title = f"{spec.project}{TITLE}" if spec.project else TITLE
     ws.merge_range("A1:I1", title, f.title)
     ws.set_row(0, 30)
     ws.merge_range("A2:I2", f"（{spec.year} 年度）" if spec.year else "（    年度）", f.subtitle)
-    ws.merge_range("A3:B3", "项目名称", f.label)
+    ws.merge_range("A3:B3", HEADER["project"].form_text, f.label)
     _merge(ws, "C3:I3", spec.project, f.text)
-    ws.merge_range("A4:B4", "主管部门", f.label)
+    ws.merge_range("A4:B4", HEADER["department"].form_text, f.label)
     _merge(ws, "C4:E4", spec.department, f.text)
-    ws.write("F4", "实施单位", f.label)
+    ws.write("F4", HEADER["unit"].form_text, f.label)
     _merge(ws, "G4:I4", spec.unit, f.text)
     _write_funds(ws, spec, f)
     ws.merge_range("A10:A11", "年度\n总体\n目标", f.label)
-    ws.merge_range("B10:E10", "预期目标", f.label)
-    ws.merge_range("F10:I10", "实际完成情况", f.label)
+    ws.merge_range("B10:E10", GOAL["expected"].form_text, f.label)
+    ws.merge_range("F10:I10", GOAL["actual"].form_text, f.label)
     _merge(ws, "B11:E11", spec.goal_expected, f.text)
     _merge(ws, "F11:I11", spec.goal_actual, f.text)
     ws.set_row(10, 60)
@@ -112,15 +113,15 @@ def write_form(book: xlsxwriter.Workbook, ws, spec: FormSpec) -> None:
 
 
 def _write_funds(ws, spec: FormSpec, f: FormStyles) -> None:
-    ws.merge_range("A5:A9", "项目资金\n（万元）", f.label)
-    headers = ("", "年初预算数", "全年预算数", "全年执行数", "分值", "执行率", "得分")
+    ws.merge_range("A5:A9", FUNDS_BLOCK.form_text, f.label)
+    headers = ("", *(role.form_text for role in FUND_COLUMN.values()))
     for col, text in enumerate(headers, start=1):
         ws.write(4, col, text, f.label)
     ws.write_blank(4, 8, None, f.label)
-    for i, label in enumerate(FUND_LABELS):
+    for i, role in enumerate(FUND_ROW.values()):
         row = 5 + i
-        ws.write(row, 1, label, f.label)
-        values = spec.funds.get(label.replace("其中：", ""), (None, None, None))
+        ws.write(row, 1, role.form_text, f.label)
+        values = spec.funds.get(role.label, (None, None, None))
         for col, value in zip((2, 3, 4), values, strict=True):
             _write(ws, row, col, value, f.number)
         if i == 0:
@@ -138,8 +139,7 @@ def _write_funds(ws, spec: FormSpec, f: FormStyles) -> None:
 
 
 def _write_indicators(ws, spec: FormSpec, f: FormStyles) -> int:
-    header = ("一级指标", "二级指标", "三级指标", "年度\n指标值", "实际\n完成值", "分 值", "得 分",
-              "偏差原因分析\n及改进措施")
+    header = tuple(role.form_text for role in INDICATOR_COLUMN.values())
     top = 11
     for col, text in enumerate(header, start=1):
         ws.write(top, col, text, f.label)
@@ -162,7 +162,7 @@ def _write_indicators(ws, spec: FormSpec, f: FormStyles) -> int:
             _merge_down(ws, cat_start, row - 1, 2, category.label, f.label)
         _merge_down(ws, block_start, row - 1, 1, block.label, f.label)
     _merge_down(ws, top, row - 1, 0, "绩效\n指标", f.label)
-    ws.merge_range(row, 0, row, 5, "总分", f.label)
+    ws.merge_range(row, 0, row, 5, TOTAL.form_text, f.label)
     ws.write_number(row, 6, 100, f.center)
     budget = _cached_budget_score(spec)
     total = budget if isinstance(budget, str) else round(sum(scores) + (budget or 0.0), 2)
@@ -178,7 +178,7 @@ def _cached_budget_score(spec: FormSpec) -> float | str | None:
         return _num(spec.budget_score)
     if not isinstance(spec.budget_weight, int | float):
         return "#VALUE!"
-    total = spec.funds.get("年度资金总额", (None, None, None))
+    total = spec.funds.get(FUND_ROW["total"].label, (None, None, None))
     rate = _ratio(total[2], total[1])
     return None if rate is None else round(min(rate, 1) * spec.budget_weight, 2)
 
