@@ -22,6 +22,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import openpyxl
@@ -572,12 +573,20 @@ def test_resubmission_under_a_new_name_is_compared_with_the_form_it_replaces(sam
 
 def test_log_is_json_lines_per_run_and_a_failed_run_logs_its_traceback(sample, monkeypatch, capsys):
     inbox, outbox = sample
+    before = datetime.now(UTC)
     result = run(inbox, outbox, CFG)
+    wall = (datetime.now(UTC) - before).total_seconds()
     events = _log(outbox, result.run_id)
     assert [e["event"] for e in events if e["level"] == "info"] == ["start", "evaluated", "published", "finished"]
     assert all({"time", "level", "event", "message"} <= set(e) for e in events)
     assert sum(e["event"] == "read" for e in events) == 6
-    assert events[-1]["findings"] == 15 and events[-1]["seconds"] >= 0
+    assert events[-1]["findings"] == 15
+    # `seconds` is the run's duration, rounded to 0.01: within the time measured around the call, and
+    # the span from the start record to the finished one (the clock starts a few ms before the first).
+    logged = [datetime.fromisoformat(events[i]["time"]) for i in (0, -1)]
+    span = (logged[1] - logged[0]).total_seconds()
+    assert 0 < events[-1]["seconds"] <= wall + 0.005
+    assert events[-1]["seconds"] == pytest.approx(span, abs=0.05)
 
     def broken(*args, **kwargs):
         raise RuntimeError("disk on fire")

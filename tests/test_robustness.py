@@ -6,9 +6,9 @@ Also the rejection codes on realistic files that need a library to build
 
 from __future__ import annotations
 
-import math
 from datetime import date, datetime
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from msoffcrypto.format.ooxml import OOXMLFile
@@ -52,12 +52,64 @@ def test_value_normalizers_never_raise(value):
         assert isinstance(fn(value), str)
 
 
-@given(CELL, CELL, st.one_of(st.none(), st.floats(0, 100)), st.one_of(st.none(), st.floats(-10, 110)))
+# A 分值 is 0 or a real number of points: a subnormal one (5e-324) rounds any share of it to itself.
+WEIGHT = st.floats(0, 100, allow_subnormal=False)
+
+
+@given(CELL, CELL, st.one_of(st.none(), WEIGHT), st.one_of(st.none(), st.floats(-10, 110)))
 def test_indicator_scoring_never_raises(target, actual, weight, reported):
+    """Any cells give a result whatever was reported, and never a score above the 分值: the
+    reported score capped at the 分值 where the values cannot be compared, capped at the tier's
+    bound for a qualitative one, 0 without an actual; a quantitative score within [0, 分值], the
+    full 分值 exactly when fully met."""
     result = score_indicator(target, actual, weight, reported, CFG.scoring)
-    assert result.kind in {"quantitative", "qualitative", "not_applicable", "incomparable", "missing_actual"}
-    if result.score is not None and weight is not None and not math.isnan(result.score):
-        assert result.score <= max(weight, reported or 0) + 1e-9
+    w = weight or 0.0
+    if result.kind == "not_applicable":
+        assert result.score is None
+    elif result.kind == "missing_actual":
+        assert (result.score, result.fully_met) == (0.0, False)
+    elif result.kind == "incomparable":
+        # The reported score is kept, never above the 分值; a negative one is kept too (and flagged
+        # by SCORE_OUT_OF_RANGE), where a qualitative score stops at 0.
+        assert result.score == (None if reported is None else min(reported, w))
+        assert result.fully_met == (reported is not None and reported >= w)
+    elif result.kind == "qualitative":
+        cap = CFG.scoring.tier_upper.get(result.tier, 1.0) * w
+        assert result.score == (0.0 if reported is None else max(min(reported, cap), 0.0))
+        assert result.fully_met == (result.tier in ("achieved", "unknown"))
+    else:
+        assert result.kind == "quantitative"
+        assert 0.0 <= result.score <= w
+        assert w == 0.0 or result.fully_met == (result.score == w)
+
+
+def _spec_ratio(op: str, t: int, a: int) -> float | None:
+    """SPEC section 2's share of the 分值 for target `op t` and actual `a`; None where it says nothing
+    (a negative figure, or a target of 0 to reach or to equal)."""
+    if a < 0 or t < 0:
+        return None
+    if op == "≤":  # reverse: full when actual ≤ target, else target/actual
+        return 1.0 if a <= t else t / a
+    if t == 0:
+        return None
+    if op == "=":  # equal: full when equal, else min(a/t, t/a)
+        return 1.0 if a == t else (min(a / t, t / a) if a else 0.0)
+    return min(a / t, 1.0)  # positive: min(actual/target, 1)
+
+
+@given(st.sampled_from(["≥", "", "≤", "="]), st.integers(-1000, 1000), st.integers(-1000, 1000),
+       st.sampled_from(["", "%", " 次"]), WEIGHT)
+def test_quantitative_score_is_the_spec_formula(op, t, a, unit, weight):
+    """Target and actual in one unit: the SPEC's formula where it has one (a reverse ≤0 met by 0 is
+    full), and within [0, 分值] for any figures, full exactly when met."""
+    s = score_indicator(f"{op}{t}{unit}", f"{a}{unit}", weight, None, CFG.scoring)
+    assert s.kind == "quantitative"
+    assert 0.0 <= s.score <= weight
+    assert weight == 0.0 or s.fully_met == (s.score == weight)
+    ratio = _spec_ratio(op, t, a)
+    if ratio is not None:
+        assert s.score == pytest.approx(ratio * weight, rel=1e-12, abs=1e-12)
+        assert s.fully_met == (ratio == 1.0)
 
 
 def _seed_grid(tmp_path_factory) -> list[list]:

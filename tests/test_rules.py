@@ -908,7 +908,6 @@ def test_zero_budget_does_not_crash_the_run(inbox):
     spec = clean_form(funds={"年度资金总额": (0, 0, 0), "当年财政拨款": (0, 0, 0)}, rate=None,
                       budget_score=0, total_reported=90)
     r = run_specs(inbox, spec)
-    assert r.files[0].status in ("accepted", "rejected")
     # 0 is a figure, not an empty field: the form is consolidated, its rate undefined (not 0, not inf).
     assert (r.files[0].status, r.files[0].code) == ("accepted", "")
     row = form(r)

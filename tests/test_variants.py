@@ -617,7 +617,9 @@ def test_resubmissions_newest_copy_counts(lo_files, tmp_path):
     # Same mtime: the name decides — the last in (mtime, name) order is the newest.
     os.utime(again, (MARCH_1 + 2 * DAY, MARCH_1 + 2 * DAY))
     tied = process(inbox, Config())
-    assert sorted(["补报/自评表.xlsx", newest])[-1] == "补报/自评表.xlsx"
+    # A tie indeed: both copies carry the same mtime, and the name (补 U+8865 after 承 U+627F) decides.
+    assert dict(zip(tied.forms["source_file"], tied.forms["mtime"], strict=True)) == {
+        first.name: MARCH_1, "补报/自评表.xlsx": MARCH_1 + 2 * DAY, newest: MARCH_1 + 2 * DAY}
     assert dict(zip(tied.forms["source_file"], tied.forms["superseded_by"], strict=True)) == {
         first.name: "补报/自评表.xlsx", "补报/自评表.xlsx": "", newest: "补报/自评表.xlsx"}
 
