@@ -422,8 +422,9 @@ def test_a_tampered_run_json_or_an_upgraded_library_means_a_full_run(sample, mon
     data = json.loads((outbox / "runs" / second.run_id / "run.json").read_text(encoding="utf-8"))
     data["files"].pop()  # a file missing from the record: a full run, not a crash
     (outbox / "runs" / second.run_id / "run.json").write_text(json.dumps(data), encoding="utf-8")
-    assert "outputs_from" not in run(inbox, outbox, CFG).extra
-    assert run(inbox, outbox, CFG).extra.get("outputs_from")
+    full = run(inbox, outbox, CFG)
+    assert "outputs_from" not in full.extra
+    assert run(inbox, outbox, CFG).extra["outputs_from"] == full.run_id  # that full run, repeated
     real = ledger_module._version
     monkeypatch.setattr(ledger_module, "_version", lambda name: "99.0" if name == "pandas" else real(name))
     assert "outputs_from" not in run(inbox, outbox, CFG).extra
