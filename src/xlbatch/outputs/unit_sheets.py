@@ -40,8 +40,15 @@ class Places:
         return self.form.get((f.form_id, f.field)) or self.title.get(f.form_id)
 
 
-_IND_COLUMNS = [*(INDICATOR_COLUMN[k].label for k in ("level1", "level2", "name", "target", "actual", "weight")),
-                "自评得分", "复算得分", "评分依据", INDICATOR_COLUMN["deviation"].label, "原表行"]
+# The indicator table, column by column: (key, header, kind). Findings point at `actual`,
+# `score_reported` and `deviation`.
+_IND_TABLE = (
+    *((k, INDICATOR_COLUMN[k].label, "text") for k in ("level1", "level2", "name", "target", "actual")),
+    ("weight", INDICATOR_COLUMN["weight"].label, "score"), ("score_reported", "自评得分", "score"),
+    ("score", "复算得分", "score"), ("basis", "评分依据", "text"),
+    ("deviation", INDICATOR_COLUMN["deviation"].label, "text"), ("row", "原表行", "plain"),
+)
+_IND_COL = {key: col for col, (key, _, _) in enumerate(_IND_TABLE)}
 
 
 class _Grid:
@@ -169,7 +176,7 @@ def _unit_form(g: _Grid, sheet: str, row: int, form_id: int, f: dict, inds: list
         g.put(row + i, 3, f["cells"].get(field_name, ""))
         places.form[(form_id, field_name)] = (sheet, row + i, 1)
     row += len(lines) + 2
-    for col, title in enumerate(_IND_COLUMNS):
+    for col, (_, title, _) in enumerate(_IND_TABLE):
         g.put(row, col, title, "header")
     previous: tuple[str, str] = ("", "")
     for i, ind in enumerate(inds, start=1):
@@ -178,17 +185,13 @@ def _unit_form(g: _Grid, sheet: str, row: int, form_id: int, f: dict, inds: list
         level1 = ind["level1"] if ind["level1"] != previous[0] else None
         level2 = ind["level2"] if (ind["level1"], ind["level2"]) != previous else None
         previous = (ind["level1"], ind["level2"])
-        for col, value in enumerate((level1, level2, ind["name"], clean_text(ind["target"]),
-                                     clean_text(ind["actual"]))):
-            g.put(r, col, value)
-        g.put(r, 5, ind["weight"], "score")
-        g.put(r, 6, ind["score_reported"], "score")
-        g.put(r, 7, ind["score"], "score")
-        g.put(r, 8, ind["basis"])
-        g.put(r, 9, ind["deviation"] or None)
-        g.put(r, 10, int(ind["row"]), "plain")
-        for what, col in (("actual", 4), ("score", 6), ("deviation", 9)):
-            places.indicator[(ind["indicator_id"], what)] = (sheet, r, col)
+        shown = {"level1": level1, "level2": level2, "target": clean_text(ind["target"]),
+                 "actual": clean_text(ind["actual"]), "deviation": ind["deviation"] or None, "row": int(ind["row"])}
+        for col, (key, _, kind) in enumerate(_IND_TABLE):
+            g.put(r, col, shown[key] if key in shown else ind[key], kind)
+        # A finding's field ends in what it is about: actual, score (the reported one), deviation.
+        for what, key in (("actual", "actual"), ("score", "score_reported"), ("deviation", "deviation")):
+            places.indicator[(ind["indicator_id"], what)] = (sheet, r, _IND_COL[key])
     return row + len(inds)
 
 
