@@ -192,7 +192,7 @@ def test_the_run_shows_descriptions_with_its_own_settings(tmp_path: Path):
     from xlbatch.config import parse_config
     from xlbatch.nightly import run
 
-    shutil.copytree(SRC.parents[1] / "inbox", tmp_path / "inbox")
+    shutil.copytree(Path(__file__).resolve().parents[1] / "inbox", tmp_path / "inbox")
     cfg = parse_config({"rules": {"inflation_points": 3}})
     run(tmp_path / "inbox", tmp_path / "outbox", cfg)
     catalogue_json = json.loads((tmp_path / "outbox" / "run.json").read_text(encoding="utf-8"))["rules"]
