@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import pytest
 from conftest import rules_of, run_specs
-from test_rules import clean_form, edit, form, indicator
+from forms import clean_form, edit, form, indicator, recomputed_95
 
 from xlbatch.checks.score import score_indicator
 from xlbatch.config import Config
 
 CFG = Config()
 ERROR_RATE = "发放差错率 (%)"  # ≤1% against 0%, 8 分, in clean_form's 质量指标
-SATISFACTION = "企业退休人员满意率"  # ≥95%, 10 分
 
 
 # --- a reverse indicator met at 0 ---------------------------------------------------------------
@@ -63,16 +62,6 @@ def test_an_accident_where_none_is_allowed_loses_the_points(inbox):
 
 
 # --- SELF_SCORE_INFLATED at its threshold -----------------------------------------------------
-
-def recomputed_95(total_reported: float, **fields):
-    """A form whose recomputed total is exactly 95 in binary floating point: funds 100% executed
-    (5.4/5.4 = 1.0, budget 10), 满意率 50% against ≥100% (0.5 × 10 = 5), every other indicator
-    full (80). The unit reports 6 for 满意率 (so its parts add up to 96) and `total_reported`;
-    `fields` set more of the form (unit, project)."""
-    spec = clean_form(**fields, funds={"年度资金总额": (5.4, 5.4, 5.4), "当年财政拨款": (5.4, 5.4, 5.4)},
-                      rate="100.00%", budget_score=10, total_reported=total_reported)
-    return edit(spec, SATISFACTION, target="≥100%", actual="50%", score=6, deviation="回访覆盖面不足")
-
 
 @pytest.mark.parametrize("points, total_reported, inflated", [
     (None, 96, False),  # exactly 1 over the default threshold of 1: not inflated

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from forms import recomputed_95
 from openpyxl.utils import column_index_from_string
 from sample_inbox import write_sample_inbox
 from seed import seed_form
-from test_mutation_gaps import recomputed_95
 
 from xlbatch.config import Config
 from xlbatch.nightly import run

@@ -15,83 +15,18 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from conftest import rules_of, run_specs
+from forms import COST, SATISFACTION, STABILITY, P, block, category, clean_form, edit, form, only
 from overflow import store_numbers
 from seed import seed_form
 
 from xlbatch.checks.rules import CATALOGUE, EVALUATE, VALIDATE
 from xlbatch.config import Config
 from xlbatch.models import Finding
-from xlbatch.outputs.template import BlockSpec, CategorySpec, FormSpec, IndicatorSpec, write_workbook
+from xlbatch.outputs.template import FormSpec, write_workbook
 from xlbatch.pipeline import RunResult, process
-
-P = IndicatorSpec
-
-SATISFACTION = "企业退休人员满意率"  # ≥95%, 10 分, row 34
-STABILITY = "维护社会稳定"  # qualitative 得到提升, 10 分, row 26
-COST = "人均管理服务成本"  # ≤200 元, 4 分, row 21 (added by clean_form)
-
 
 # --- helpers ---------------------------------------------------------------------------
 
-def clean_form(**overrides) -> FormSpec:
-    """The seed with 95% of its budget executed and a 成本指标: no finding at all.
-
-    Funds 5.4 / 5.4 / 5.13 万元 → execution 95.00%, budget score 9.5; the 时效 indicator
-    业务处理及时性 gives 4 of its 8 points to the new 成本 indicator, so 产出 still
-    adds up to 50 and the total to 100; reported total 9.5 + 90 = 99.5.
-    """
-    spec = seed_form(
-        funds={"年度资金总额": (5.4, 5.4, 5.13), "当年财政拨款": (5.4, 5.4, 5.13)},
-        rate="95.00%",
-        budget_score=9.5,
-        total_reported=99.5,
-    )
-    timely = indicator(spec, "业务处理及时性 (%)")
-    timely.weight, timely.score = 4, 4
-    cost = category(spec, "成本指标")
-    cost.indicators[0] = P(COST, "≤200 元", "180 元", 4, 4)
-    for key, value in overrides.items():
-        setattr(spec, key, value)
-    return spec
-
-
-def indicator(spec: FormSpec, name: str) -> IndicatorSpec:
-    for block in spec.blocks:
-        for cat in block.categories:
-            for ind in cat.indicators:
-                if ind.name == name:
-                    return ind
-    raise KeyError(name)
-
-
-def category(spec: FormSpec, label: str) -> CategorySpec:
-    for block in spec.blocks:
-        for cat in block.categories:
-            if cat.label == label:
-                return cat
-    raise KeyError(label)
-
-
-def block(spec: FormSpec, prefix: str) -> BlockSpec:
-    return next(b for b in spec.blocks if b.label.startswith(prefix))
-
-
-def edit(spec: FormSpec, name: str, **fields) -> FormSpec:
-    ind = indicator(spec, name)
-    for key, value in fields.items():
-        setattr(ind, key, value)
-    return spec
-
-
-def only(result: RunResult, rule: str) -> Finding:
-    found = [f for f in result.findings if f.rule == rule]
-    assert len(found) == 1, [(f.rule, f.cell, f.message) for f in result.findings]
-    return found[0]
-
-
-def form(result: RunResult):
-    assert len(result.forms) == 1
-    return result.forms.iloc[0]
 
 
 # --- the catalogue is covered -----------------------------------------------------------

@@ -26,10 +26,11 @@ from pathlib import Path
 from typing import Any
 
 import xlsxwriter
+from forms import category, clean_form, indicator
 from seed import seed_form
 
 from xlbatch.intake.read import a1
-from xlbatch.outputs.template import FUND_LABELS, BlockSpec, CategorySpec, FormSpec, IndicatorSpec
+from xlbatch.outputs.template import FUND_LABELS, FormSpec, IndicatorSpec
 
 Pos = tuple[int, int]  # 0-based (row, col)
 Merge = tuple[int, int, int, int]  # 0-based (first row, first col, last row, last col)
@@ -325,18 +326,18 @@ def standard_grid(spec: FormSpec) -> Grid:
         g.set((11, col), text)
     row = 12
     scores = []
-    for block in spec.blocks:
+    for blk in spec.blocks:
         block_start = row
-        for category in block.categories:
+        for cat in blk.categories:
             cat_start = row
-            for ind in category.indicators:
+            for ind in cat.indicators:
                 for col, value in enumerate((ind.name, ind.target, ind.actual, ind.weight, ind.score,
                                              ind.deviation), start=3):
                     g.set((row, col), value)
                 scores.append(ind.score if isinstance(ind.score, int | float) else 0.0)
                 row += 1
-            _merge_down(g, cat_start, row - 1, 2, category.label)
-        _merge_down(g, block_start, row - 1, 1, block.label)
+            _merge_down(g, cat_start, row - 1, 2, cat.label)
+        _merge_down(g, block_start, row - 1, 1, blk.label)
     _merge_down(g, 11, row - 1, 0, "绩效\n指标")
     g.put(f"A{row + 1}:F{row + 1}", "总分")
     g.set((row, 6), 100)
@@ -374,41 +375,6 @@ def _cached_budget_score(spec: FormSpec, rate: float | None) -> Any:
 
 
 # --- editing a FormSpec before layout ----------------------------------------------------
-
-def indicator(spec: FormSpec, name: str) -> IndicatorSpec:
-    for ind in (i for b in spec.blocks for c in b.categories for i in c.indicators):
-        if ind.name == name:
-            return ind
-    raise KeyError(name)
-
-
-def category(spec: FormSpec, label: str) -> CategorySpec:
-    for cat in (c for b in spec.blocks for c in b.categories):
-        if cat.label == label:
-            return cat
-    raise KeyError(label)
-
-
-def block(spec: FormSpec, prefix: str) -> BlockSpec:
-    return next(b for b in spec.blocks if b.label.startswith(prefix))
-
-
-def clean_form(**overrides) -> FormSpec:
-    """The seed with 95% of its budget executed and a 成本指标: a form without any finding.
-
-    Funds 5.4 / 5.4 / 5.13 万元 → execution 95.00%, budget score 9.5; 业务处理及时性 gives 4
-    of its 8 points to the 成本 indicator 人均管理服务成本 (≤200 元, 180 元), so the weights
-    still add up to 100; reported total 9.5 + 90 = 99.5.
-    """
-    spec = seed_form(funds={"年度资金总额": (5.4, 5.4, 5.13), "当年财政拨款": (5.4, 5.4, 5.13)},
-                     rate="95.00%", budget_score=9.5, total_reported=99.5)
-    timely = indicator(spec, "业务处理及时性 (%)")
-    timely.weight, timely.score = 4, 4
-    category(spec, "成本指标").indicators[0] = IndicatorSpec("人均管理服务成本", "≤200 元", "180 元", 4, 4)
-    for key, value in overrides.items():
-        setattr(spec, key, value)
-    return spec
-
 
 # --- workbooks LibreOffice re-saves as .xlsx, .xlsm, .xls and .ods (lo.py) --------------------
 
