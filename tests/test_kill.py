@@ -96,6 +96,56 @@ def test_a_run_killed_while_reading_leaves_no_process_and_the_next_run_completes
     assert (outbox / LOCK).read_bytes() == b""  # a finished run leaves no PID behind
 
 
+SWALLOWED = """
+import gc, os, signal, sys
+import xlbatch.outputs.write as write
+from xlbatch.cli import main
+
+sent = []
+
+def sigterm_swallowed(*_):  # in a callback whose exception Python reports ("Exception ignored") and drops
+    if not sent:  # once: the handler resets SIGTERM to its default
+        sent.append(os.getpid())
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)  # the handler runs as the call returns
+        except BaseException as exc:
+            print(f"raised in the callback: {type(exc).__name__}", flush=True)
+            raise
+
+if sys.argv[1] == "as the pool forks":  # measured: logging's at-fork callback, 6 of 30 SIGTERMs
+    os.register_at_fork(after_in_parent=sigterm_swallowed)
+else:  # past the reading: a garbage collection's callback, once the outputs are written
+    written = write.write_outputs
+
+    def write_outputs(*args, **kwargs):
+        folder = written(*args, **kwargs)
+        gc.callbacks.append(sigterm_swallowed)
+        gc.collect()
+        return folder
+
+    write.write_outputs = write_outputs
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+@pytest.mark.parametrize("moment", ["as the pool forks", "once written"])
+def test_a_sigterm_whose_exception_python_swallows_still_ends_the_run_unpublished(big_inbox, tmp_path, moment):
+    """SIGTERM's exception is raised wherever the main thread is; where Python swallows it (an at-fork or
+    GC callback, a __del__) the run still ends as failed before publishing: at the next batch read, or
+    at the latest just before publishing."""
+    inbox, outbox = _published_then_grown(big_inbox, tmp_path)
+    before, known = _shown(outbox), {p.name for p in (outbox / "runs").iterdir()}
+    arguments = run_command(inbox, outbox, "--workers", "2")[3:]  # those after `python -m xlbatch.cli`
+    done = subprocess.run([sys.executable, "-c", SWALLOWED, moment, *arguments],
+                          capture_output=True, text=True, timeout=120)
+    assert done.stdout == "raised in the callback: Terminated\n", done.stderr
+    assert done.returncode == 143, done.stderr
+    assert "收到终止信号 SIGTERM，已中止" in done.stderr and "Traceback" not in done.stderr
+    assert _shown(outbox) == before
+    events = [r["event"] for r in _log_since(outbox, known)]
+    assert events[-1] == "failed" and ("evaluated" in events) == (moment == "once written")
+
+
 STOPPED = """
 import sys
 from concurrent.futures import process as cf

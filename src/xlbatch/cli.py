@@ -32,7 +32,7 @@ from rich.text import Text
 
 from .config import Config, ConfigError, load_config
 from .models import ERROR, SEVERITY_NAMES
-from .ops.execute import ExecutorError
+from .ops.execute import ExecutorError, request_stop
 from .ops.outbox import DEFAULT_KEEP, OutboxLocked
 
 DEFAULT_CONFIG = "xlbatch.toml"
@@ -81,20 +81,31 @@ class Terminated(BaseException):
 @contextlib.contextmanager
 def _sigterm_raises():
     """SIGTERM raises Terminated in this (the main) thread while the block runs; a second SIGTERM
-    ends the process at once, as by default. Called elsewhere than in the main thread, nothing changes."""
+    ends the process at once, as by default. Called elsewhere than in the main thread, nothing changes.
+
+    Where Python swallows the handler's exception (an at-fork or GC callback, a __del__), the stop
+    is still recorded and raised again before publishing (ops.execute.request_stop); the swallowed
+    one is not reported as "Exception ignored", a traceback for a stop that is honoured."""
     def stop(signum, frame):
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        raise Terminated("收到终止信号 SIGTERM，已中止")
+        raise request_stop(Terminated("收到终止信号 SIGTERM，已中止"))
+
+    def unraisable(report):
+        if not isinstance(report.exc_value, Terminated):
+            hook(report)
 
     try:
         previous = signal.signal(signal.SIGTERM, stop)
     except ValueError:  # not the main thread
         yield
         return
+    hook, sys.unraisablehook = sys.unraisablehook, unraisable
     try:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+        sys.unraisablehook = hook
+        request_stop(None)
 
 
 def _parser() -> argparse.ArgumentParser:

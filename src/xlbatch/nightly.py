@@ -35,7 +35,7 @@ from pathlib import Path
 from .config import Config
 from .intake.discover import discover, sha256_of
 from .models import IGNORED, FormRecord, RunResult, new_run_id
-from .ops.execute import Executor, serial
+from .ops.execute import Executor, check_stop, serial
 from .ops.ledger import CachingExecutor, Ledger, inputs_fingerprint
 from .ops.logs import event, json_log
 from .ops.outbox import (
@@ -91,6 +91,7 @@ def run(inbox: str | Path, outbox: str | Path, cfg: Config | None = None, execut
             else:
                 result = _evaluate_and_write(result, files, cfg, executor, previous_id, previous, ledger,
                                              progress)
+            check_stop()  # the point of no return: a stop asked for until now ends the run unpublished
             publish(outbox, run_id)
             if kept is None:
                 settle(outbox, run_id, result.extra["reviews_from"])
