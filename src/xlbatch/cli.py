@@ -32,8 +32,9 @@ from rich.text import Text
 
 from .config import Config, ConfigError, load_config
 from .models import ERROR, SEVERITY_NAMES
-from .ops.execute import ExecutorError, request_stop
+from .ops.execute import ExecutorError
 from .ops.outbox import DEFAULT_KEEP, OutboxLocked
+from .ops.stopping import request_stop
 
 DEFAULT_CONFIG = "xlbatch.toml"
 

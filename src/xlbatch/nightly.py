@@ -35,7 +35,7 @@ from pathlib import Path
 from .config import Config
 from .intake.discover import discover, sha256_of
 from .models import IGNORED, FormRecord, RunResult, new_run_id
-from .ops.execute import Executor, check_stop, serial
+from .ops.execute import Executor, serial
 from .ops.ledger import CachingExecutor, Ledger, inputs_fingerprint
 from .ops.logs import event, json_log
 from .ops.outbox import (
@@ -50,6 +50,7 @@ from .ops.outbox import (
     run_dir,
     write_atomically,
 )
+from .ops.stopping import check_stop
 from .outputs.reviews import settle, uncarried_copies
 from .pipeline import evaluate
 

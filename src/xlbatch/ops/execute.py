@@ -11,7 +11,7 @@ so results are identical however the work was spread.
   the kernel kills them when the run's process dies, however it dies
   (`_end_with_parent`), and a run that stops with an exception (SIGTERM turned
   into one by the CLI, Ctrl-C) kills them instead of waiting for their files.
-  A stop whose exception Python swallowed is raised again (`request_stop`).
+  A stop whose exception Python swallowed is raised again (`stopping.check_stop`).
 - `dask_executor(address)`: the same function mapped over a Dask cluster.
 """
 
@@ -35,30 +35,7 @@ from pathlib import Path
 from ..form.analyse import FileOutcome, FileTask, analyse_file, file_finding
 from ..intake.read import ReadError, read_file
 from ..intake.read_rules import FILE_UNREADABLE
-
-_stopping: BaseException | None = None  # see request_stop
-
-
-def request_stop(exc: BaseException | None) -> BaseException | None:
-    """Record that the run is being stopped with `exc` (None: no longer) and return it, to be raised.
-
-    A signal handler's exception is raised wherever the main thread is, and in some places Python
-    reports it and carries on ("Exception ignored in ..."): an at-fork callback, a __del__, a weakref
-    or GC callback. Measured: logging's at-fork callback, run as the pool forks its second worker,
-    took the CLI's Terminated in 6 of 30 SIGTERMs sent once both workers existed (test_kill, loaded
-    2-core machine), and the run went on and published. `check_stop` raises it again where a run
-    can stop: as each batch comes back from the workers, and before publishing (nightly.run).
-    """
-    global _stopping
-    _stopping = exc
-    return exc
-
-
-def check_stop() -> None:
-    """Raise the exception `request_stop` recorded, if any (without the traceback of where it was lost)."""
-    if _stopping is not None:
-        raise _stopping.with_traceback(None)
-
+from .stopping import check_stop
 
 Executor = Callable[..., list[FileOutcome]]
 """`executor(tasks, on_done=None, meanwhile=None)` → the outcomes, in task order.
