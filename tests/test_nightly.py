@@ -717,3 +717,43 @@ def test_readme_cron_line_is_valid_and_its_command_works(tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout == "" and done.stderr == ""  # --quiet: cron mails only when something is wrong
     assert published(root / "outbox")
+
+
+def _events(outbox: Path, run_id: str) -> list[dict]:
+    lines = (outbox / "runs" / run_id / "run.log.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines]
+
+
+def test_a_failing_tidy_up_after_publishing_does_not_fail_the_run(sample, monkeypatch):
+    """Marking carried reviews and pruning come after publication and change nothing published: their
+    failure is logged, the run succeeds, and the next run does what was left."""
+    inbox, outbox = sample
+
+    def broken(*args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("xlbatch.nightly.prune", broken)
+    result = run(inbox, outbox, Config())
+    assert os.readlink(outbox / CURRENT) == f"runs/{result.run_id}"
+    events = [e["event"] for e in _events(outbox, result.run_id)]
+    assert events[-3:] == ["published", "tidy_failed", "finished"]
+
+
+def test_stopped_after_publishing_says_the_outputs_stand(sample, monkeypatch):
+    """A stop (SIGTERM, Ctrl-C) while tidying up ends the run with the stop, but the log does not
+    claim the previous outputs stayed: this run's are published."""
+    inbox, outbox = sample
+    first = run(inbox, outbox, Config())
+
+    def stopped(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("xlbatch.nightly.prune", stopped)
+    (inbox / "示例县教育局" / "乡村学校少年宫运转经费.xlsx").unlink()  # something changed: a full run
+    with pytest.raises(KeyboardInterrupt):
+        run(inbox, outbox, Config())
+    shown = os.readlink(outbox / CURRENT).removeprefix("runs/")
+    assert shown != first.run_id
+    last = _events(outbox, shown)[-1]
+    assert (last["event"], last["level"]) == ("stopped", "warning")
+    assert "本次运行的输出已发布" in last["message"]

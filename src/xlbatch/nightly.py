@@ -73,7 +73,7 @@ def run(inbox: str | Path, outbox: str | Path, cfg: Config | None = None, execut
         event(logging.INFO, "start", f"开始运行 {run_id}", run_id=run_id, inbox=str(inbox), outbox=str(outbox),
               pid=os.getpid())
         remove_leftovers(outbox)
-        ledger = None
+        ledger, published = None, False
         try:
             ledger = Ledger.open(outbox)
             files = discover(inbox)
@@ -94,22 +94,39 @@ def run(inbox: str | Path, outbox: str | Path, cfg: Config | None = None, execut
                                              progress)
             check_stop()  # the point of no return: a stop asked for until now ends the run unpublished
             publish(outbox, run_id)
-            if kept is None:
-                settle(outbox, run_id, result.extra["reviews_from"])
+            published = True
             event(logging.INFO, "published", f"已发布：{run_dir(outbox, run_id)}",
                   changes=result.extra["changes"]["counts"])
-            pruned = prune(outbox, DEFAULT_KEEP if keep is None else keep)
-            if pruned:
-                event(logging.INFO, "pruned", f"删除最早的 {len(pruned)} 次运行记录", runs=pruned)
+            _tidy(outbox, run_id, result, kept is None, keep)
             event(logging.INFO, "finished", "运行完成", seconds=round((datetime.now(UTC) - started).total_seconds(), 2),
                   **result.counts())
             return result
         except BaseException:  # a run stopped by SIGTERM (cli.Terminated) or Ctrl-C is a failed run too
-            event(logging.ERROR, "failed", "运行失败，上次的输出保持不变", exc_info=True)
+            if published:  # stopped while tidying up: what it published stands
+                event(logging.WARNING, "stopped", "本次运行的输出已发布；收尾（复核带入标记、清理历史）未完成，"
+                      "下次运行补做", exc_info=True)
+            else:
+                event(logging.ERROR, "failed", "运行失败，上次的输出保持不变", exc_info=True)
             raise
         finally:
             if ledger:
                 ledger.close()
+
+
+def _tidy(outbox: Path, run_id: str, result: RunResult, carried: bool, keep: int | None) -> None:
+    """After publishing: mark the saved workbooks whose reviews this run carried, prune the history.
+    Neither can change what was published, and either left undone is done by the next run (an
+    unmarked copy makes it a full run): a failure here is logged and the run still succeeds."""
+    try:
+        if carried:
+            settle(outbox, run_id, result.extra["reviews_from"])
+        pruned = prune(outbox, DEFAULT_KEEP if keep is None else keep)
+    except Exception:
+        event(logging.WARNING, "tidy_failed", "本次运行的输出已发布；收尾（复核带入标记、清理历史）出错，下次运行补做",
+              exc_info=True)
+        return
+    if pruned:
+        event(logging.INFO, "pruned", f"删除最早的 {len(pruned)} 次运行记录", runs=pruned)
 
 
 def _evaluate_and_write(stub: RunResult, files, cfg: Config, executor: Executor,
