@@ -28,7 +28,7 @@ CATALOGUE_FILES = {SRC / "catalogue.py", SRC / "intake" / "read_rules.py", *(SRC
 # The order of the workbook's rule list, run.json's catalogue and the findings (as before the
 # catalogue was split into modules): a new rule may be inserted, none may move.
 ORDER = [
-    "FILE_UNREADABLE", "FILE_UNSAFE", "NO_FORM_FOUND", "MISSING_FIELD", "BAD_NUMBER", "RATE_MISMATCH",
+    "FILE_UNREADABLE", "FILE_UNSAFE", "NO_FORM_FOUND", "MISSING_FIELD", "BAD_NUMBER", "BUDGET_ZERO", "RATE_MISMATCH",
     "BUDGET_SCORE_MISMATCH", "OVER_BUDGET", "FUNDS_DONT_ADD_UP", "LOW_EXECUTION", "HIGH_SCORE_LOW_EXECUTION",
     "SCORE_OUT_OF_RANGE", "INDICATOR_SCORE_MISMATCH", "WEIGHTS_INVALID", "TOTAL_MISMATCH", "SELF_SCORE_INFLATED",
     "UNEXPLAINED_DEVIATION", "MISSING_ACTUAL", "REQUIRED_CATEGORY_EMPTY", "INCOMPARABLE_VALUES",

@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import pandas as pd
 import pytest
 from conftest import rules_of, run_specs
 from forms import COST, SATISFACTION, STABILITY, P, block, category, clean_form, edit, form, only
@@ -25,14 +24,10 @@ from xlbatch.models import Finding
 from xlbatch.outputs.template import FormSpec, write_workbook
 from xlbatch.pipeline import RunResult, process
 
-# --- helpers ---------------------------------------------------------------------------
-
-
-
 # --- the catalogue is covered -----------------------------------------------------------
 
 FRAME_RULES = {
-    "MISSING_FIELD", "BAD_NUMBER", "RATE_MISMATCH", "BUDGET_SCORE_MISMATCH", "OVER_BUDGET",
+    "MISSING_FIELD", "BAD_NUMBER", "BUDGET_ZERO", "RATE_MISMATCH", "BUDGET_SCORE_MISMATCH", "OVER_BUDGET",
     "FUNDS_DONT_ADD_UP", "LOW_EXECUTION", "HIGH_SCORE_LOW_EXECUTION", "SCORE_OUT_OF_RANGE",
     "INDICATOR_SCORE_MISMATCH", "WEIGHTS_INVALID", "TOTAL_MISMATCH", "SELF_SCORE_INFLATED",
     "UNEXPLAINED_DEVIATION", "MISSING_ACTUAL", "REQUIRED_CATEGORY_EMPTY", "INCOMPARABLE_VALUES",
@@ -839,16 +834,37 @@ def test_large_amount_in_wan_yuan_does_not_fire(inbox):
 
 # --- one bad form never stops the run ---------------------------------------------------
 
-def test_zero_budget_does_not_crash_the_run(inbox):
-    # A cancelled project: 全年预算数 0, nothing executed; r = 0/0 is undefined.
+def test_zero_budget_is_rejected_budget_zero(inbox):
+    """A cancelled project: 全年预算数 0, nothing executed; r = 0/0 is undefined, so the form cannot
+    be consolidated (SPEC section 3: BUDGET_ZERO), and says so on its 全年预算数 cell."""
     spec = clean_form(funds={"年度资金总额": (0, 0, 0), "当年财政拨款": (0, 0, 0)}, rate=None,
                       budget_score=0, total_reported=90)
     r = run_specs(inbox, spec)
-    # 0 is a figure, not an empty field: the form is consolidated, its rate undefined (not 0, not inf).
+    assert (r.files[0].status, r.files[0].code) == ("rejected", "BUDGET_ZERO")
+    f = only(r, "BUDGET_ZERO")
+    assert (f.severity, f.cell, f.value, f.expected) == ("error", "D6", "0", "> 0（万元）")
+    assert f.message == ("「年度资金总额」的「全年预算数」（D6）为 0，无法计算预算执行率；"
+                         "请填写该项目的全年预算数（万元）后重新报送")
+    assert len(r.forms) == 0
+
+
+def test_zero_total_row_beside_filled_sources_names_the_source_row(inbox):
+    """The 年度资金总额 row left at 0/0/0 while 当年财政拨款 carries the money (a form filled on the
+    wrong row): rejected, and the message points at the row that holds the figures."""
+    spec = clean_form(funds={"年度资金总额": (0, 0, 0), "当年财政拨款": (5.4, 5.4, 5.13)}, rate=None,
+                      budget_score=9.5, total_reported=99.5)
+    f = only(run_specs(inbox, spec), "BUDGET_ZERO")
+    assert f.message == ("「年度资金总额」的「全年预算数」（D6）为 0，无法计算预算执行率；"
+                         "「当年财政拨款」一行的全年预算数填有 5.4 万元；"
+                         "请把年度资金总额一行填为各资金来源之和后重新报送")
+
+
+def test_a_small_budget_is_not_zero(inbox):
+    spec = clean_form(funds={"年度资金总额": (0.01, 0.01, 0.0095), "当年财政拨款": (0.01, 0.01, 0.0095)})
+    r = run_specs(inbox, spec)
     assert (r.files[0].status, r.files[0].code) == ("accepted", "")
-    row = form(r)
-    assert pd.isna(row["execution_rate"])
-    assert row["budget_score"] == 0 and row["total_score"] == pytest.approx(90)
+    assert rules_of(r) == []  # 0.0095 of 0.01 万元: 95%, as the clean form
+    assert form(r)["execution_rate"] == pytest.approx(0.95)
 
 
 def test_all_indicators_not_applicable_does_not_crash_the_run(inbox):

@@ -6,7 +6,7 @@ of the workbook's rule list, of run.json's and of the findings — so a new rule
 goes into its module at the place it should take in that order.
 
     intake/read_rules.py  FILE_UNREADABLE, FILE_UNSAFE, NO_FORM_FOUND (read stage: messages, no check)
-    rejections            MISSING_FIELD, BAD_NUMBER (validate stage: the form is rejected)
+    rejections            MISSING_FIELD, BAD_NUMBER, BUDGET_ZERO (validate stage: the form is rejected)
     execution             RATE_MISMATCH … HIGH_SCORE_LOW_EXECUTION
     scores                SCORE_OUT_OF_RANGE … SELF_SCORE_INFLATED
     indicators            UNEXPLAINED_DEVIATION … INCOMPARABLE_VALUES
@@ -25,7 +25,7 @@ from ._shared import explain
 # isort: off
 # Registration order is import order (the catalogue's order): the read stage's rules first.
 from ...intake.read_rules import FILE_UNREADABLE, FILE_UNSAFE, NO_FORM_FOUND
-from .rejections import BAD_NUMBER, MISSING_FIELD
+from .rejections import BAD_NUMBER, BUDGET_ZERO, MISSING_FIELD
 from .execution import (BUDGET_SCORE_MISMATCH, FUNDS_DONT_ADD_UP, HIGH_SCORE_LOW_EXECUTION, LOW_EXECUTION,
                         OVER_BUDGET, RATE_MISMATCH)
 from .scores import (INDICATOR_SCORE_MISMATCH, SCORE_OUT_OF_RANGE, SELF_SCORE_INFLATED, TOTAL_MISMATCH,
@@ -37,7 +37,7 @@ from .submissions import AMOUNT_SCALE_SUSPECT, DUPLICATE_SUBMISSION
 CATALOGUE: tuple[Rule, ...] = registered()
 
 __all__ = [
-    "AMOUNT_SCALE_SUSPECT", "BAD_NUMBER", "BUDGET_SCORE_MISMATCH", "CATALOGUE", "DUPLICATE_SUBMISSION",
+    "AMOUNT_SCALE_SUSPECT", "BAD_NUMBER", "BUDGET_SCORE_MISMATCH", "BUDGET_ZERO", "CATALOGUE", "DUPLICATE_SUBMISSION",
     "EVALUATE", "FILE_UNREADABLE", "FILE_UNSAFE", "FORMS", "FUNDS_DONT_ADD_UP", "HIGH_SCORE_LOW_EXECUTION",
     "INCOMPARABLE_VALUES", "INDICATORS", "INDICATOR_SCORE_MISMATCH", "LOW_EXECUTION", "MISSING_ACTUAL",
     "MISSING_FIELD", "NO_FORM_FOUND", "OVER_BUDGET", "RATE_MISMATCH", "READ", "REQUIRED_CATEGORY_EMPTY",

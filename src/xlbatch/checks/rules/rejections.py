@@ -1,5 +1,5 @@
-"""Rejections (validate stage): a form missing a required field, or whose 全年预算数 or 全年执行数
-is no usable number, is not accepted.
+"""Rejections (validate stage): a form missing a required field, whose 全年预算数 or 全年执行数
+is no usable number, or whose 全年预算数 is 0 (no execution rate), is not accepted.
 
 Each rule is one block: its checks' `passes` and `describe`, then its registration.
 """
@@ -11,9 +11,9 @@ from operator import and_
 from typing import TYPE_CHECKING
 
 from ...catalogue import FORMS, VALIDATE, Check, Detail, Rule, register
-from ...form.vocabulary import FUND_COL_LABELS, HEADER
+from ...form.vocabulary import FUND_COL_LABELS, FUND_ROW_LABELS, HEADER, SOURCE_ROWS
 from ...models import ERROR
-from ._shared import cell_of
+from ._shared import blank, cell_of, num
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -67,3 +67,26 @@ BAD_NUMBER = register(Rule(
     "BAD_NUMBER", ERROR, "金额不是数字",
     "全年预算数或全年执行数不是数字，或为无穷大、NaN、负数或不小于 1 万亿万元的数", VALIDATE,
     checks=(Check(FORMS, ("budget_full_year_ok", "executed_ok"), _bad_number_passes, _bad_number_describe),)))
+
+
+def _zero_budget_passes(df: pd.DataFrame, cfg: Config) -> pd.Series:
+    return ~(df["budget_full_year_ok"].astype(bool) & (df["fund_total_full_year"] == 0))
+
+
+def _zero_budget_describe(row: dict, cfg: Config) -> Detail:
+    # A 年度资金总额 row left at 0 beside filled source rows is a form filled on the wrong row.
+    filled = [(FUND_ROW_LABELS[r], row[f"fund_{r}_full_year"]) for r in SOURCE_ROWS
+              if not blank(row[f"fund_{r}_full_year"]) and row[f"fund_{r}_full_year"] > 0]
+    hint = "".join(f"；「{label}」一行的全年预算数填有 {num(value, 4)} 万元" for label, value in filled)
+    ask = "请把年度资金总额一行填为各资金来源之和" if filled else "请填写该项目的全年预算数（万元）"
+    return Detail("fund_total_full_year", cell_of(row, "fund_total_full_year"),
+                  f"「{FUND_ROW_LABELS['total']}」的「{FUND_COL_LABELS['full_year']}」"
+                  f"（{cell_of(row, 'fund_total_full_year')}）为 0，无法计算预算执行率{hint}；{ask}后重新报送",
+                  value="0", expected="> 0（万元）")
+
+
+BUDGET_ZERO = register(Rule(
+    "BUDGET_ZERO", ERROR, "全年预算数为零",
+    "年度资金总额的全年预算数为 0，无法计算预算执行率", VALIDATE,
+    checks=(Check(FORMS, ("budget_full_year_ok", "fund_total_full_year"), _zero_budget_passes,
+                  _zero_budget_describe),)))
