@@ -21,7 +21,8 @@ from ..config import LimitSettings
 from ..intake.read import ReadError, Workbook, open_workbook, workbook_of
 from ..intake.read_rules import FILE_UNREADABLE, FILE_UNSAFE, NO_FORM_FOUND
 from ..models import ERROR, Finding, RawForm
-from .parse import parse_sheet
+from .parse import parse_sheet, sheet_kind
+from .vocabulary import NOT_PROJECT_KINDS
 
 
 @dataclass(frozen=True)
@@ -65,12 +66,33 @@ def _judged(task: FileTask, book: Workbook, forms: list[RawForm]) -> FileOutcome
     if not forms and book.skipped:
         return _rejected(task, ReadError(FILE_UNSAFE, "sheets_oversized", skipped=_skipped_text(book, task)))
     if not forms:
-        names = "、".join(f"「{s.name}」" for s in book.sheets) or "（无工作表）"
-        return _rejected(task, ReadError(NO_FORM_FOUND, "no_form", sheets=names))
+        return _rejected(task, _no_form(book))
     notes = [_skipped_text(book, task)] if book.skipped else []
     if book.macros:
         notes.append("文件含 VBA 宏：宏未执行，也不会带入任何输出")
     return FileOutcome(task.rel, task.sha256, forms, notes=notes)
+
+
+def _no_form(book: Workbook) -> ReadError:
+    """NO_FORM_FOUND saying what the sheets are when each is recognized (a 部门整体支出绩效自评表,
+    填报说明, 目录, a blank sheet), and today's message when one is not: that may be a project form
+    whose labels were not found, and the clerk is told what a form looks like."""
+    kinds = [(sheet.name, sheet_kind(sheet)) for sheet in book.sheets]
+    department = [name for name, kind in kinds if kind == "department"]
+    others = [name for name, kind in kinds if kind != "department"]
+    if department and others:
+        return ReadError(NO_FORM_FOUND, "department_form_and_others", sheets=_quoted(department),
+                         others=_quoted(others))
+    if department:
+        return ReadError(NO_FORM_FOUND, "department_form", sheets=_quoted(department))
+    if kinds and all(kind for _name, kind in kinds):
+        described = "、".join(f"{NOT_PROJECT_KINDS[kind]}「{name}」" for name, kind in kinds)
+        return ReadError(NO_FORM_FOUND, "not_forms", sheets=described)
+    return ReadError(NO_FORM_FOUND, "no_form", sheets=_quoted([s.name for s in book.sheets]) or "（无工作表）")
+
+
+def _quoted(names: list[str]) -> str:
+    return "、".join(f"「{name}」" for name in names)
 
 
 def _replaced(task: FileTask, judged: str, outcome: FileOutcome) -> FileOutcome:

@@ -163,6 +163,8 @@ def parse_sheet(sheet: Sheet, source_file: str) -> RawForm | None:
     # and one more anchor. A 填报说明 sheet may quote every label, one per row, never the layout.
     if (funds_row is None and indicator_row is None) or sum(a is not None for a in anchors) < 2:
         return None
+    if project_pos is None and _is_department_form(loc, _first(funds_row, indicator_row)):
+        return None  # a 部门整体支出绩效自评表 has both tables: it is not a project form missing its name
     header_top = project_pos[0] if project_pos else (funds_row or 0)
     title = loc.cell(*title_pos) if title_pos else Cell()
     funds = _funds(loc, funds_row, indicator_row)
@@ -185,6 +187,49 @@ def parse_sheet(sheet: Sheet, source_file: str) -> RawForm | None:
         total_weight=total[0],
         total_reported=total[1],
     )
+
+
+def sheet_kind(sheet: Sheet) -> str:
+    """What a sheet without a project form is: a key of `vocab.NOT_PROJECT_KINDS`, "" when unrecognized.
+
+    Asked only of sheets `parse_sheet` found no form in (a NO_FORM_FOUND message names them): a
+    title such as 填报说明 never turns a form into prose.
+    """
+    loc = _Locator(sheet)
+    if not loc.filled:
+        return "blank"
+    if loc.find(vocab.HEADER["project"]) is None:
+        tables = _header_row(loc, vocab.FUND_COLUMN, "full_year"), _header_row(loc, vocab.INDICATOR_COLUMN, "name")
+        if _is_department_form(loc, _first(*tables)):
+            return "department"
+    titles = _title_keys(loc)
+    for kind, words in vocab.NOT_PROJECT_TITLES.items():
+        if any(key.endswith(word) for key in titles for word in words):
+            return kind
+    return ""
+
+
+# A title is one of a sheet's first labels, and short: prose that mentions 说明 is not one.
+_TITLE_LABELS, _TITLE_LENGTH = 3, 20
+
+
+def _title_keys(loc: _Locator) -> list[str]:
+    return [key for _r, _c, key in loc.labels[:_TITLE_LABELS] if len(key) <= _TITLE_LENGTH]
+
+
+def _first(*rows: int | None) -> int | None:
+    return min((r for r in rows if r is not None), default=None)
+
+
+def _is_department_form(loc: _Locator, head_end: int | None) -> bool:
+    """Whether the sheet's head names a department-wide form (部门整体支出绩效自评表, 年度部门整体支出预算):
+    its title or a block label down to its first table header; without a table, its title alone.
+
+    Only the head counts: a project form's note under its 总分 row may mention the department-wide
+    form, and so may a 目录's second line ("一、部门整体支出绩效自评表").
+    """
+    head = _title_keys(loc)[:1] if head_end is None else [key for r, _c, key in loc.labels if r <= head_end]
+    return any(word in key for key in head for word in vocab.DEPARTMENT_WORDS)
 
 
 def _header_value(loc: _Locator, field: str) -> Cell:

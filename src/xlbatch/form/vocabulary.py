@@ -98,6 +98,24 @@ ROLES: dict[str, dict[str, Role]] = {
 TITLE_WORD = "绩效自评表"
 TITLE = "项目支出绩效自评表"  # what the blank template prints
 
+# --- sheets that are not project forms (SPEC section 1, "Not project forms") ---------------
+# A department-wide form (部门整体支出绩效自评表, 重庆's 部门整体绩效自评表, a 整体支出绩效自评表) has
+# the funds and indicator tables of a project form but no 项目名称: a sheet without a 项目名称 label
+# whose title or block labels, above its first table header, hold one of these is one.
+DEPARTMENT_WORDS = ("部门整体", "整体支出")
+# The title of a sheet of prose (its first short label) ends with one of these: what the sheet is.
+NOT_PROJECT_TITLES = {
+    "instructions": ("填报说明", "填表说明", "说明", "注意事项"),
+    "contents": ("目录",),
+}
+# What a NO_FORM_FOUND message calls each kind of sheet.
+NOT_PROJECT_KINDS = {
+    "department": "部门整体支出绩效自评表",
+    "instructions": "填报说明",
+    "contents": "目录",
+    "blank": "空白工作表",
+}
+
 # What a clerk types into a cell to leave it empty (matched after values.fold).
 BLANK_MARKERS = frozenset({"", "-", "--", "/", "\\", "无", "——"})
 

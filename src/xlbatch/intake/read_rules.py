@@ -68,4 +68,9 @@ NO_FORM_FOUND = register(Rule(
         # form/analyse.py
         "no_form": "工作簿的工作表 {sheets} 中都没有找到项目支出绩效自评表（未找到「项目名称」「全年预算数」"
                    "「三级指标」等栏目）；请使用财政局下发的自评表模板填报",
+        # form/analyse.py: the sheets are recognized, and none is a project form (SPEC section 1)
+        "department_form": "工作表{sheets}是部门整体支出绩效自评表，不是项目支出绩效自评表；请报送项目支出绩效自评表",
+        "department_form_and_others": "工作表{sheets}是部门整体支出绩效自评表，不是项目支出绩效自评表，"
+                                      "其余工作表{others}也不是；请报送项目支出绩效自评表",
+        "not_forms": "工作簿中只有{sheets}，没有项目支出绩效自评表；请报送项目支出绩效自评表",
     }))
