@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gc
+import json
 import logging
 import os
 import signal
@@ -137,6 +138,11 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("files", nargs="+", help="要检查的自评表文件")
     check.add_argument("--config", default=None, help=f"配置文件（默认 {DEFAULT_CONFIG}，如存在）")
     check.set_defaults(handler=_check)
+    inspect = sub.add_parser("inspect", help="核对模板：列出文件中每张自评表的各栏目从哪个单元格、通过哪个标签读取")
+    inspect.add_argument("file", help="要查看的自评表文件")
+    inspect.add_argument("--json", action="store_true", help="以 JSON 格式输出，供其他程序使用")
+    inspect.add_argument("--config", default=None, help=f"配置文件（默认 {DEFAULT_CONFIG}，如存在）")
+    inspect.set_defaults(handler=_inspect)
     template = sub.add_parser("template", help="生成空白的标准自评表模板")
     template.add_argument("-o", "--output", default="项目支出绩效自评表（模板）.xlsx")
     template.set_defaults(handler=_template)
@@ -315,6 +321,96 @@ def print_check(result, console: Console) -> None:
         console.print(table)
     errors = sum(f.severity == ERROR for f in result.findings)
     console.print(f"共检查 {len(result.files)} 个文件：错误 {errors} 条，问题合计 {len(result.findings)} 条")
+
+
+def _inspect(args) -> int:
+    from .form.inspect import as_json, inspect_file
+    from .ops.execute import Budget, local_processes
+
+    cfg = _config(args.config)
+    path = Path(args.file)
+    if not path.is_file():
+        raise UsageError(f"文件不存在：{path}")
+    # As `check`: the file is read in a worker process, a reader crash costs the file, not the command.
+    inspection = inspect_file(path, cfg.limits, local_processes(1, Budget.of(cfg.limits)))
+    if args.json:
+        print(json.dumps(as_json(inspection), ensure_ascii=False, indent=2))
+    else:
+        print_inspection(inspection, Console())  # the terminal's width (80 when not a terminal)
+    return 0 if inspection.forms else 1
+
+
+_SHOWN = 60  # characters of a value shown in the table (a goal's text runs to hundreds)
+
+
+def print_inspection(inspection, console: Console) -> None:
+    """Per form, a table: role, the cell read, its value, the label it was found through; below it,
+    the labels found where each role not found was expected."""
+    from .checks.rules import RULES
+    from .form.inspect import GROUP_NAMES
+
+    if inspection.ignored:
+        console.print(Text.assemble((inspection.path, "bold"), "：", ("不是自评表文件", "dim"),
+                                    f"（{inspection.ignored}）"))
+        return
+    if inspection.finding:
+        f = inspection.finding
+        console.print(Text.assemble((inspection.path, "bold"), "：", ("未找到自评表", "bold red")))
+        console.print(Text(f"{f.rule}（{RULES[f.rule].title}）：{f.message}"))
+        return
+    console.print(Text.assemble((inspection.path, "bold"), f"：{len(inspection.forms)} 张自评表"))
+    for form in inspection.forms:
+        year = f"{form.year} 年度" if form.year else "未找到年度"
+        console.print(Text(f"工作表「{form.sheet}」：{form.title or '（无标题）'}（{year}）", style="bold"))
+        table = Table(expand=True)
+        table.add_column("栏目", max_width=14, overflow="fold")
+        table.add_column("单元格", no_wrap=True)
+        table.add_column("内容", ratio=1, overflow="fold")
+        table.add_column("读自标签", ratio=1, overflow="fold")
+        group = None
+        for r in form.readings:
+            if r.group != group:
+                if group is not None:
+                    table.add_section()
+                group = r.group
+                name, shows = GROUP_NAMES[group]
+                table.add_row(Text(name, style="bold"), "", Text(shows, style="dim"), "")
+            if r.found:
+                table.add_row(r.name, r.cell or "—", Text(_shown(r.value)), Text(f"{r.label_cell}「{r.label}」"))
+            else:
+                table.add_row(r.name, "—", Text("未找到", style="bold red"), Text(_unfound(r)))
+        console.print(table)
+        _print_nearby(form, console)
+
+
+def _unfound(reading) -> str:
+    if reading.nearby:
+        return "附近的标签见下"
+    if reading.seen:
+        return f"{reading.seen[0]}「{reading.seen[1]}」，但所在的表未能定位"
+    return ""
+
+
+def _shown(value) -> str:
+    from .form.values import clean_text
+
+    text = clean_text(value)
+    return "（空）" if not text else text if len(text) <= _SHOWN else text[:_SHOWN] + "…"
+
+
+def _print_nearby(form, console: Console) -> None:
+    places: dict[tuple, list[str]] = {}  # the labels of one place → the roles not found there
+    for r in form.readings:
+        if not r.found and r.nearby:
+            places.setdefault(r.nearby, []).append(r.name)
+    if not places:
+        return
+    from rich.padding import Padding
+
+    console.print("未找到的栏目，在其应在之处找到的标签：")
+    for labels, names in places.items():
+        console.print(Padding(Text("、".join(names) + "：", style="bold"), (0, 0, 0, 2)))
+        console.print(Padding(Text(" ".join(f"{ref}「{text}」" for ref, text in labels)), (0, 0, 0, 4)))
 
 
 def _template(args) -> int:

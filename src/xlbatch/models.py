@@ -94,6 +94,13 @@ class RawForm:
     blocks: list[Block]
     total_weight: Cell
     total_reported: Cell
+    # Where each role was found (`xlbatch inspect`): "group.role" (a key of vocabulary.ROLES and one of
+    # its roles, e.g. "fund_column.full_year") → (label cell, label text) of the label it was read
+    # through. Its value is the field above (the 年度资金总额 row's cell for a fund column).
+    labels: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # Each role not found → (its name, ((cell, text), …) of the labels where it was expected: the
+    # header's labels, the funds header row's …), for MISSING_FIELD and inspect; none when nothing was found there.
+    nearby: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = field(default_factory=dict)
 
 
 def form_identity(row) -> str:

@@ -7,7 +7,9 @@ can tell an empty cell (MISSING_FIELD) from one that is not a usable number
 Every other amount, score or weight that is not a finite number counts as empty,
 as text in those cells always has: no infinity or NaN reaches a sum or an output.
 Each frame carries a `cells` column mapping field → A1 reference so every
-finding can name its cell.
+finding can name its cell; the forms frame a `nearby_labels` column mapping each
+field whose label was not found → (the role's name, the labels found where it was
+expected), which a MISSING_FIELD message lists.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ..models import RawForm
+from .locate import role_key
 from .values import amount_problem, clean_text, parse_amount
-from .vocabulary import FUND_COLS, FUND_ROWS
+from .vocabulary import FUND_COLS, FUND_ROWS, HEADER
 
 
 @dataclass
@@ -37,7 +40,7 @@ FORM_COLUMNS = [
     "budget_full_year_raw", "executed_raw", "budget_full_year_ok", "executed_ok",
     "budget_full_year_problem", "executed_problem",
     "total_weight", "total_reported", "goal_expected", "goal_actual",
-    "blocks", "categories", "cells", "mtime",
+    "blocks", "categories", "cells", "nearby_labels", "mtime",
 ]
 FORM_NUMBERS = ("year", *[field for _, _, field in FUND_FIELDS],
                 "total_weight", "total_reported", "mtime")
@@ -100,7 +103,27 @@ def _form_row(sub: Submission) -> tuple:
     cells["total_weight"] = form.total_weight.ref
     cells["total_reported"] = form.total_reported.ref
     row["cells"] = cells
+    row["nearby_labels"] = _nearby_labels(form)
     return tuple(row[col] for col in FORM_COLUMNS)
+
+
+def _nearby_labels(form: RawForm) -> dict[str, tuple[str, tuple[str, ...]]]:
+    """RawForm.nearby by field: a header field, or a fund column's 年度资金总额 value (fund_total_*),
+    → (the name of the role not found, the texts of the labels where it was expected). A fund
+    column found in a table whose 年度资金总额 row was not: that row's."""
+    if not form.nearby:
+        return {}
+    keys = {field: role_key("header", field) for field in HEADER}
+    keys.update({f"fund_total_{col}": role_key("fund_column", col) for col in FUND_COLS})
+    total_row = role_key("fund_row", "total")
+    out = {}
+    for field, key in keys.items():
+        near = form.nearby.get(key)
+        if near is None and field.startswith("fund_total_") and key in form.labels:
+            near = form.nearby.get(total_row)
+        if near is not None:
+            out[field] = (near[0], tuple(text for _ref, text in near[1]))
+    return out
 
 
 def _indicator_rows(form_id: int, form: RawForm):

@@ -36,8 +36,36 @@ def _missing_describe(row: dict, cfg: Config) -> Detail:
     _first_label, first_field = missing[0]
     cell = cell_of(row, first_field)
     where = [f"「{label}」（{cell_of(row, f) or '未找到该栏'}）" for label, f in missing]
-    return Detail(first_field, cell, f"必填项{'、'.join(where)}为空，请填写后重新报送",
+    found = _labels_found(row, [f for _, f in missing if not cell_of(row, f)])
+    return Detail(first_field, cell, f"必填项{'、'.join(where)}为空，请填写后重新报送{found}",
                   value="（空）", expected="、".join(label for label, _ in missing))
+
+
+_LISTED = 12  # labels named per place; a longer list ends with 等 N 个
+
+
+def _labels_found(row: dict, fields: list[str]) -> str:
+    """For the fields whose label was not found, the labels found where each was expected (the frame's
+    nearby_labels), one list per place: a clerk sees her template's spelling of the field. Whether it
+    is the same field only a person can tell, so the hint asks: use the template's wording, or tell
+    the bureau this one (a spelling the bureau accepts is then read; xlbatch cannot be told here)."""
+    near = row.get("nearby_labels") or {}
+    places: dict[tuple[str, ...], list[str]] = {}  # the labels of one place → the roles expected there
+    for f in fields:
+        if f in near:
+            name, texts = near[f]
+            roles = places.setdefault(tuple(texts), [])
+            if name not in roles:
+                roles.append(name)
+    if not places:
+        return ""
+    parts = []
+    for texts, roles in places.items():
+        listed = "".join(f"「{t}」" for t in texts[:_LISTED])
+        more = f"等 {len(texts)} 个" if len(texts) > _LISTED else ""
+        parts.append(f"在应有{''.join(f'「{r}」' for r in roles)}的位置找到的标签：{listed}{more}")
+    return (f"；{'；'.join(parts)}；如其中某个标签即所缺栏目的另一种写法，"
+            f"请改用模板的写法，或把这种写法告知财政局")
 
 
 MISSING_FIELD = register(Rule(

@@ -1,0 +1,245 @@
+"""Where each role was read from (RawForm.labels), `xlbatch inspect FILE [--json]`, and the labels a
+MISSING_FIELD message names where a field was expected (issue 13).
+
+The seed is the standard form: every role is on it, each read through its own label. The 四川 青神
+layout (tests/provinces.py, sichuan_qingshen_2023: source in its docstring) spells its funds columns
+调整后预算数 / 预算执行数 and its total row 总额, which today's vocabulary does not know: its funds
+table is not found, and inspect and MISSING_FIELD show the labels found where it was expected. (When
+the vocabulary learns those spellings, SPEC section 1, this layout parses and the tests on it that
+pin a role not found move to the relabelled seed below, whose spellings no vocabulary holds.)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from provinces import LAYOUTS
+from rich.cells import cell_len
+from seed import seed_form
+from variants import standard_grid, write_book
+
+import xlbatch
+from xlbatch.cli import main
+from xlbatch.config import Config
+from xlbatch.form import vocabulary as vocab
+from xlbatch.form.analyse import FileTask, analyse_file
+from xlbatch.form.inspect import as_json, inspect_file
+from xlbatch.form.locate import role_key
+from xlbatch.ops.ledger import _load
+from xlbatch.outputs.template import write_workbook
+
+LIMITS = Config().limits
+HINT = "；如其中某个标签即所缺栏目的另一种写法，请改用模板的写法，或把这种写法告知财政局"
+# The 四川 funds header row (row 11) as the layout prints it, left to right.
+SICHUAN_FUNDS_HEADER = (("A11", "预算执行情况(10分)"), ("B11", "年度预算数(万元)"), ("D11", "年初预算"),
+                        ("E11", "调整后预算数"), ("F11", "预算执行数"), ("G11", "预算执行率"), ("H11", "权重"),
+                        ("I11", "得分"), ("J11", "原因"))
+
+
+@pytest.fixture
+def seed_path(tmp_path: Path) -> Path:
+    return write_workbook(tmp_path / "自评表.xlsx", [("自评表", seed_form())])
+
+
+@pytest.fixture
+def sichuan_path(tmp_path: Path) -> Path:
+    layout = LAYOUTS["sichuan_qingshen_2023"]
+    return layout.build(tmp_path / layout.filename)
+
+
+def readings(path: Path) -> dict:
+    (form,) = inspect_file(path, LIMITS).forms
+    return {r.key: r for r in form.readings}
+
+
+def read(reading) -> tuple:
+    return reading.name, reading.cell, reading.value, reading.label_cell, reading.label
+
+
+def run_cli(capsys, monkeypatch, *argv: str) -> tuple[int, str]:
+    monkeypatch.setenv("COLUMNS", "80")
+    code = main(["inspect", *argv])
+    return code, capsys.readouterr().out
+
+
+def test_the_seed_lists_every_role_with_the_cell_read_and_the_label_read_through(seed_path):
+    got = readings(seed_path)
+    every_role = [role_key(group, name) for group, roles in vocab.ROLES.items() if group != "funds" for name in roles]
+    assert list(got) == every_role
+    assert all(r.found and r.cell and not r.nearby for r in got.values())
+    assert read(got["header.project"]) == ("项目名称", "C3", "失业动态监测，社会化管理服务费", "A3", "项目名称")
+    assert read(got["header.unit"]) == ("实施单位", "G4", "承德县社会保险事业服务中心", "F4", "实施单位")
+    assert read(got["fund_column.full_year"]) == ("全年预算数", "D6", 5.4, "D5", "全年预算数")
+    assert read(got["fund_column.executed"]) == ("全年执行数", "E6", 3.07, "E5", "全年执行数")
+    assert read(got["fund_row.total"]) == ("年度资金总额", "C6:E6", "5.4 / 5.4 / 3.07", "B6", "年度资金总额")
+    assert read(got["fund_row.current"])[1:] == ("C7:E7", "5.4 / 5.4 / 3.07", "B7", "其中：当年财政拨款")
+    assert read(got["indicator_column.name"]) == ("三级指标", "D13", "失业动态监测企业数", "D12", "三级指标")
+    assert read(got["indicator_column.deviation"])[1:4:2] == ("I13", "I12")
+    assert read(got["total.total"]) == ("总分", "H37", 95.7, "A37", "总分")
+
+
+def test_the_provenance_is_plain_data_that_the_ledger_cache_reloads(seed_path):
+    """RawForm.labels and .nearby cross to worker processes and into the ledger's cache."""
+    task = FileTask(str(seed_path), seed_path.name, "", LIMITS)
+    outcome = analyse_file(task)
+    again = _load(pickle.dumps(outcome))
+    assert again.forms[0].labels == outcome.forms[0].labels and again.forms[0].labels["total.total"] == ("A37", "总分")
+    assert again.forms[0].nearby == outcome.forms[0].nearby == {}
+
+
+def test_inspect_prints_each_role_its_cell_value_and_label(seed_path, capsys, monkeypatch):
+    code, out = run_cli(capsys, monkeypatch, str(seed_path))
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[:2] == ["自评表.xlsx：1 张自评表",
+                         "工作表「自评表」：失业动态监测，社会化管理服务费项目支出绩效自评表（2023 年度）"]
+    row = {line.split("│")[1].strip(): [cell.strip() for cell in line.split("│")[2:5]]
+           for line in lines if line.startswith("│") and line.split("│")[2].strip()}
+    assert row["全年预算数"] == ["D6", "5.4", "D5「全年预算数」"]
+    assert row["年度资金总额"] == ["C6:E6", "5.4 / 5.4 / 3.07", "B6「年度资金总额」"]
+    assert row["总分"] == ["H37", "95.7", "A37「总分」"]
+    assert "未找到" not in out
+
+
+def test_inspect_json_is_the_same_readings(seed_path, capsys, monkeypatch):
+    code, out = run_cli(capsys, monkeypatch, "--json", str(seed_path))
+    assert code == 0
+    data = json.loads(out)
+    assert data == as_json(inspect_file(seed_path, LIMITS))
+    assert (data["file"], data["finding"], data["ignored"]) == ("自评表.xlsx", None, None)
+    (form,) = data["forms"]
+    assert (form["sheet"], form["year"]) == ("自评表", 2023)
+    roles = {r["key"]: r for r in form["roles"]}
+    assert roles["fund_column.full_year"] == {
+        "key": "fund_column.full_year", "group": "fund_column", "name": "全年预算数", "found": True,
+        "cell": "D6", "value": 5.4, "label_cell": "D5", "label": "全年预算数", "nearby": [], "seen": None}
+    assert (roles["header.project"]["cell"], roles["header.project"]["label_cell"]) == ("C3", "A3")
+    assert (roles["total.total"]["cell"], roles["total.total"]["value"], roles["total.total"]["label"]) == (
+        "H37", 95.7, "总分")
+
+
+def test_a_provincial_layout_shows_the_roles_not_found_and_the_labels_near_them(sichuan_path):
+    got = readings(sichuan_path)
+    assert read(got["header.unit"]) == ("实施单位", "C5", "青神县发展和改革局", "A5", "实施单位 (盖章)")
+    assert read(got["total.total"]) == ("总分", "J20", 100, "B20", "合计")
+    assert read(got["indicator_column.target"])[1:] == ("F18", "100", "F17", "指标值")
+    not_found = [key for key, r in got.items() if not r.found]
+    assert not_found == ["fund_column.initial", "fund_column.full_year", "fund_column.executed",
+                         "fund_column.weight", "fund_column.rate", "fund_column.score", "fund_row.total",
+                         "fund_row.current", "fund_row.carryover", "fund_row.other", "goal.expected",
+                         "goal.actual", "indicator_column.weight"]
+    for key in ("fund_column.full_year", "fund_column.executed", "fund_column.weight", "fund_column.rate"):
+        assert got[key].nearby == SICHUAN_FUNDS_HEADER
+    # 年初预算 and 得分 are there: their table was not found (its 全年预算数 label is the one missing).
+    assert (got["fund_column.initial"].nearby, got["fund_column.initial"].seen) == ((), ("D11", "年初预算"))
+    assert got["fund_column.score"].seen == ("I11", "得分")
+    assert got["fund_row.total"].nearby == (
+        ("A11", "预算执行情况(10分)"), ("B11", "年度预算数(万元)"), ("B12", "总额"), ("B13", "其中:财政资金"),
+        ("B14", "财政专户管理资金"), ("B15", "单位资金"), ("B16", "其他资金"))
+    assert got["fund_row.other"].seen == ("B16", "其他资金")
+    assert [text for _ref, text in got["indicator_column.weight"].nearby] == [
+        "绩效指标(90分)", "一级指标", "二级指标", "三级指标", "指标性质", "指标值", "度量单位", "完成值", "权重",
+        "得分", "未完成原因分析"]
+    assert got["goal.expected"].nearby == () and got["goal.expected"].seen is None
+
+
+def test_inspect_of_a_provincial_layout_in_the_terminal(sichuan_path, capsys, monkeypatch):
+    code, out = run_cli(capsys, monkeypatch, str(sichuan_path))
+    assert code == 0
+    lines = out.splitlines()
+    assert "│ 全年预算数     │ —      │ 未找到                   │ 附近的标签见下          │" in lines
+    assert "│ 年初预算数     │ —      │ 未找到                   │ D11「年初预算」，但所在 │" in lines
+    below = out[out.index("未找到的栏目，在其应在之处找到的标签：\n"):].splitlines()[1:]
+    places = {}  # "  names：" then the labels indented by 4, wrapped at a space: compared without spaces
+    for line in below:
+        if not line.startswith("    "):
+            names = line.strip()
+            places[names] = ""
+        else:
+            places[names] += line.replace(" ", "")
+    assert places == {
+        "全年预算数、全年执行数、分值、执行率：": "".join(f"{r}「{t}」" for r, t in SICHUAN_FUNDS_HEADER),
+        "年度资金总额、当年财政拨款、上年结转资金：": "A11「预算执行情况(10分)」B11「年度预算数(万元)」B12「总额」"
+                                     "B13「其中:财政资金」B14「财政专户管理资金」B15「单位资金」B16「其他资金」",
+        "分值：": "A17「绩效指标(90分)」B17「一级指标」C17「二级指标」D17「三级指标」E17「指标性质」F17「指标值」"
+                "G17「度量单位」H17「完成值」I17「权重」J17「得分」K17「未完成原因分析」",
+    }
+
+
+@pytest.mark.parametrize("build", ["seed", "sichuan_qingshen_2023", "hubei_hbeu_student_aid"])
+def test_inspect_fits_80_columns(tmp_path, build):
+    if build == "seed":
+        path = write_workbook(tmp_path / "自评表.xlsx", [("自评表", seed_form())])
+    else:
+        path = LAYOUTS[build].build(tmp_path / LAYOUTS[build].filename)
+    env = dict(os.environ, COLUMNS="80")
+    done = subprocess.run([sys.executable, "-m", "xlbatch.cli", "inspect", str(path)], env=env, cwd=tmp_path,
+                          capture_output=True, text=True, check=False, timeout=120)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert len(lines) > 40 and any("读自标签" in line for line in lines)
+    assert max(cell_len(line) for line in lines) <= 80
+
+
+def test_a_file_without_a_form_prints_the_finding_that_refuses_it(tmp_path, capsys, monkeypatch):
+    layout = LAYOUTS["hunan_yueyang_department_2018"]
+    department = layout.build(tmp_path / layout.filename)
+    code, out = run_cli(capsys, monkeypatch, str(department))
+    assert code == 1
+    assert out.replace("\n", "") == (
+        "部门整体支出绩效自评表.xlsx：未找到自评表NO_FORM_FOUND（未找到自评表）：工作表「部门整体支出绩效自评表」"
+        "是部门整体支出绩效自评表，不是项目支出绩效自评表；请报送项目支出绩效自评表")
+    broken = tmp_path / "损坏.xlsx"
+    broken.write_bytes(b"PK\x03\x04 not a workbook")
+    code, out = run_cli(capsys, monkeypatch, "--json", str(broken))
+    data = json.loads(out)
+    assert code == 1 and data["forms"] == [] and data["finding"]["rule"] == "FILE_UNREADABLE"
+    assert data["finding"]["message"] == xlbatch.check_files([broken]).findings[0].message
+
+
+def missing_field(path: Path) -> str:
+    result = xlbatch.check_files([path])
+    (finding,) = [f for f in result.findings if f.rule == "MISSING_FIELD"]
+    return finding.message
+
+
+def test_missing_field_names_the_labels_found_where_the_funds_columns_were_expected(sichuan_path):
+    assert missing_field(sichuan_path) == (
+        "必填项「全年预算数」（未找到该栏）、「全年执行数」（未找到该栏）为空，请填写后重新报送；"
+        "在应有「全年预算数」「全年执行数」的位置找到的标签：「预算执行情况(10分)」「年度预算数(万元)」「年初预算」"
+        "「调整后预算数」「预算执行数」「预算执行率」「权重」「得分」「原因」" + HINT)
+
+
+def test_missing_field_names_the_labels_of_each_place_a_field_was_expected(tmp_path):
+    """The seed with its 全年预算数 and 实施单位 labels spelled as no vocabulary spells them: the
+    header's labels for 实施单位, the funds header row's for 全年预算数. 全年执行数 is missing too
+    (its table was not found without 全年预算数) but its own label is in that row: not asked about."""
+    grid = standard_grid(seed_form()).relabel("全年预算数", "本年可用数").relabel("实施单位", "承办方")
+    path = write_book(tmp_path / "改写.xlsx", [("自评表", grid)])
+    assert missing_field(path) == (
+        "必填项「实施单位」（未找到该栏）、「全年预算数」（未找到该栏）、「全年执行数」（未找到该栏）为空，请填写后重新报送；"
+        "在应有「实施单位」的位置找到的标签：「项目名称」「主管部门」「承办方」；"
+        "在应有「全年预算数」的位置找到的标签：「项目资金 （万元）」「年初预算数」「本年可用数」「全年执行数」"
+        "「分值」「执行率」「得分」" + HINT)
+
+
+def test_missing_field_names_the_row_labels_when_the_total_row_is_not_found(tmp_path):
+    grid = standard_grid(seed_form()).relabel("年度资金总额", "资金合计数")
+    path = write_book(tmp_path / "改写.xlsx", [("自评表", grid)])
+    assert missing_field(path) == (
+        "必填项「全年预算数」（未找到该栏）、「全年执行数」（未找到该栏）为空，请填写后重新报送；"
+        "在应有「年度资金总额」的位置找到的标签：「项目资金 （万元）」「资金合计数」「其中：当年财政拨款」"
+        "「上年结转资金」「其他资金」" + HINT)
+
+
+def test_a_field_found_but_left_empty_names_its_cell_and_no_labels(tmp_path):
+    grid = standard_grid(seed_form())
+    grid.set("C3", None)
+    path = write_book(tmp_path / "缺项目名称.xlsx", [("自评表", grid)])
+    assert missing_field(path) == "必填项「项目名称」（C3）为空，请填写后重新报送"
