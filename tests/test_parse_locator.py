@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 
 from xlsxwriter.utility import xl_rowcol_to_cell
 
-from xlbatch.form.parse import _has_value
+from xlbatch.form.locate import _has_value
 from xlbatch.form.values import clean_text
 from xlbatch.intake.read import a1
 

@@ -16,7 +16,8 @@ from variants import Formula, Grid, standard_grid
 from xlbatch import models
 from xlbatch.checks import score
 from xlbatch.form import vocabulary
-from xlbatch.form.parse import names, parse_sheet
+from xlbatch.form.locate import names
+from xlbatch.form.parse import parse_sheet
 from xlbatch.form.values import label_key
 from xlbatch.intake.read import Sheet
 from xlbatch.outputs.changes import FIGURES

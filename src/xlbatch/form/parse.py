@@ -14,7 +14,7 @@ import re
 from ..intake.read import Sheet, a1
 from ..models import Block, Category, Cell, RawForm, RawIndicator
 from . import vocabulary as vocab
-from .locate import Locator, _has_value, matches, names, role_key  # noqa: F401  (matches, _has_value: re-exported)
+from .locate import Locator, names, role_key
 from .nearby import labels_near
 from .values import clean_text, fold, is_blank, parse_amount
 from .vocabulary import FUND_COLS, FUND_ROWS, Role

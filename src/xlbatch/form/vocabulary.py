@@ -6,7 +6,7 @@ One table, `ROLES`: group → role → `Role`. A role is one thing a label on th
   finding messages);
 - `stems`, the label stems the parser recognizes it by, in the order it tries them;
 - `slack`, how many characters a label may carry after its stem (a suffix such as 数 or 合计;
-  prose that mentions a label runs longer) — `parse.matches` applies it to a label's key
+  prose that mentions a label runs longer) — `locate.matches` applies it to a label's key
   (`values.label_key`: no spaces, line breaks or (suffixes));
 - `printed`, the text the blank template prints when it is not `label` ("年度\\n指标值").
 
