@@ -1,12 +1,14 @@
 """Where each role was read from (RawForm.labels), `xlbatch inspect FILE [--json]`, and the labels a
 MISSING_FIELD message names where a field was expected (issue 13).
 
-The seed is the standard form: every role is on it, each read through its own label. The 四川 青神
-layout (tests/provinces.py, sichuan_qingshen_2023: source in its docstring) spells its funds columns
-调整后预算数 / 预算执行数 and its total row 总额, which today's vocabulary does not know: its funds
-table is not found, and inspect and MISSING_FIELD show the labels found where it was expected. (When
-the vocabulary learns those spellings, SPEC section 1, this layout parses and the tests on it that
-pin a role not found move to the relabelled seed below, whose spellings no vocabulary holds.)
+The seed is the standard form: every role it prints is on it, each read through its own label; the
+columns only provincial layouts print (指标性质, 度量单位, a header 自评得分, a 预算执行率 indicator)
+are listed as optional, never as missing. The 四川 青神 layout (tests/provinces.py,
+sichuan_qingshen_2023: source in its docstring) spells its funds columns 调整后预算数 / 预算执行数 /
+权重 and its total row 总额: each role is read through that spelling (SPEC section 1, "Provincial
+variants"); it has no 上年结转资金 row, and inspect shows the row labels where one was looked for.
+The seed relabelled with spellings no vocabulary holds (本年可用数, 承办方, 资金合计数) shows what
+MISSING_FIELD says of a field not found.
 """
 
 from __future__ import annotations
@@ -36,10 +38,9 @@ from xlbatch.outputs.template import write_workbook
 
 LIMITS = Config().limits
 HINT = "；如其中某个标签即所缺栏目的另一种写法，请改用模板的写法，或把这种写法告知财政局"
-# The 四川 funds header row (row 11) as the layout prints it, left to right.
-SICHUAN_FUNDS_HEADER = (("A11", "预算执行情况(10分)"), ("B11", "年度预算数(万元)"), ("D11", "年初预算"),
-                        ("E11", "调整后预算数"), ("F11", "预算执行数"), ("G11", "预算执行率"), ("H11", "权重"),
-                        ("I11", "得分"), ("J11", "原因"))
+# The 四川 funds table's row labels (column A-B, rows 11-16) as the layout prints them.
+SICHUAN_FUND_ROWS = (("A11", "预算执行情况(10分)"), ("B11", "年度预算数(万元)"), ("B12", "总额"),
+                     ("B13", "其中:财政资金"), ("B14", "财政专户管理资金"), ("B15", "单位资金"), ("B16", "其他资金"))
 
 
 @pytest.fixture
@@ -72,7 +73,12 @@ def test_the_seed_lists_every_role_with_the_cell_read_and_the_label_read_through
     got = readings(seed_path)
     every_role = [role_key(group, name) for group, roles in vocab.ROLES.items() if group != "funds" for name in roles]
     assert list(got) == every_role
-    assert all(r.found and r.cell and not r.nearby for r in got.values())
+    printed = [r for r in got.values() if r.key not in vocab.NOT_IN_TEMPLATE]
+    assert all(r.found and r.cell and not r.nearby and not r.optional for r in printed)
+    optional = [r for r in got.values() if r.optional]
+    assert [r.key for r in optional if not r.found] == ["indicator_column.nature", "indicator_column.measure",
+                                                        "total.header", "indicator_row.budget"]
+    assert not any(r.nearby or r.seen for r in optional)
     assert read(got["header.project"]) == ("项目名称", "C3", "失业动态监测，社会化管理服务费", "A3", "项目名称")
     assert read(got["header.unit"]) == ("实施单位", "G4", "承德县社会保险事业服务中心", "F4", "实施单位")
     assert read(got["fund_column.full_year"]) == ("全年预算数", "D6", 5.4, "D5", "全年预算数")
@@ -104,6 +110,7 @@ def test_inspect_prints_each_role_its_cell_value_and_label(seed_path, capsys, mo
     assert row["全年预算数"] == ["D6", "5.4", "D5「全年预算数」"]
     assert row["年度资金总额"] == ["C6:E6", "5.4 / 5.4 / 3.07", "B6「年度资金总额」"]
     assert row["总分"] == ["H37", "95.7", "A37「总分」"]
+    assert row["指标性质"] == ["—", "本表无此栏", "可选的栏目"]
     assert "未找到" not in out
 
 
@@ -118,34 +125,33 @@ def test_inspect_json_is_the_same_readings(seed_path, capsys, monkeypatch):
     roles = {r["key"]: r for r in form["roles"]}
     assert roles["fund_column.full_year"] == {
         "key": "fund_column.full_year", "group": "fund_column", "name": "全年预算数", "found": True,
-        "cell": "D6", "value": 5.4, "label_cell": "D5", "label": "全年预算数", "nearby": [], "seen": None}
+        "optional": False, "cell": "D6", "value": 5.4, "label_cell": "D5", "label": "全年预算数",
+        "nearby": [], "seen": None}
     assert (roles["header.project"]["cell"], roles["header.project"]["label_cell"]) == ("C3", "A3")
     assert (roles["total.total"]["cell"], roles["total.total"]["value"], roles["total.total"]["label"]) == (
         "H37", 95.7, "总分")
 
 
-def test_a_provincial_layout_shows_the_roles_not_found_and_the_labels_near_them(sichuan_path):
+def test_a_provincial_layout_is_read_through_its_own_spellings(sichuan_path):
     got = readings(sichuan_path)
     assert read(got["header.unit"]) == ("实施单位", "C5", "青神县发展和改革局", "A5", "实施单位 (盖章)")
+    assert read(got["fund_column.initial"]) == ("年初预算数", "D12", 238.93, "D11", "年初预算")
+    assert read(got["fund_column.full_year"]) == ("全年预算数", "E12", 251.89, "E11", "调整后预算数")
+    assert read(got["fund_column.executed"]) == ("全年执行数", "F12", 251.89, "F11", "预算执行数")
+    assert read(got["fund_column.weight"]) == ("分值", "H12", 10, "H11", "权重")
+    assert read(got["fund_row.total"])[1:] == ("D12:F12", "238.93 / 251.89 / 251.89", "B12", "总额")
+    assert read(got["fund_row.current"])[3:] == ("B13", "其中:财政资金")
+    # 财政专户管理资金 and 单位资金 are other sources: added up into 其他资金.
+    assert read(got["fund_row.other"])[1:] == ("D14:F15", "0 / 0 / 0（多行相加）", "B14", "财政专户管理资金")
+    # The target is split over 指标性质 | 指标值 | 度量单位: read as one, the unit on the actual too.
+    assert read(got["indicator_column.target"])[1:] == ("F18", "=100%", "F17", "指标值")
+    assert read(got["indicator_column.actual"])[1:] == ("H18", "100%", "H17", "完成值")
+    assert read(got["indicator_column.nature"])[3:] == ("E17", "指标性质")
+    assert read(got["indicator_column.weight"])[1:] == ("I18", 60, "I17", "权重")
     assert read(got["total.total"]) == ("总分", "J20", 100, "B20", "合计")
-    assert read(got["indicator_column.target"])[1:] == ("F18", "100", "F17", "指标值")
-    not_found = [key for key, r in got.items() if not r.found]
-    assert not_found == ["fund_column.initial", "fund_column.full_year", "fund_column.executed",
-                         "fund_column.weight", "fund_column.rate", "fund_column.score", "fund_row.total",
-                         "fund_row.current", "fund_row.carryover", "fund_row.other", "goal.expected",
-                         "goal.actual", "indicator_column.weight"]
-    for key in ("fund_column.full_year", "fund_column.executed", "fund_column.weight", "fund_column.rate"):
-        assert got[key].nearby == SICHUAN_FUNDS_HEADER
-    # 年初预算 and 得分 are there: their table was not found (its 全年预算数 label is the one missing).
-    assert (got["fund_column.initial"].nearby, got["fund_column.initial"].seen) == ((), ("D11", "年初预算"))
-    assert got["fund_column.score"].seen == ("I11", "得分")
-    assert got["fund_row.total"].nearby == (
-        ("A11", "预算执行情况(10分)"), ("B11", "年度预算数(万元)"), ("B12", "总额"), ("B13", "其中:财政资金"),
-        ("B14", "财政专户管理资金"), ("B15", "单位资金"), ("B16", "其他资金"))
-    assert got["fund_row.other"].seen == ("B16", "其他资金")
-    assert [text for _ref, text in got["indicator_column.weight"].nearby] == [
-        "绩效指标(90分)", "一级指标", "二级指标", "三级指标", "指标性质", "指标值", "度量单位", "完成值", "权重",
-        "得分", "未完成原因分析"]
+    not_found = [key for key, r in got.items() if not r.found and not r.optional]
+    assert not_found == ["fund_row.carryover", "goal.expected", "goal.actual"]
+    assert got["fund_row.carryover"].nearby == SICHUAN_FUND_ROWS
     assert got["goal.expected"].nearby == () and got["goal.expected"].seen is None
 
 
@@ -153,8 +159,9 @@ def test_inspect_of_a_provincial_layout_in_the_terminal(sichuan_path, capsys, mo
     code, out = run_cli(capsys, monkeypatch, str(sichuan_path))
     assert code == 0
     lines = out.splitlines()
-    assert "│ 全年预算数     │ —      │ 未找到                   │ 附近的标签见下          │" in lines
-    assert "│ 年初预算数     │ —      │ 未找到                   │ D11「年初预算」，但所在 │" in lines
+    assert "│ 全年预算数     │ E12     │ 251.89                  │ E11「调整后预算数」     │" in lines
+    assert "│ 上年结转资金   │ —       │ 未找到                  │ 附近的标签见下          │" in lines
+    assert "│ 自评得分       │ —       │ 本表无此栏              │ 可选的栏目              │" in lines
     below = out[out.index("未找到的栏目，在其应在之处找到的标签：\n"):].splitlines()[1:]
     places = {}  # "  names：" then the labels indented by 4, wrapped at a space: compared without spaces
     for line in below:
@@ -163,13 +170,7 @@ def test_inspect_of_a_provincial_layout_in_the_terminal(sichuan_path, capsys, mo
             places[names] = ""
         else:
             places[names] += line.replace(" ", "")
-    assert places == {
-        "全年预算数、全年执行数、分值、执行率：": "".join(f"{r}「{t}」" for r, t in SICHUAN_FUNDS_HEADER),
-        "年度资金总额、当年财政拨款、上年结转资金：": "A11「预算执行情况(10分)」B11「年度预算数(万元)」B12「总额」"
-                                     "B13「其中:财政资金」B14「财政专户管理资金」B15「单位资金」B16「其他资金」",
-        "分值：": "A17「绩效指标(90分)」B17「一级指标」C17「二级指标」D17「三级指标」E17「指标性质」F17「指标值」"
-                "G17「度量单位」H17「完成值」I17「权重」J17「得分」K17「未完成原因分析」",
-    }
+    assert places == {"上年结转资金：": "".join(f"{r}「{t}」" for r, t in SICHUAN_FUND_ROWS)}
 
 
 @pytest.mark.parametrize("build", ["seed", "sichuan_qingshen_2023", "hubei_hbeu_student_aid"])
@@ -209,32 +210,40 @@ def missing_field(path: Path) -> str:
     return finding.message
 
 
-def test_missing_field_names_the_labels_found_where_the_funds_columns_were_expected(sichuan_path):
-    assert missing_field(sichuan_path) == (
-        "必填项「全年预算数」（未找到该栏）、「全年执行数」（未找到该栏）为空，请填写后重新报送；"
-        "在应有「全年预算数」「全年执行数」的位置找到的标签：「预算执行情况(10分)」「年度预算数(万元)」「年初预算」"
-        "「调整后预算数」「预算执行数」「预算执行率」「权重」「得分」「原因」" + HINT)
+def test_a_provincial_layout_raises_no_missing_field(sichuan_path):
+    assert [f.rule for f in xlbatch.check_files([sichuan_path]).findings if f.rule == "MISSING_FIELD"] == []
+
+
+def test_missing_field_names_the_labels_of_the_funds_header_row(tmp_path):
+    """The seed with 全年执行数 spelled 本年支出合计: its funds header row's labels are named."""
+    grid = standard_grid(seed_form()).relabel("全年执行数", "本年支出合计")
+    path = write_book(tmp_path / "改写.xlsx", [("自评表", grid)])
+    assert missing_field(path) == (
+        "必填项「全年执行数」（未找到该栏）为空，请填写后重新报送；"
+        "在应有「全年执行数」的位置找到的标签：「项目资金 （万元）」「年初预算数」「全年预算数」「本年支出合计」"
+        "「分值」「执行率」「得分」" + HINT)
 
 
 def test_missing_field_names_the_labels_of_each_place_a_field_was_expected(tmp_path):
     """The seed with its 全年预算数 and 实施单位 labels spelled as no vocabulary spells them: the
-    header's labels for 实施单位, the funds header row's for 全年预算数. 全年执行数 is missing too
-    (its table was not found without 全年预算数) but its own label is in that row: not asked about."""
+    header's labels for 实施单位, the funds header row's for 全年预算数 (the row is still found: its
+    年初预算数 holds 预算数, but that label is read as 年初预算数 and does not name 全年预算数)."""
     grid = standard_grid(seed_form()).relabel("全年预算数", "本年可用数").relabel("实施单位", "承办方")
     path = write_book(tmp_path / "改写.xlsx", [("自评表", grid)])
     assert missing_field(path) == (
-        "必填项「实施单位」（未找到该栏）、「全年预算数」（未找到该栏）、「全年执行数」（未找到该栏）为空，请填写后重新报送；"
+        "必填项「实施单位」（未找到该栏）、「全年预算数」（未找到该栏）为空，请填写后重新报送；"
         "在应有「实施单位」的位置找到的标签：「项目名称」「主管部门」「承办方」；"
         "在应有「全年预算数」的位置找到的标签：「项目资金 （万元）」「年初预算数」「本年可用数」「全年执行数」"
         "「分值」「执行率」「得分」" + HINT)
 
 
 def test_missing_field_names_the_row_labels_when_the_total_row_is_not_found(tmp_path):
-    grid = standard_grid(seed_form()).relabel("年度资金总额", "资金合计数")
+    """(资金合计数 would be read: 合计 is a spelling of the total row, SPEC section 1.)"""
+    grid = standard_grid(seed_form()).relabel("年度资金总额", "项目资金规模")
     path = write_book(tmp_path / "改写.xlsx", [("自评表", grid)])
     assert missing_field(path) == (
         "必填项「全年预算数」（未找到该栏）、「全年执行数」（未找到该栏）为空，请填写后重新报送；"
-        "在应有「年度资金总额」的位置找到的标签：「项目资金 （万元）」「资金合计数」「其中：当年财政拨款」"
+        "在应有「年度资金总额」的位置找到的标签：「项目资金 （万元）」「项目资金规模」「其中：当年财政拨款」"
         "「上年结转资金」「其他资金」" + HINT)
 
 

@@ -332,7 +332,7 @@ def _inspect(args) -> int:
     if not path.is_file():
         raise UsageError(f"文件不存在：{path}")
     # As `check`: the file is read in a worker process, a reader crash costs the file, not the command.
-    inspection = inspect_file(path, cfg.limits, local_processes(1, Budget.of(cfg.limits)))
+    inspection = inspect_file(path, cfg.limits, local_processes(1, Budget.of(cfg.limits)), cfg.label_words)
     if args.json:
         print(json.dumps(as_json(inspection), ensure_ascii=False, indent=2))
     else:
@@ -377,6 +377,8 @@ def print_inspection(inspection, console: Console) -> None:
                 table.add_row(Text(name, style="bold"), "", Text(shows, style="dim"), "")
             if r.found:
                 table.add_row(r.name, r.cell or "—", Text(_shown(r.value)), Text(f"{r.label_cell}「{r.label}」"))
+            elif r.optional:
+                table.add_row(r.name, "—", Text("本表无此栏"), Text("可选的栏目"))
             else:
                 table.add_row(r.name, "—", Text("未找到", style="bold red"), Text(_unfound(r)))
         console.print(table)

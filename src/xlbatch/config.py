@@ -19,6 +19,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
+from .form.vocabulary import ROLES, unknown_roles
+
 # Counts beyond this are not a setting but a typo (or an attack on the limits): no worksheet,
 # county or chart comes near it.
 HUGE = 1_000_000_000
@@ -188,6 +190,28 @@ class Config(_Section):
     scoring: ScoringSettings = ScoringSettings()
     limits: LimitSettings = LimitSettings()
     output: OutputSettings = OutputSettings()
+    # [labels.GROUP] ROLE = ["写法", …]: a bureau's own spellings of the form's labels (the roles
+    # `xlbatch inspect` lists as GROUP.ROLE), added to the built-in ones (form/vocabulary.py).
+    labels: dict[str, dict[str, list[str]]] = Field(
+        default_factory=dict, description="本地模板中栏目标签的其他写法（[labels.分组] 栏目 = [写法, …]）")
+
+    @field_validator("labels")
+    @classmethod
+    def _known_roles(cls, labels: dict[str, dict[str, list[str]]]) -> dict[str, dict[str, list[str]]]:
+        unknown = unknown_roles(labels)
+        if unknown:
+            known = "、".join(f"{group}.{name}" for group, roles in ROLES.items() for name in roles)
+            raise ValueError(f"没有栏目 {'、'.join(unknown)}；可用的栏目：{known}")
+        for group, roles in labels.items():
+            for name, words in roles.items():
+                if not words or any(not w.strip() for w in words):
+                    raise ValueError(f"{group}.{name} 应为非空文字的列表（当前为 {_shown(words)}）")
+        return labels
+
+    @property
+    def label_words(self) -> tuple:
+        """`labels` as a hashable, picklable value (FileTask.labels): ((group, ((role, words), …)), …)."""
+        return tuple(sorted((g, tuple(sorted((n, tuple(w)) for n, w in r.items()))) for g, r in self.labels.items()))
 
 
 class ConfigError(Exception):

@@ -64,8 +64,8 @@ def evaluate(files: list[InboxFile], cfg: Config, executor: Executor, *, run_id:
     and the modules named in `preload` (e.g. the writer).
     """
     wanted = [f for f in files if not f.ignored]
-    tasks = [FileTask(str(f.path), f.record.path, f.record.sha256, cfg.limits, f.record.size, f.record.mtime)
-             for f in wanted]
+    tasks = [FileTask(str(f.path), f.record.path, f.record.sha256, cfg.limits, f.record.size, f.record.mtime,
+                      cfg.label_words) for f in wanted]
 
     def load() -> None:
         for name in (*CHECK_MODULES, *preload):

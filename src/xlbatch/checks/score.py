@@ -8,6 +8,7 @@ gaps, empty categories) are computed here once, as columns of the two frames.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 import pandas as pd
@@ -219,11 +220,18 @@ def _empty_required(categories, cfg: ScoringSettings) -> dict:
     empty, refs = [], []
     names = [(c, c.level2.replace(" ", "")) for c in categories]
     for required in cfg.required_categories:
-        found = [c for c, name in names if required in name]
+        found = [c for c, name in names if _is_category(name, required)]
         if not found or all(c.indicators == 0 for c in found):
             empty.append(required)
             refs.extend(c.ref for c in found)
     return {"empty_required": "；".join(empty), "empty_required_ref": refs[0] if refs else ""}
+
+
+def _is_category(name: str, required: str) -> bool:
+    """Whether a 二级指标 label is the required category: it holds it (数量指标（10分）), or is a
+    shorter spelling of it (满意度指标 and 服务对象满意度 are 服务对象满意度指标)."""
+    core = re.sub(r"[（(].*$", "", name).removesuffix("指标")
+    return required in name or (len(core) >= 2 and core in required)
 
 
 def _funds_gap(form: dict, tolerance: float) -> dict:

@@ -21,8 +21,8 @@ from ..config import LimitSettings
 from ..intake.read import ReadError, Workbook, open_workbook, workbook_of
 from ..intake.read_rules import FILE_UNREADABLE, FILE_UNSAFE, NO_FORM_FOUND
 from ..models import ERROR, Finding, RawForm
-from .parse import parse_sheet, sheet_kind
-from .vocabulary import NOT_PROJECT_KINDS
+from .parse import parse_sheet, sheet_kind, stacked_forms
+from .vocabulary import NOT_PROJECT_KINDS, use_labels
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,7 @@ class FileTask:
     limits: LimitSettings
     size: int = -1  # as hashed by discover: a file replaced since is not cached
     mtime: float = 0.0
+    labels: tuple = ()  # the bureau's spellings (Config.label_words), added to the vocabulary
 
 
 @dataclass
@@ -47,12 +48,13 @@ class FileOutcome:
 def analyse_file(task: FileTask, data: bytes | None = None) -> FileOutcome:
     """The outcome for `task`'s file, read from its path, or from `data` when given (its bytes, shipped)."""
     book = None
+    use_labels(task.labels)
     try:
         if data is None:
             book = open_workbook(Path(task.path), task.limits)
         else:
             book = workbook_of(data, Path(task.rel).suffix, task.limits)
-        forms = [f for f in (parse_sheet(s, task.rel) for s in book.sheets) if f is not None]
+        forms = [f for s in book.sheets for part in stacked_forms(s) if (f := parse_sheet(part, task.rel))]
     except ReadError as exc:
         return _replaced(task, exc.sha256, _rejected(task, exc))
     except Exception as exc:  # a parser crash costs this file, never the run

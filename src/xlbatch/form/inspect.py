@@ -36,7 +36,8 @@ GROUP_NAMES = {
     "fund_row": ("资金来源", _AMOUNTS),
     "goal": ("年度总体目标", ""),
     "indicator_column": ("绩效指标", "第一条指标的值"),
-    "total": (vocab.TOTAL.label, "自评得分"),
+    "total": ("自评总分", "表内报的总分"),
+    "indicator_row": ("计分的指标行", "其分值即预算执行的分值"),
 }
 
 
@@ -60,6 +61,11 @@ class Reading:
     def found(self) -> bool:
         return bool(self.label_cell)
 
+    @property
+    def optional(self) -> bool:
+        """A column of provincial layouts the official form does not print (指标性质, 度量单位)."""
+        return self.key in vocab.NOT_IN_TEMPLATE
+
 
 @dataclass
 class FormReadings:
@@ -82,14 +88,16 @@ class Inspection:
 Executor = Callable[[Sequence[FileTask]], list[FileOutcome]]
 
 
-def inspect_file(path: Path, limits: LimitSettings, executor: Executor | None = None) -> Inspection:
+def inspect_file(path: Path, limits: LimitSettings, executor: Executor | None = None,
+                 labels: tuple = ()) -> Inspection:
     """The readings of every form in `path`, read in this process or by `executor` (a worker process)."""
     file = inbox_file(path.parent, path)
     record = file.record
     if file.ignored:
         return Inspection(record.path, [], ignored=record.message)
-    task = FileTask(str(path), record.path, record.sha256, limits, record.size, record.mtime)
+    task = FileTask(str(path), record.path, record.sha256, limits, record.size, record.mtime, labels)
     outcome = executor([task])[0] if executor is not None else analyse_file(task)
+    vocab.use_labels(labels)  # the readings below ask the vocabulary as the worker did
     return Inspection(record.path, [form_readings(form) for form in outcome.forms], finding=outcome.finding)
 
 
@@ -122,12 +130,22 @@ def _value(form: RawForm, group: str, name: str) -> tuple[str, Any]:
     if group == "fund_row":
         cells = [form.funds[name][col] for col in vocab.AMOUNT_COLS]
         refs = [c.ref for c in cells if c.ref]
+        shown = " / ".join(clean_text(c.value) or "（空）" for c in cells)
+        if any("+" in ref for ref in refs):  # source rows added up (D14+D15 …): the block they span
+            return f"{refs[0].split('+')[0]}:{refs[-1].split('+')[-1]}", f"{shown}（多行相加）"
         span = f"{refs[0]}:{refs[-1]}" if len(refs) > 1 else "".join(refs)
-        return span, " / ".join(clean_text(c.value) or "（空）" for c in cells)
+        return span, shown
     if group == "goal":
         return _cell(getattr(form, f"goal_{name}"))
     if group == "indicator_column":
-        return _cell(getattr(form.indicators[0], name)) if form.indicators else ("", None)
+        if not form.indicators:
+            return "", None
+        first = form.indicators[0]
+        if not hasattr(first, name):  # 指标性质 / 度量单位 are read into the target
+            return first.target.ref, f"并入{vocab.INDICATOR_COLUMN['target'].label}"
+        return _cell(getattr(first, name))
+    if group == "indicator_row":
+        return _cell(form.funds["total"]["weight"])
     return _cell(form.total_reported)
 
 
@@ -145,7 +163,7 @@ def as_json(inspection: Inspection) -> dict:
         "forms": [{
             "sheet": form.sheet, "title": form.title, "year": form.year,
             "roles": [{
-                "key": r.key, "group": r.group, "name": r.name, "found": r.found,
+                "key": r.key, "group": r.group, "name": r.name, "found": r.found, "optional": r.optional,
                 "cell": r.cell or None, "value": _json_value(r.value),
                 "label_cell": r.label_cell or None, "label": r.label or None,
                 "nearby": [{"cell": ref, "label": text} for ref, text in r.nearby],

@@ -41,12 +41,16 @@ def labels_near(loc: Locator, labels: dict[str, tuple[str, str]], funds_row: int
         "fund_row": lambda: _fund_row_labels(loc, funds_head, indicator_row),
         "indicator_column": lambda: _row(loc, indicator_row),
     }
+    read_through = {ref for ref, _text in labels.values()}
     near: dict[str, Near] = {}
     for group, place in places.items():
         roles = vocab.ROLES[group]
-        missing = [name for name in roles if role_key(group, name) not in labels]
+        # A column the official form does not print (指标性质, 度量单位) is not missing when absent.
+        missing = [name for name in roles
+                   if role_key(group, name) not in labels and role_key(group, name) not in vocab.NOT_IN_TEMPLATE]
         found = place() if missing else ()
-        keys = [label_key(text) for _ref, text in found]
+        # Labels another role was read through (年初预算数, which also holds 预算数) do not name this one.
+        keys = [label_key(text) for ref, text in found if ref not in read_through]
         for name in missing:
             # A role whose label is there (全年执行数 in a row not taken for the funds header, its
             # 全年预算数 missing) is not spelled otherwise: its labels would mislead.
@@ -94,9 +98,9 @@ def _fund_row_labels(loc: Locator, header: int | None, stop: int | None) -> tupl
     first row holding text and no amount right of them (the goals below the table)."""
     if header is None:
         return ()
-    # The first value column: the first fund column's label, or a number further left.
-    columns = vocab.FUND_COLUMN.values()
-    firsts = [c for c, key in loc.row_labels.get(header, ()) if any(names(key, role) for role in columns)]
+    # The first value column: the first fund column's label (as parse assigns them: 年度预算数(万元)
+    # left of 调整后预算数 is a block label, not a column), or a number further left.
+    firsts = [span.start for span in loc.spans(header, vocab.FUND_COLUMN).values()]
     firsts += [c for r in (header + 1, header + 2) for c, v in loc.filled.get(r, ()) if _is_number(v)]
     if not firsts:
         return ()

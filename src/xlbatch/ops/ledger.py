@@ -81,8 +81,11 @@ def _version(package: str) -> str:
         return "unknown"
 
 
-def limits_key(limits) -> str:
-    return hashlib.sha256(json.dumps(limits.model_dump(), sort_keys=True).encode()).hexdigest()[:16]
+def limits_key(limits, labels: tuple = ()) -> str:
+    """What, besides the bytes and the code, decides a file's outcome: the limits, and the bureau's
+    own label spellings (a new spelling can make a rejected form readable)."""
+    settings = limits.model_dump() if not labels else {**limits.model_dump(), "labels": labels}
+    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def inputs_fingerprint(files, cfg) -> str:
@@ -246,7 +249,7 @@ class CachingExecutor:
         self.reused: list[str] = []
 
     def __call__(self, tasks: Sequence[FileTask], meanwhile: Callable[[], None] | None = None) -> list[FileOutcome]:
-        key = limits_key(tasks[0].limits) if tasks else ""
+        key = limits_key(tasks[0].limits, tasks[0].labels) if tasks else ""
         outcomes = [self.ledger.cached(t, self.run_id, key) for t in tasks]
         missing = [i for i, o in enumerate(outcomes) if o is None]
         self.reused = [t.rel for t, o in zip(tasks, outcomes, strict=True) if o is not None]

@@ -15,7 +15,17 @@ from typing import Any
 
 import xlsxwriter
 
-from ..form.vocabulary import FUND_COLUMN, FUND_ROW, FUNDS_BLOCK, GOAL, HEADER, INDICATOR_COLUMN, TITLE, TOTAL
+from ..form.vocabulary import (
+    FUND_COLUMN,
+    FUND_ROW,
+    FUNDS_BLOCK,
+    GOAL,
+    HEADER,
+    INDICATOR_COLUMN,
+    NOT_IN_TEMPLATE,
+    TITLE,
+    TOTAL,
+)
 from ..intake.read import a1
 from .formats import FormStyles
 
@@ -139,7 +149,8 @@ def _write_funds(ws, spec: FormSpec, f: FormStyles) -> None:
 
 
 def _write_indicators(ws, spec: FormSpec, f: FormStyles) -> int:
-    header = tuple(role.form_text for role in INDICATOR_COLUMN.values())
+    header = tuple(role.form_text for key, role in INDICATOR_COLUMN.items()
+                   if f"indicator_column.{key}" not in NOT_IN_TEMPLATE)
     top = 11
     for col, text in enumerate(header, start=1):
         ws.write(top, col, text, f.label)
