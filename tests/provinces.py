@@ -606,8 +606,9 @@ def hubei_changjiang_2020(path: Path) -> Path:
     rows (补贴发放时间, 补贴资金到位率) and the satisfaction actual and score (90%, 30; the OCR
     reads "290%40", and 30 is what makes the scores add up to the printed 总分 100).
 
-    Recomputed total: not determinable by the SPEC's rule (80 points shared equally is 16 each,
-    below the 20 and 30 the form gives two of its rows).
+    Recomputed total: by the SPEC's rule the block's 80 points are shared equally, 16 to each of
+    the five indicators, all fully met: 20 + 5 × 16 = 100. The form gives two rows more than 16
+    (20, 30) and three less (10): those scores disagree with the shared weights.
     """
     s = Sheet()
     s.line(("2020年度长江禁捕项目自评表", 7))
@@ -741,7 +742,7 @@ LAYOUTS: dict[str, Layout] = {
         hubei_changjiang_2020, "2020年度长江禁捕项目自评表.xlsx", "湖北 (template; province not named)",
         CHANGJIANG_SOURCE,
         (Expected(project="渔业成品油价格改革补贴", unit="农业科", department="区市场监督管理局", year=2020,
-                  budget=1.56, executed=1.56, rate=1.0, total_reported=100, total_recomputed=None, indicators=5,
+                  budget=1.56, executed=1.56, rate=1.0, total_reported=100, total_recomputed=100, indicators=5,
                   note="budget weight 20 (预算执行情况(20分)); 单位名称:农业工作科 in one cell, "
                        "项目实施单位 农业科 in the header"),),
         variants=("「单位名称:XXX」 in one cell", "budget weight 20", "no 分值 column")),
