@@ -32,7 +32,6 @@ from xlbatch.config import Config
 from xlbatch.form import vocabulary as vocab
 from xlbatch.form.analyse import FileTask, analyse_file
 from xlbatch.form.inspect import as_json, inspect_file
-from xlbatch.form.locate import role_key
 from xlbatch.ops.ledger import _load
 from xlbatch.outputs.template import write_workbook
 
@@ -71,7 +70,8 @@ def run_cli(capsys, monkeypatch, *argv: str) -> tuple[int, str]:
 
 def test_the_seed_lists_every_role_with_the_cell_read_and_the_label_read_through(seed_path):
     got = readings(seed_path)
-    every_role = [role_key(group, name) for group, roles in vocab.ROLES.items() if group != "funds" for name in roles]
+    every_role = [vocab.role_key(group, name) for group, roles in vocab.ROLES.items() if group != "funds"
+                  for name in roles]
     assert list(got) == every_role
     printed = [r for r in got.values() if r.key not in vocab.NOT_IN_TEMPLATE]
     assert all(r.found and r.cell and not r.nearby and not r.optional for r in printed)
@@ -204,6 +204,14 @@ def test_a_file_without_a_form_prints_the_finding_that_refuses_it(tmp_path, caps
     assert data["finding"]["message"] == xlbatch.check_files([broken]).findings[0].message
 
 
+def relabelled_missing_field(tmp_path: Path, *spellings: tuple[str, str]) -> str:
+    """The MISSING_FIELD message of the seed with each (label, spelling) relabelled."""
+    grid = standard_grid(seed_form())
+    for label, spelling in spellings:
+        grid.relabel(label, spelling)
+    return missing_field(write_book(tmp_path / "改写.xlsx", [("自评表", grid)]))
+
+
 def missing_field(path: Path) -> str:
     result = xlbatch.check_files([path])
     (finding,) = [f for f in result.findings if f.rule == "MISSING_FIELD"]
@@ -216,9 +224,7 @@ def test_a_provincial_layout_raises_no_missing_field(sichuan_path):
 
 def test_missing_field_names_the_labels_of_the_funds_header_row(tmp_path):
     """The seed with 全年执行数 spelled 本年支出合计: its funds header row's labels are named."""
-    grid = standard_grid(seed_form()).relabel("全年执行数", "本年支出合计")
-    path = write_book(tmp_path / "改写.xlsx", [("自评表", grid)])
-    assert missing_field(path) == (
+    assert relabelled_missing_field(tmp_path, ("全年执行数", "本年支出合计")) == (
         "必填项「全年执行数」（未找到该栏）为空，请填写后重新报送；"
         "在应有「全年执行数」的位置找到的标签：「项目资金 （万元）」「年初预算数」「全年预算数」「本年支出合计」"
         "「分值」「执行率」「得分」" + HINT)
@@ -228,9 +234,7 @@ def test_missing_field_names_the_labels_of_each_place_a_field_was_expected(tmp_p
     """The seed with its 全年预算数 and 实施单位 labels spelled as no vocabulary spells them: the
     header's labels for 实施单位, the funds header row's for 全年预算数 (the row is still found: its
     年初预算数 holds 预算数, but that label is read as 年初预算数 and does not name 全年预算数)."""
-    grid = standard_grid(seed_form()).relabel("全年预算数", "本年可用数").relabel("实施单位", "承办方")
-    path = write_book(tmp_path / "改写.xlsx", [("自评表", grid)])
-    assert missing_field(path) == (
+    assert relabelled_missing_field(tmp_path, ("全年预算数", "本年可用数"), ("实施单位", "承办方")) == (
         "必填项「实施单位」（未找到该栏）、「全年预算数」（未找到该栏）为空，请填写后重新报送；"
         "在应有「实施单位」的位置找到的标签：「项目名称」「主管部门」「承办方」；"
         "在应有「全年预算数」的位置找到的标签：「项目资金 （万元）」「年初预算数」「本年可用数」「全年执行数」"
@@ -239,9 +243,7 @@ def test_missing_field_names_the_labels_of_each_place_a_field_was_expected(tmp_p
 
 def test_missing_field_names_the_row_labels_when_the_total_row_is_not_found(tmp_path):
     """(资金合计数 would be read: 合计 is a spelling of the total row, SPEC section 1.)"""
-    grid = standard_grid(seed_form()).relabel("年度资金总额", "项目资金规模")
-    path = write_book(tmp_path / "改写.xlsx", [("自评表", grid)])
-    assert missing_field(path) == (
+    assert relabelled_missing_field(tmp_path, ("年度资金总额", "项目资金规模")) == (
         "必填项「全年预算数」（未找到该栏）、「全年执行数」（未找到该栏）为空，请填写后重新报送；"
         "在应有「年度资金总额」的位置找到的标签：「项目资金 （万元）」「项目资金规模」「其中：当年财政拨款」"
         "「上年结转资金」「其他资金」" + HINT)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
-from .form.vocabulary import ROLES, unknown_roles
+from .form.vocabulary import ROLES, role_key, unknown_roles
 
 # Counts beyond this are not a setting but a typo (or an attack on the limits): no worksheet,
 # county or chart comes near it.
@@ -200,7 +200,7 @@ class Config(_Section):
     def _known_roles(cls, labels: dict[str, dict[str, list[str]]]) -> dict[str, dict[str, list[str]]]:
         unknown = unknown_roles(labels)
         if unknown:
-            known = "、".join(f"{group}.{name}" for group, roles in ROLES.items() for name in roles)
+            known = "、".join(role_key(group, name) for group, roles in ROLES.items() for name in roles)
             raise ValueError(f"没有栏目 {'、'.join(unknown)}；可用的栏目：{known}")
         for group, roles in labels.items():
             for name, words in roles.items():

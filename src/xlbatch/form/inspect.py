@@ -24,8 +24,9 @@ from ..intake.discover import inbox_file
 from ..models import Cell, Finding, RawForm
 from . import vocabulary as vocab
 from .analyse import FileOutcome, FileTask, analyse_file
-from .locate import names, role_key
+from .locate import names
 from .values import clean_text, label_key
+from .vocabulary import role_key
 
 # What each group of roles is called in the table (the vocabulary's groups, in its order), and
 # what a reading of the group shows.
@@ -45,7 +46,7 @@ GROUP_NAMES = {
 class Reading:
     """One role of one form: the cell its value was read from and the label it was found through."""
 
-    key: str  # "fund_column.full_year": locate.role_key of vocabulary.ROLES' group and role
+    key: str  # "fund_column.full_year": vocabulary.role_key of vocabulary.ROLES' group and role
     group: str
     name: str  # the role's display name (vocabulary)
     cell: str  # where the value was read ("" when the role was not found)

@@ -18,11 +18,6 @@ from .values import clean_text, label_key
 from .vocabulary import Role
 
 
-def role_key(group: str, name: str) -> str:
-    """How RawForm.labels and RawForm.nearby name a role: "fund_column.full_year" (vocabulary.ROLES)."""
-    return f"{group}.{name}"
-
-
 class Fit(NamedTuple):
     """How a label names a role: the stem it holds (its place in the role's stems, its length) and
     how many characters it carries besides. A longer stem is the closer fit (年初预算数 holds more of
@@ -117,15 +112,15 @@ class Locator:
                 best, where = (found.index, found.extra), (r, c)
         return where
 
-    def colon_label(self, role: Role, rows: range | None = None) -> Cell | None:
-        """The value of a "label：value" cell naming `role` (单位名称：农业科 in one cell)."""
+    def colon_label(self, role: Role, rows: range | None = None) -> tuple[int, int, str] | None:
+        """(row, col, value) of a "label：value" cell naming `role` (单位名称：农业科 in one cell)."""
         for r, c, _key in self.labels:
             if rows is not None and r not in rows:
                 continue
             text = clean_text(self.sheet.value(r, c))
             head, colon, rest = text.replace("：", ":").partition(":")
             if colon and rest.strip() and names(label_key(head), role):
-                return Cell(rest.strip(), a1(r, c))
+                return r, c, rest.strip()
         return None
 
     def contains(self, text: str):
@@ -181,9 +176,10 @@ class Locator:
             if name not in found and c not in taken:
                 found[name] = c
                 taken.add(c)
+        cols = sorted(found.values())
         spans = {}
         for name, c in found.items():
-            later = [x for x in sorted(found.values()) if x > c]
+            later = [x for x in cols if x > c]
             spans[name] = range(c, later[0] if later else c + 2)
         return {name: spans[name] for name in roles if name in spans}
 

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 from ..intake.read import a1
 from . import vocabulary as vocab
-from .locate import Locator, names, role_key
+from .locate import Locator, names
 from .values import is_blank, label_key, parse_amount
+from .vocabulary import role_key
 
 Near = tuple[str, tuple[tuple[str, str], ...]]  # (the role's name, ((cell, text), …))
 

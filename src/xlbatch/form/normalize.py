@@ -20,9 +20,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ..models import RawForm
-from .locate import role_key
 from .values import amount_problem, clean_text, parse_amount
-from .vocabulary import FUND_COLS, FUND_ROWS, HEADER
+from .vocabulary import FUND_COLS, FUND_ROWS, HEADER, role_key
 
 
 @dataclass

@@ -15,10 +15,10 @@ from pathlib import PurePath
 from ..intake.read import Sheet, a1
 from ..models import Block, Category, Cell, RawForm, RawIndicator
 from . import vocabulary as vocab
-from .locate import Locator, fit, names, role_key
+from .locate import Locator, fit, names
 from .nearby import labels_near
 from .values import clean_text, fold, is_blank, label_key, parse_amount
-from .vocabulary import FUND_COLS, FUND_ROWS, Role
+from .vocabulary import FUND_COLS, FUND_ROWS, Role, role_key
 
 # Every label is looked up in the vocabulary's tables when asked (vocab.HEADER, vocab.FUND_COLUMN …),
 # never copied here: the parser holds no spellings of its own.
@@ -167,19 +167,17 @@ def _header_value(loc: Locator, field: str, labels: dict, head: range) -> Cell:
     pos = loc.find(role)
     if pos is None:
         # 「单位名称：农业科」: label and value in one cell, in the form's head.
-        cell = loc.colon_label(role, head)
-        if cell is not None:
-            labels[role_key("header", field)] = (cell.ref, clean_text(loc.sheet.value(*_rc(loc, cell.ref))))
-        return cell or Cell()
+        found = loc.colon_label(role, head)
+        if found is None:
+            return Cell()
+        r, c, value = found
+        labels[role_key("header", field)] = loc.label(r, c)
+        return Cell(value, a1(r, c))
     labels[role_key("header", field)] = loc.label(*pos)
     # The value ends at the next header label, or where the funds block begins on the same row.
     others = (r for name, r in vocab.HEADER.items() if name != field)
     stop = (*others, vocab.FUNDS_BLOCK, vocab.FUND_COLUMN["initial"], vocab.ROLES["total"]["header"])
     return loc.right_of(pos[0], pos[1], stop)
-
-
-def _rc(loc: Locator, ref: str) -> tuple[int, int]:
-    return next((r, c) for r, c, _key in loc.labels if a1(r, c) == ref)
 
 
 def _header_total(loc: Locator, head: range, labels: dict) -> Cell:

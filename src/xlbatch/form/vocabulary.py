@@ -113,6 +113,13 @@ ROLES: dict[str, dict[str, Role]] = {
     "total": {"total": TOTAL, "header": HEADER_TOTAL},
     "indicator_row": {"budget": BUDGET_INDICATOR},
 }
+
+
+def role_key(group: str, name: str) -> str:
+    """How RawForm.labels, RawForm.nearby and `[labels]` messages name a role: "fund_column.full_year"."""
+    return f"{group}.{name}"
+
+
 # Roles of provincial layouts that the official form, and so the blank template, does not print.
 NOT_IN_TEMPLATE = frozenset({"indicator_column.nature", "indicator_column.measure", "total.header",
                              "indicator_row.budget"})
@@ -143,7 +150,7 @@ def use_labels(extra: dict | tuple | None) -> None:
 
 def unknown_roles(extra: dict) -> list[str]:
     """The "group.role" names of `extra` that are no role of the vocabulary."""
-    return [f"{group}.{name}" for group, roles in extra.items() for name in roles
+    return [role_key(group, name) for group, roles in extra.items() for name in roles
             if name not in _BUILT_IN.get(group, {})]
 
 # The title: a label holding this anywhere (not a stem: "2023年XX项目支出绩效自评表") is the title.

@@ -25,6 +25,7 @@ from ..form.vocabulary import (
     NOT_IN_TEMPLATE,
     TITLE,
     TOTAL,
+    role_key,
 )
 from ..intake.read import a1
 from .formats import FormStyles
@@ -150,7 +151,7 @@ def _write_funds(ws, spec: FormSpec, f: FormStyles) -> None:
 
 def _write_indicators(ws, spec: FormSpec, f: FormStyles) -> int:
     header = tuple(role.form_text for key, role in INDICATOR_COLUMN.items()
-                   if f"indicator_column.{key}" not in NOT_IN_TEMPLATE)
+                   if role_key("indicator_column", key) not in NOT_IN_TEMPLATE)
     top = 11
     for col, text in enumerate(header, start=1):
         ws.write(top, col, text, f.label)
