@@ -181,6 +181,18 @@ class OutputSettings(_Section):
     chart_units: int = Field(40, ge=1, le=HUGE, description="执行率图表最多显示的单位数（取执行率最低者）")
 
 
+class SeasonSettings(_Section):
+    """Who the outputs are for (SPEC section 6): names printed in titles, the report and the notices."""
+
+    county: str = Field("", description="县（区）名称，印在汇总表、汇总报告和整改通知的标题中；空则不写")
+    issuer: str = Field("", description="编制单位，印在汇总表和汇总报告上；空则为「县名 + 财政局」")
+
+    @property
+    def issuing_office(self) -> str:
+        """编制单位 as printed: the configured one, else the county's 财政局."""
+        return self.issuer.strip() or f"{self.county.strip()}财政局"
+
+
 class Config(_Section):
     # Every worker is forked at once: a typo of 10,000 must not fork 10,000 processes.
     workers: int = Field(0, ge=0, le=1024,
@@ -190,6 +202,7 @@ class Config(_Section):
     scoring: ScoringSettings = ScoringSettings()
     limits: LimitSettings = LimitSettings()
     output: OutputSettings = OutputSettings()
+    season: SeasonSettings = SeasonSettings()
     # [labels.GROUP] ROLE = ["写法", …]: a bureau's own spellings of the form's labels (the roles
     # `xlbatch inspect` lists as GROUP.ROLE), added to the built-in ones (form/vocabulary.py).
     labels: dict[str, dict[str, list[str]]] = Field(
