@@ -153,7 +153,7 @@ def test_workbook_sheets_flags_links_and_dropdown(sample_run):
     sheet, ref = link.rsplit("!", 1)
     target = book[sheet.strip("'")][ref]
     assert target.value == pytest.approx(0.8)
-    assert "[RATE_MISMATCH]" in target.comment.text and "[LOW_EXECUTION]" in target.comment.text
+    assert "【执行率填报有误（RATE_MISMATCH）】" in target.comment.text and "（LOW_EXECUTION）】" in target.comment.text
     assert target.fill.fgColor.rgb.endswith("FFEB9C")
     rejected = book["未受理文件"]
     codes = sorted(r[2] for r in rejected.iter_rows(min_row=2, values_only=True))

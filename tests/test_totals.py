@@ -140,7 +140,7 @@ def test_suspect_form_row_is_shown_marked_outside_the_sums(sample):
     assert ref == f"A2:S{ws.max_row}" and rule.dxf.fill.bgColor.rgb.endswith("FFEB9C")
     # The unit sheet: every amount of the form is flagged (not just the largest), and the 状态 says why.
     unit = book["示例县社会救助服务中心"]
-    flagged = [c for r in unit.iter_rows() for c in r if c.comment and "[AMOUNT_SCALE_SUSPECT]" in c.comment.text]
+    flagged = [c for r in unit.iter_rows() for c in r if c.comment and "（AMOUNT_SCALE_SUSPECT）】" in c.comment.text]
     assert sorted(c.value for c in flagged if isinstance(c.value, int | float)) == [
         2_298_000, 2_298_000, 2_350_000, 2_350_000, 2_350_000, 2_350_000]
     assert any(c.value == SUSPECT for c in flagged)

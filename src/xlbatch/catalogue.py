@@ -77,6 +77,11 @@ class Rule:
             except ValueError as exc:
                 raise MessageError(f"{self.code}: message {key!r} is no valid template ({exc})") from None
 
+    @property
+    def titled(self) -> str:
+        """How a person sees the rule: its Chinese title, the code beside it: 执行率填报有误（RATE_MISMATCH）."""
+        return f"{self.title}（{self.code}）"
+
     def message(self, key: str, **fields: Any) -> str:
         """The message `key` filled with `fields`: exactly the fields its template names."""
         try:
@@ -111,6 +116,12 @@ def register(rule: Rule) -> Rule:
         raise ValueError(f"rule {rule.code} is registered twice")
     RULES[rule.code] = rule
     return rule
+
+
+def titled(code: str) -> str:
+    """`code` as a person sees it: its rule's Chinese title and the code (the code alone if unknown)."""
+    rule = RULES.get(code)
+    return rule.titled if rule else code
 
 
 def registered() -> tuple[Rule, ...]:

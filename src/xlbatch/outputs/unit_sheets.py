@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from ..catalogue import titled
 from ..checks.rules import AMOUNT_SCALE_SUSPECT
 from ..checks.score import COUNTED, SCALE_SUSPECT, standing
 from ..form.normalize import records
@@ -74,7 +75,7 @@ class _Grid:
             worst = min(here, key=lambda f: SEVERITY_ORDER[f.severity]).severity
             flagged = st.flag[worst]  # a title overflows to the right like a fact, never cut off
             fmt = flagged.get("plain" if kind == "title" else kind, flagged["text"])
-            text = "\n".join(f"[{f.rule}] {f.message}" for f in here)
+            text = "\n".join(f"【{titled(f.rule)}】{f.message}" for f in here)
             ws.write_comment(row, col, text[:2000], {"x_scale": 3, "y_scale": 2.5,
                                                      "author": "xlbatch"})
         if isinstance(value, int | float) and not isinstance(value, bool):
