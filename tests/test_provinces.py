@@ -220,6 +220,22 @@ def test_a_spelling_added_in_labels_is_read(tmp_path):
     assert "MISSING_FIELD" in rules_of(xlbatch.check_files([path]))
 
 
+@pytest.mark.parametrize("word", ["本年可用数（万元）", "本年\n可用数", " 本年可用数 (A)"])
+def test_a_spelling_in_labels_is_matched_as_a_label_is(tmp_path, word):
+    """A bureau copies the label from its template, suffix and line break included: it reads the same."""
+    cfg = parse_config({"labels": {"fund_column": {"full_year": [word]}}})
+    result = xlbatch.check_files([relabelled_seed(tmp_path)], cfg)
+    assert "MISSING_FIELD" not in rules_of(result)
+    assert result.forms.iloc[0]["budget_full_year"] == 5.4
+
+
+def test_a_spelling_of_only_a_suffix_is_a_configuration_error():
+    """「（万元）」 has no words left once suffixes are dropped: as a stem it would fit every short label."""
+    with pytest.raises(ConfigError) as raised:
+        parse_config({"labels": {"fund_column": {"full_year": ["（万元）"]}}})
+    assert "fund_column.full_year" in str(raised.value) and "去掉空格和括号内的后缀后为空" in str(raised.value)
+
+
 def test_labels_naming_an_unknown_role_are_a_configuration_error():
     with pytest.raises(ConfigError) as raised:
         parse_config({"labels": {"fund_column": {"budget": ["本年可用数"]}}})
