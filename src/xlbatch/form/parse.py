@@ -96,7 +96,7 @@ def parse_sheet(sheet: Sheet, source_file: str) -> RawForm | None:
     _budget_indicator(funds, indicators, categories, blocks, labels, loc)
     if total[1].value is None and total[0].value is None:
         total = (total[0], _header_total(loc, head, labels))
-    goal_expected, goal_actual = _goals(loc, labels)
+    goal_expected, goal_actual = _goals(loc, labels, indicator_row)
     values = {title.ref, *(cell.ref for cell in header.values())}
     return RawForm(
         source_file=source_file,
@@ -281,17 +281,24 @@ def _column_labels(loc: Locator, row: int, spans: dict[str, range], group: str, 
         labels[role_key(group, name)] = loc.label(row, span.start)
 
 
-def _goals(loc: Locator, labels: dict) -> tuple[Cell, Cell]:
-    expected = loc.find(vocab.GOAL["expected"])
-    actual = loc.find(vocab.GOAL["actual"])
+def _goals(loc: Locator, labels: dict, end: int | None) -> tuple[Cell, Cell]:
+    """The 预期目标 and 实际完成情况 texts, above the indicator table (an indicator named 完成年度目标
+    is no goal label): under their labels when the labels sit side by side (the central form, 四川),
+    right of each label when one is under the other (宁夏: 年初设定目标, 年度总体目标完成情况综述)."""
+    head = range(loc.sheet.row0, loc.sheet.height if end is None else end)
+    expected = loc.find(vocab.GOAL["expected"], head)
+    actual = loc.find(vocab.GOAL["actual"], head)
     if expected is None:
         return Cell(), Cell()
     labels[role_key("goal", "expected")] = loc.label(*expected)
     if actual is not None:
         labels[role_key("goal", "actual")] = loc.label(*actual)
+        if actual[0] != expected[0]:
+            stop = tuple(vocab.GOAL.values())
+            return loc.right_of(*expected, stop), loc.right_of(*actual, stop)
     row = expected[0]
     spans = loc.spans(row, vocab.GOAL)
-    if actual is not None and actual[0] == row:
+    if actual is not None:
         spans["actual"] = range(actual[1], loc.sheet.width)
     return loc.in_span(row + 1, spans.get("expected")), loc.in_span(row + 1, spans.get("actual"))
 

@@ -71,10 +71,11 @@ FUND_ROW = {
     "other": Role("其他资金", ("其他资金", "财政专户管理资金", "单位资金"), slack=4),
 }
 
-# 年度总体目标: the two goal texts sit under these labels.
+# 年度总体目标: the two goal texts, under these labels side by side (the central form; 四川's 项目年度目标 |
+# 年度目标完成情况), or each right of its label, one under the other (宁夏: 年初设定目标, 年度总体目标完成情况综述).
 GOAL = {
-    "expected": Role("预期目标", ("预期目标",)),
-    "actual": Role("实际完成情况", ("实际完成情况",)),
+    "expected": Role("预期目标", ("预期目标", "年度目标", "设定目标")),
+    "actual": Role("实际完成情况", ("实际完成情况", "目标完成情况")),
 }
 
 # 绩效指标: the indicator table's columns. 指标性质 (≥, =, ≤) and 度量单位 are columns of forms that
