@@ -331,10 +331,12 @@ def _indicators(loc: Locator, header_row: int | None, labels: dict):
             blocks.append(Block(clean_text(l1.value), _points(l1.value), l1.ref))
         if _starts(l2, level2):
             level2 = l2
-            categories.append(Category(clean_text(level1.value), clean_text(l2.value), 0, l2.ref))
+            categories.append(Category(clean_text(level1.value), clean_text(l2.value), 0, l2.ref, row + 1))
         values = {f: loc.in_span(row, spans.get(f)) for f in
                   ("name", "target", "actual", "weight", "score", "deviation")}
         if not _is_indicator(values):
+            if categories and categories[-1].level2 == clean_text(level2.value) and not categories[-1].placeholder:
+                categories[-1].placeholder = values["name"].ref or categories[-1].ref
             continue
         _join_split_target(values, loc.in_span(row, spans.get("nature")), loc.in_span(row, spans.get("measure")))
         indicators.append(RawIndicator(level1=level1, level2=level2, row=row + 1, **values))
