@@ -95,6 +95,13 @@ INDICATOR_COLUMN = {
     "measure": Role("度量单位", ("度量单位", "计量单位")),
 }
 
+# The 一级指标 each required 二级指标 (config `required_categories`) sits under on the central form: a
+# unit sheet shows a required category the form lacks under it, "（未填报）".
+CATEGORY_BLOCK = {"数量": "产出指标", "质量": "产出指标", "时效": "产出指标", "成本": "产出指标",
+                  "服务对象满意度": "满意度指标"}
+NOT_FILLED = "（未填报）"  # a required category missing from the form, a goal left blank
+ONLY_PLACEHOLDERS = "（仅有占位行）"  # a category whose rows are all 指标 1:, …… or blank
+
 # The 总分 row closes the indicator table: its weight (100) and the reported total. Some forms
 # state the total in the header instead (宁夏: 自评得分 | 94); it counts when there is no 总分 row.
 TOTAL = Role("总分", ("总分", "合计"), slack=2, before=2)
