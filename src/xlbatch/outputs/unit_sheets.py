@@ -118,7 +118,7 @@ class _Grid:
         for (row, col), here in flags.items():  # a flagged cell that held nothing
             _Grid._write(ws, row, col, None, "text", _Grid._format("text", here, st), here)
         for (row, col), here in fills.items():
-            if (row, col) not in self.cells:
+            if (row, col) not in self.cells and (row, col) not in flags:
                 ws.write_blank(row, col, None, _Grid._format("text", here, st))
         for row, lines in self._lines().items():
             ws.set_row(row, _LINE_HEIGHT * min(lines, _MAX_LINES))
