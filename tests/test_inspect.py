@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from provinces import LAYOUTS
+from provinces import LAYOUTS, QINGSHEN, SICHUAN_GOAL_PROMPT
 from rich.cells import cell_len
 from seed import seed_form
 from variants import standard_grid, write_book
@@ -150,9 +150,11 @@ def test_a_provincial_layout_is_read_through_its_own_spellings(sichuan_path):
     assert read(got["indicator_column.weight"])[1:] == ("I18", 60, "I17", "权重")
     assert read(got["total.total"]) == ("总分", "J20", 100, "B20", "合计")
     not_found = [key for key, r in got.items() if not r.found and not r.optional]
-    assert not_found == ["fund_row.carryover", "goal.expected", "goal.actual"]
+    assert not_found == ["fund_row.carryover"]
     assert got["fund_row.carryover"].nearby == SICHUAN_FUND_ROWS
-    assert got["goal.expected"].nearby == () and got["goal.expected"].seen is None
+    # 项目年度目标 | 年度目标完成情况 side by side, each text below its label.
+    assert read(got["goal.expected"]) == ("预期目标", "B8", QINGSHEN["goal"], "B7", "项目年度目标")
+    assert read(got["goal.actual"])[1:] == ("G8", SICHUAN_GOAL_PROMPT, "G7", "年度目标完成情况")
 
 
 def test_inspect_of_a_provincial_layout_in_the_terminal(sichuan_path, capsys, monkeypatch):

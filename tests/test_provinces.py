@@ -69,6 +69,9 @@ def test_every_stated_fact_of_an_accepted_layout_is_read(tmp_path, name):
             if want is not None:
                 assert math.isclose(float(row[COLUMNS.get(fact, fact)]), want, abs_tol=TOLERANCE.get(fact, 0.001)), fact
         assert int((result.indicators["form_id"] == row.name).sum()) == exp.indicators
+        for goal in ("goal_expected", "goal_actual"):
+            if getattr(exp, goal) is not None:
+                assert row[goal] == getattr(exp, goal), goal
         assert set(exp.rules) <= rules_of(result)
         # The labels are recognised: nothing reads as a field not found or a broken form.
         assert not rules_of(result) & {"MISSING_FIELD", "WEIGHTS_INVALID", "NO_FORM_FOUND", "TOTAL_MISMATCH"}
@@ -194,6 +197,17 @@ def test_the_year_from_the_title_or_the_file_name(tmp_path, title, filename, yea
     grid.set("A2", None)  # the seed's year line（2023 年度）
     row = xlbatch.check_files([write_book(tmp_path / filename, [("自评表", grid)])]).forms.iloc[0]
     assert row["year"] == year
+
+
+@pytest.mark.parametrize("name", ["sichuan_qingshen_2023", "ningxia_yinchuan_2021"])
+def test_goals_under_their_own_words_are_read(tmp_path, name):
+    """四川 青神 heads its goals 项目年度目标 | 年度目标完成情况, side by side with the texts below
+    them (the 完成情况 left as the template's prompt); 宁夏 银川 puts 年初设定目标 over
+    年度总体目标完成情况综述, each text right of its label."""
+    exp = LAYOUTS[name].expected[0]
+    row = form_row(check(tmp_path, name), exp.project)
+    assert (row["goal_expected"], row["goal_actual"]) == (exp.goal_expected, exp.goal_actual)
+    assert row["goal_expected"] and row["goal_actual"]
 
 
 def test_several_forms_stacked_on_one_sheet(tmp_path):
