@@ -293,7 +293,7 @@ def print_table(ws, plan: PrintPlan, header: int, keep_cols: int = 0) -> None:
         if keep_cols:
             ws.repeat_columns(0, keep_cols - 1)
     ws.repeat_rows(header, header)
-    ws.print_gridlines()  # a table on paper has its rules
+    ws.hide_gridlines(0)  # gridlines on paper too: a printed table has its rules
     ws.set_footer(FOOTER)
 
 
