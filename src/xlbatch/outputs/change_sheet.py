@@ -98,4 +98,5 @@ def _status(text: str) -> str:
     if not text:
         return "—"
     status, _, code = text.partition(" ")
-    return f"{_STATUS.get(status, status)} {code}".strip()
+    status = _STATUS.get(status, status)
+    return f"{status}：{titled(code)}" if code else status

@@ -121,7 +121,7 @@ _COLUMNS = Columns(
     ("reasons", "问题（按权重从高到低）", 46),
     ("weights", "排序权重", 11), ("budget_full_year", "全年预算数\n（万元）", 13, "money"),
     ("execution_rate", "执行率", 9, "percent"), ("total_reported", "自评总分", 8, "score"),
-    ("total_score", "复算总分", 8, "score"), ("gap", "自评−复算", 8, "score"), ("count", "问题数", 6),
+    ("total_score", "复算总分", 8, "score"), ("gap", "自评−复算", 10, "score"), ("count", "问题数", 6),
 )
 _HOW = ("排序方法：每个项目按其问题所属规则的权重排序（同一规则只计一次）——先比最高的权重，相同再比次高的，依次类推；"
         "权重相同的，自评分高出复算分多者在前。权重见本表下方的「排序权重」。未受理的文件不参与排序，见「未受理文件」；"

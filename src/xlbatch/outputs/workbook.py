@@ -124,7 +124,7 @@ _SUMMARY = Columns(
     ("budget_full_year", "全年预算数\n（万元）", 13, "money"), ("executed", "全年执行数\n（万元）", 13, "money"),
     ("execution_rate", "执行率", 9, "rate"),
     ("total_reported", "自评总分", 8, "score"), ("total_score", "复算总分", 8, "score"),
-    ("gap", "自评−复算", 8, "gap"), ("grade_reported", "自评等级", 6, "grade"), ("grade", "复算等级", 6, "grade"),
+    ("gap", "自评−复算", 10, "gap"), ("grade_reported", "自评等级", 6, "grade"), ("grade", "复算等级", 6, "grade"),
     ("warning_count", SEVERITY_NAMES[WARNING], 6, "count"), ("info_count", SEVERITY_NAMES[INFO], 6, "count"),
     ("status", "状态", 14), ("reason", "标注原因", 22), ("source_file", "来源文件", 24), ("sheet", "工作表", 10),
 )
