@@ -117,8 +117,8 @@ class Styles:
                          for sev in SEVERITY_FILLS}
         self.red = self.row_fill[ERROR]
         self.grades = {g: add({"bg_color": c}) for g, c in grade_fills(grades).items()}
-        bold = {"bold": True, "top": 1, "bg_color": SUBTOTAL_FILL}
-        strong = {"bold": True, "top": 2, "bottom": 2, "bg_color": HEADER_FILL}
+        bold = {"bold": True, "top": 1, "bg_color": SUBTOTAL_FILL, "valign": "top"}
+        strong = {"bold": True, "top": 2, "bottom": 2, "bg_color": HEADER_FILL, "valign": "top"}
         self.subtotal = _format_set(book, bold, _TOTAL_KINDS)
         self.total = _format_set(book, strong, _TOTAL_KINDS)
         self.kinds = {"text": self.text, "number": self.number, "money": self.money, "score": self.score,

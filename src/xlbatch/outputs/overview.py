@@ -186,6 +186,7 @@ def write_run_info(ws, result, st: Styles) -> None:
         described = explain(rule, result.config)
         row = _line(ws, row, (rule.code, rule.title, SEVERITY_NAMES[rule.severity], described), st)
     no_print(ws, row + 1, len(_INFO_WIDTHS) + 1)
+    ws.set_footer(FOOTER)  # for whoever clears the print area to print it after all
 
 
 def _line(ws, row: int, texts, st: Styles) -> int:
@@ -222,11 +223,13 @@ def _beijing(iso: str) -> str:
     return datetime.fromisoformat(iso).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
 
 
-# Sections and settings as a person reads them. A setting's label is its `description` (config.py);
-# these are the ones that have none, and the words of the tables some settings hold.
+# Sections and settings as a person reads them. A setting's label is its `description` (config.py), unless
+# it has none or names command-line or TOML syntax (--workers, [labels.分组]): those are labelled here.
 _SECTIONS = {"workers": "运行", "scheduler_timeout": "运行", "rules": "规则阈值", "scoring": "评分规则",
              "limits": "文件限制", "output": "工作簿版式", "season": "报送季", "labels": "栏目标签"}
 _LABELS = {
+    "workers": "读取文件的并行进程数（0 表示 CPU 核数；命令行指定的进程数优先）",
+    "labels": "本地模板中栏目标签的其他写法",
     "scoring.total_points": "总分满分",
     "scoring.lowest_grade": "最低等级（低于所有等级下限时）",
     "scoring.achieved_words": "定性指标评为「达到」的用词",
@@ -244,13 +247,14 @@ def _config_rows(cfg) -> list[tuple[str, str, str]]:
     for section_name, section in cfg:
         group = _SECTIONS.get(section_name, section_name)
         if section_name == "labels":
-            rows.append((type(cfg).model_fields["labels"].description, _labels_text(section), group))
+            rows.append((_LABELS["labels"], _labels_text(section), group))
         elif not hasattr(type(section), "model_fields"):  # a top-level setting such as workers
             info = type(cfg).model_fields[section_name]
-            rows.append((info.description or section_name, _value_text(section), group))
+            rows.append((_LABELS.get(section_name) or info.description or section_name, _value_text(section), group))
         else:
             for key, info in type(section).model_fields.items():
-                label = info.description or _LABELS.get(f"{section_name}.{key}", f"{section_name}.{key}")
+                name = f"{section_name}.{key}"
+                label = _LABELS.get(name) or info.description or name
                 rows.append((label, _value_text(getattr(section, key)), group))
     return rows
 
