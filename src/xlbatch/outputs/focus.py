@@ -20,7 +20,18 @@ from dataclasses import dataclass
 from ..catalogue import RULES, titled
 from ..intake.read import a1
 from ..models import ERROR, INFO, Finding
-from .formats import Columns, Styles, fit_row, header, link_width, print_table, printed_table, quote, write_num
+from .formats import (
+    Columns,
+    Styles,
+    boxed_row,
+    fit_row,
+    header,
+    link_width,
+    print_table,
+    printed_table,
+    quote,
+    write_num,
+)
 
 # Rule code → weight. Inflated self-scores first, then high score with low execution, over budget,
 # amounts probably in 元, figures that do not add up, low execution, then what is missing (an
@@ -119,7 +130,7 @@ FOCUS_SHEET = "重点关注"
 _COLUMNS = Columns(
     ("rank", "排名", 5), ("unit", "实施单位", 16), ("project", "项目名称", 20), ("link", "定位", 6),
     ("reasons", "问题（按权重从高到低）", 46),
-    ("weights", "排序权重", 11), ("budget_full_year", "全年预算数\n（万元）", 13, "money"),
+    ("weights", "排序权重", 14), ("budget_full_year", "全年预算数\n（万元）", 13, "money"),
     ("execution_rate", "执行率", 9, "percent"), ("total_reported", "自评总分", 8, "score"),
     ("total_score", "复算总分", 8, "score"), ("gap", "自评−复算", 10, "score"), ("count", "问题数", 6),
 )
@@ -162,27 +173,28 @@ def write_focus(ws, result, heading, places, names: dict[str, str], st: Styles) 
 
 def _project_row(ws, row: int, rank: int, r: Ranked, form, places, names: dict[str, str], widths: list[float],
                  st: Styles) -> None:
-    c = _COLUMNS
+    c, b = _COLUMNS, st.boxed
     unit, project = r.findings[0].unit, r.findings[0].project
-    ws.write_number(row, c["rank"], rank, st.number)
+    boxed_row(ws, row, len(c), st)
+    ws.write_number(row, c["rank"], rank, b["number"])
     if unit in names:
-        ws.write_url(row, c["unit"], f"internal:{quote(names[unit])}!A1", st.link, unit or "（未填）")
+        ws.write_url(row, c["unit"], f"internal:{quote(names[unit])}!A1", b["link"], unit or "（未填）")
     else:
-        ws.write_string(row, c["unit"], unit, st.text)
-    ws.write_string(row, c["project"], project, st.text)
+        ws.write_string(row, c["unit"], unit, b["text"])
+    ws.write_string(row, c["project"], project, b["text"])
     place = places.title.get(r.form_id)  # the form in its unit sheet
     if place:
         sheet, at_row, at_col = place
-        ws.write_url(row, c["link"], f"internal:{quote(sheet)}!{a1(at_row, at_col)}", st.link, "查看")
+        ws.write_url(row, c["link"], f"internal:{quote(sheet)}!{a1(at_row, at_col)}", b["link"], "查看")
     reasons = "\n".join(r.reasons)
     weights = "、".join(str(w) for w in r.weights)
-    ws.write_string(row, c["reasons"], reasons, st.text)
-    ws.write_string(row, c["weights"], weights, st.text)
+    ws.write_string(row, c["reasons"], reasons, b["text"])
+    ws.write_string(row, c["weights"], weights, b["text"])
     for key in ("budget_full_year", "execution_rate", "total_reported", "total_score"):
-        write_num(ws, row, c[key], _number(form[key]), st.kinds[c.kinds[key]])
+        write_num(ws, row, c[key], _number(form[key]), b[c.kinds[key]])
     reported, score = _number(form["total_reported"]), _number(form["total_score"])
-    write_num(ws, row, c["gap"], None if reported is None or score is None else reported - score, st.score)
-    ws.write_number(row, c["count"], len(r.findings), st.number)
+    write_num(ws, row, c["gap"], None if reported is None or score is None else reported - score, b["score"])
+    ws.write_number(row, c["count"], len(r.findings), b["number"])
     keys = ("unit", "project", "reasons")
     fit_row(ws, row, (unit, project, reasons), [widths[c[k]] for k in keys])
 
@@ -201,5 +213,5 @@ def _weight_table(ws, row: int, st: Styles) -> None:
     ws.write_string(row, 4, "权重", st.header)
     for label, value in weight_table():
         row += 1
-        ws.merge_range(row, 1, row, 3, label, st.text)
-        ws.write_number(row, 4, value, st.number)
+        ws.merge_range(row, 1, row, 3, label, st.boxed["text"])
+        ws.write_number(row, 4, value, st.boxed["number"])

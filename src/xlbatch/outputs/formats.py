@@ -117,13 +117,17 @@ class Styles:
                          for sev in SEVERITY_FILLS}
         self.red = self.row_fill[ERROR]
         self.grades = {g: add({"bg_color": c}) for g, c in grade_fills(grades).items()}
-        bold = {"bold": True, "top": 1, "bg_color": SUBTOTAL_FILL, "valign": "top"}
-        strong = {"bold": True, "top": 2, "bottom": 2, "bg_color": HEADER_FILL, "valign": "top"}
+        bold = {"bold": True, "border": 1, "bg_color": SUBTOTAL_FILL, "valign": "top"}
+        strong = {"bold": True, "border": 1, "top": 2, "bottom": 2, "bg_color": HEADER_FILL, "valign": "top"}
         self.subtotal = _format_set(book, bold, _TOTAL_KINDS)
         self.total = _format_set(book, strong, _TOTAL_KINDS)
         self.kinds = {"text": self.text, "number": self.number, "money": self.money, "score": self.score,
                       "percent": self.percent, "header": self.header, "title": self.title, "subtle": self.subtle,
                       "plain": self.plain}
+        # The cells of a printed table (重点关注, 汇总, 异常清单, 未受理文件): ruled like the official forms.
+        ruled = {"border": 1, "valign": "top"}
+        self.boxed = _format_set(book, ruled, {"text": {"text_wrap": True}, "number": {}, **_NUMBERS,
+                                               "link": {"font_color": LINK_BLUE, "underline": 1}})
         self.flag = {sev: _format_set(book, {"bg_color": color, "border": 1, "border_color": FLAG_BORDER},
                                       _FLAG_KINDS)
                      for sev, color in SEVERITY_FILLS.items()}
@@ -293,8 +297,13 @@ def print_table(ws, plan: PrintPlan, header: int, keep_cols: int = 0) -> None:
         if keep_cols:
             ws.repeat_columns(0, keep_cols - 1)
     ws.repeat_rows(header, header)
-    ws.hide_gridlines(0)  # gridlines on paper too: a printed table has its rules
     ws.set_footer(FOOTER)
+
+
+def boxed_row(ws, row: int, ncols: int, st: Styles) -> None:
+    """Rule every cell of a table row, those left empty too (a cell written after takes its own format)."""
+    for col in range(ncols):
+        ws.write_blank(row, col, None, st.boxed["text"])
 
 
 def link_width(texts, least: float, most: float) -> float:

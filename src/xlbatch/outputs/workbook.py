@@ -32,6 +32,7 @@ from .formats import (
     Columns,
     Heading,
     Styles,
+    boxed_row,
     fit_row,
     header,
     link_width,
@@ -126,9 +127,9 @@ _SUMMARY = Columns(
     ("total_reported", "自评总分", 8, "score"), ("total_score", "复算总分", 8, "score"),
     ("gap", "自评−复算", 10, "gap"), ("grade_reported", "自评等级", 6, "grade"), ("grade", "复算等级", 6, "grade"),
     ("warning_count", SEVERITY_NAMES[WARNING], 6, "count"), ("info_count", SEVERITY_NAMES[INFO], 6, "count"),
-    ("status", "状态", 14), ("reason", "标注原因", 22), ("source_file", "来源文件", 24), ("sheet", "工作表", 10),
+    ("status", "状态", 18), ("reason", "标注原因", 26), ("source_file", "来源文件", 24), ("sheet", "工作表", 10),
 )
-_FIGURE_FORMATS = {"year": "number", "money": "money", "rate": "percent", "score": "score"}  # → Styles.kinds
+_FIGURE_FORMATS = {"year": "number", "money": "money", "rate": "percent", "score": "score"}  # → Styles.boxed
 SUMMARY_HEADER = 2  # 汇总's header row (0-based): the title and 编制单位 / date / 单位 above it
 _TEXT_KEYS = [key for key in _SUMMARY.keys if _SUMMARY.kinds[key] in ("text", "unit")]
 
@@ -188,29 +189,31 @@ def _summary(ws, result, head: Heading, names: dict[str, str], st: Styles) -> No
 
 def _summary_row(ws, i: int, number: int, r: dict, names: dict[str, str], widths: list[float],
                  st: Styles) -> None:
-    ws.write_number(i, _SUMMARY["number"], number, st.number)
+    b = st.boxed
+    boxed_row(ws, i, len(_SUMMARY), st)
+    ws.write_number(i, _SUMMARY["number"], number, b["number"])
     for key in _SUMMARY.keys:  # what every row has, a rejected form's too
         if _SUMMARY.kinds[key] == "text":
-            ws.write_string(i, _SUMMARY[key], r[key], st.text)
+            ws.write_string(i, _SUMMARY[key], r[key], b["text"])
         elif _SUMMARY.kinds[key] == "unit":
             unit, col = r["unit"] or "（未填）", _SUMMARY["unit"]
             if r["unit"] in names:
-                ws.write_url(i, col, f"internal:{quote(names[r['unit']])}!A1", st.link, unit)
+                ws.write_url(i, col, f"internal:{quote(names[r['unit']])}!A1", b["link"], unit)
             else:
-                ws.write_string(i, col, unit, st.text)
+                ws.write_string(i, col, unit, b["text"])
     fit_row(ws, i, [r[key] for key in _TEXT_KEYS], [widths[_SUMMARY[key]] for key in _TEXT_KEYS])
     if "form_id" not in r:
         return  # a rejected form: no figures enter the consolidation
     for key in _SUMMARY.keys:
         col, kind = _SUMMARY[key], _SUMMARY.kinds[key]
         if kind in _FIGURE_FORMATS:
-            write_num(ws, i, col, r[key], st.kinds[_FIGURE_FORMATS[kind]])
+            write_num(ws, i, col, r[key], b[_FIGURE_FORMATS[kind]])
         elif kind == "gap" and not pd.isna(r["total_reported"]):
-            ws.write_number(i, col, r["total_reported"] - r["total_score"], st.score)
+            ws.write_number(i, col, r["total_reported"] - r["total_score"], b["score"])
         elif kind == "grade":
-            ws.write_string(i, col, r[key], st.text)
+            ws.write_string(i, col, r[key], b["text"])
         elif kind == "count":
-            ws.write_number(i, col, int(r[key]), st.number)
+            ws.write_number(i, col, int(r[key]), b["number"])
 
 
 def _total_row(ws, i: int, top: int, bottom: int, label: str, rows: list[dict], widths: list[float],
@@ -290,7 +293,7 @@ def _excel_string(text: str) -> str:
 
 _ANOMALY = Columns(
     ("id", ID_HEADERS[0], 13), ("severity", "严重程度", 8), ("rule", "规则", 24), ("title", "规则名称", 14),
-    ("unit", "实施单位", 16), ("project", "项目名称", 18), ("source_file", "来源文件", 20), ("sheet", "工作表", 10),
+    ("unit", "实施单位", 18), ("project", "项目名称", 18), ("source_file", "来源文件", 20), ("sheet", "工作表", 10),
     ("cell", "单元格", 7), ("message", "问题说明", 40), ("value", "填报值", 12), ("expected", "应为", 12),
     ("link", "定位", 6), ("review_status", STATUS_HEADER, 9), ("review_note", NOTE_HEADER, 24),
 )
@@ -304,26 +307,28 @@ def _anomalies(ws, findings: list[Finding], ranked: list[Ranked], places: Places
     header(ws, _ANOMALY.header, st, row=top)
     ordered = finding_order(findings, ranked)  # 重点关注's order: by project rank, then rule weight
     link, status = _ANOMALY["link"], _ANOMALY["review_status"]
+    b = st.boxed
     for i, f in enumerate(ordered, start=top + 1):
         review = reviews.get(f.anomaly_id, Review(status=STATUSES[0]))
+        boxed_row(ws, i, len(_ANOMALY), st)
         values = {"id": f.anomaly_id, "severity": SEVERITY_NAMES[f.severity], "rule": f.rule,
                   "title": RULES[f.rule].title, "unit": f.unit, "project": f.project, "source_file": f.source_file,
                   "sheet": f.sheet, "cell": f.cell, "message": f.message, "value": f.value,
                   "expected": f.expected}
         for key, value in values.items():
-            fmt = st.flag[f.severity]["text"] if key == "severity" else st.text
+            fmt = st.flag[f.severity]["text"] if key == "severity" else b["text"]
             ws.write_string(i, _ANOMALY[key], value or "", fmt)
         fit_row(ws, i, [*values.values(), review.note],
                 [_ANOMALY.widths[_ANOMALY[key]] for key in [*values, "review_note"]])
         place = places.of(f)
         if place:
             sheet, row, col = place
-            ws.write_url(i, link, f"internal:{quote(sheet)}!{a1(row, col)}", st.link, "查看")
+            ws.write_url(i, link, f"internal:{quote(sheet)}!{a1(row, col)}", b["link"], "查看")
         elif (f.source_file, f.sheet) in rejected:  # a rejection: its row in 未受理文件
             row = rejected[(f.source_file, f.sheet)]
-            ws.write_url(i, link, f"internal:{quote(REJECTED_SHEET)}!A{row + 1}", st.link, "查看")
-        ws.write_string(i, status, review.status or STATUSES[0], st.text)
-        ws.write_string(i, _ANOMALY["review_note"], review.note, st.text)
+            ws.write_url(i, link, f"internal:{quote(REJECTED_SHEET)}!A{row + 1}", b["link"], "查看")
+        ws.write_string(i, status, review.status or STATUSES[0], b["text"])
+        ws.write_string(i, _ANOMALY["review_note"], review.note, b["text"])
     last = top + max(len(ordered), 1)
     ws.data_validation(top + 1, status, max(last, 1000), status, {
         "validate": "list", "source": list(STATUSES),
@@ -353,9 +358,9 @@ def _rejected(ws, result, head: Heading, st: Styles) -> dict[tuple[str, str], in
             values = {"source_file": record.path, "sheet": sheet, "rule": titled(code), "reason": message,
                       "sha256": record.sha256}
             for key, value in values.items():
-                ws.write_string(row, _REJECTED[key], value, st.text)
+                ws.write_string(row, _REJECTED[key], value, st.boxed["text"])
             fit_row(ws, row, values.values(), [_REJECTED.widths[_REJECTED[key]] for key in values])
-            ws.write_number(row, _REJECTED["size"], record.size, st.number)
+            ws.write_number(row, _REJECTED["size"], record.size, st.boxed["number"])
             rows_of[(record.path, sheet)] = row
             row += 1
     if row == top + 1:
