@@ -213,7 +213,7 @@ def _run_facts(result) -> list[tuple[str, str]]:
                     f"被重报替代 {superseded} 张，金额单位存疑未计入 {suspect} 张"),
         ("问题", "，".join(f"{SEVERITY_NAMES[s]} {n} 条" for s, n in severities.items())),
         ("之后的运行", "收件箱、配置与程序均无变化时，之后的运行不重新计算，直接沿用本工作簿和两个 CSV 文件"
-                   "（其 run.json 的 outputs_from 指向本次运行）。"),
+                   "（那次运行的 run.json 注明输出沿用自本次运行）。"),
     ]
 
 
