@@ -341,7 +341,7 @@ def _anomalies(ws, findings: list[Finding], ranked: list[Ranked], places: Places
 # --- 未受理文件 / 已关闭 ---------------------------------------------------------------
 
 _REJECTED = Columns(("source_file", "来源文件", 30), ("sheet", "工作表", 12), ("rule", "规则", 30),
-                    ("reason", "原因", 50), ("size", "文件大小（字节）", 10), ("sha256", "SHA-256", 34))
+                    ("reason", "原因", 50), ("size", "文件大小\n（字节）", 10), ("sha256", "SHA-256", 34))
 
 
 def _rejected(ws, result, head: Heading, st: Styles) -> dict[tuple[str, str], int]:
