@@ -1,10 +1,15 @@
 """The county workbook, consolidated.xlsx (SPEC section 4), written with XlsxWriter.
 
-Sheets: 汇总 (one row per form, department and county totals), 异常清单 (one
-row per finding, linked to the flagged cell, with the auditors' 复核状态/复核意见),
-未受理文件, 变更记录 (changes since the previous run, change_sheet.py), 已关闭
-(reviews of findings that went away), 图表 and 运行说明 (overview.py), then one
-sheet per 实施单位 (unit_sheets.py).
+Sheets: 重点关注 (the projects to review first, focus.py; the sheet it opens on),
+汇总 (one row per form, department and county totals, why a row is coloured in
+标注原因), 异常清单 (one row per finding in 重点关注's order, linked to the flagged
+cell, with the auditors' 复核状态/复核意见), 未受理文件, 变更记录 (changes since the
+previous run, change_sheet.py), 已关闭 (reviews of findings that went away), 图表
+and 运行说明 (overview.py), then one sheet per 实施单位 (unit_sheets.py).
+
+重点关注, 汇总, 异常清单 and 未受理文件 print as official tables: a title and a
+编制单位 / date / 单位 line above the header row (formats.letterhead), ruled cells,
+never shrunk below 9 pt (formats.plan_print). 运行说明 and empty sheets print nothing.
 
 Submission text is only ever written with `write_string` (and the workbook is
 created with strings_to_formulas/urls off), so "=cmd|..." stays text.
