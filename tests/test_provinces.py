@@ -49,7 +49,7 @@ def rules_of(result) -> set[str]:
 def test_the_layouts_come_from_five_provinces_and_a_department_form():
     project_layouts = [layout for layout in LAYOUTS.values() if layout.expected]
     assert len(project_layouts) >= 8
-    assert {layout.province[:2] for layout in project_layouts} >= {"安徽", "河北", "四川", "宁夏", "湖北"}
+    assert {layout.province[:2] for layout in project_layouts} >= {"安徽", "河北", "四川", "宁夏", "湖北", "上海"}
     assert all(layout.source.startswith("http") for layout in LAYOUTS.values())
 
 
@@ -100,6 +100,52 @@ def test_an_instructions_sheet_beside_a_form_raises_nothing(tmp_path):
     both = check(tmp_path / "both", "ningxia_yinchuan_2021_with_instructions")
     assert [f.rule for f in both.findings] == [f.rule for f in alone.findings]
     assert all(f.sheet != "填报说明" for f in both.findings)
+
+
+def test_a_form_in_yuan_is_read_as_printed_and_flagged_as_amount_scale(tmp_path):
+    """上海 普陀 (shanghai_putuo_2022): 项目资金 (元). The amounts are read as printed, so the rate
+    and the scores (ratios) come out right; the amounts stay out of the county totals as
+    AMOUNT_SCALE_SUSPECT, whose message tells the unit to report in 万元 — xlbatch does not convert
+    a form's amounts by the unit its label states."""
+    result = check(tmp_path, "shanghai_putuo_2022")
+    settlement = form_row(result, "普陀体育中心与委托运营方结算费用")
+    assert (settlement["budget_full_year"], settlement["executed"]) == (250000, 215457.6)
+    assert (settlement["budget_score"], settlement["total_score"]) == pytest.approx((8.62, 98.62), abs=0.005)
+    scale = [f for f in result.findings if f.rule == "AMOUNT_SCALE_SUSPECT"]
+    assert [(f.sheet, f.cell) for f in scale] == [("自评表1", "C6"), ("自评表2", "C6")]
+    assert "250,000" in scale[0].message and "疑似按元填报" in scale[0].message
+    # "—" in the source rows' 分值/执行率/得分 cells is no number; >=90% is a target like ≥90%.
+    assert math.isnan(settlement["fund_current_weight"]) and math.isnan(settlement["fund_current_score"])
+    satisfaction = result.indicators[result.indicators["name"] == "场馆开放满意度"].iloc[0]
+    assert (satisfaction["target"], satisfaction["score"]) == (">=90%", 10)
+    # The second form's source rows print 0 under its 20000.00 total, as published.
+    (gap,) = [f for f in result.findings if f.rule == "FUNDS_DONT_ADD_UP"]
+    assert gap.sheet == "自评表2" and "20,000" in gap.message
+
+
+def test_header_fields_on_one_row_and_a_project_added_during_the_year(tmp_path):
+    """四川 大英 (sichuan_daying_2023): 主管部门 | … | 实施单位 | … on one row, 年初预算 0.00 beside
+    调整后预算数 3.36: both header values read, the rate taken on the adjusted budget."""
+    result = check(tmp_path, "sichuan_daying_2023")
+    row = form_row(result, "51092324T000010263357-2023年全县安可替代补助资金项目")
+    assert (row["department"], row["unit"]) == ("大英县司法局部门", "大英县司法局")
+    assert (row["budget_initial"], row["budget_full_year"], row["execution_rate"]) == (0, 3.36, 1)
+    assert row["cells"]["unit"] == "I3"
+    assert rules_of(result) == {"REQUIRED_CATEGORY_EMPTY"}
+
+
+def test_a_score_sheet_without_budget_figures_is_not_supported(tmp_path):
+    """湖南 项目支出绩效评价评分表 (hunan_project_score_table_2017): 一级/二级/三级/四级 with 分值 and
+    得分 only — no 全年预算数, 全年执行数, 年度指标值 or 实际完成值 anywhere. Rejected as MISSING_FIELD,
+    naming the two amounts; there is no funds header on the sheet, so no labels are listed beside them."""
+    layout = LAYOUTS["hunan_project_score_table_2017"]
+    result = check(tmp_path, "hunan_project_score_table_2017")
+    record = result.files[0]
+    (form,) = record.forms
+    assert (record.status, form.status, form.code) == ("rejected", "rejected", "MISSING_FIELD")
+    assert (form.project, form.unit) == (layout.expected[0].project, layout.expected[0].unit)
+    assert "「全年预算数」（未找到该栏）" in record.message and "「全年执行数」（未找到该栏）" in record.message
+    assert rules_of(result) == {"MISSING_FIELD"}
 
 
 def test_budget_execution_scored_as_an_indicator_counts_once(tmp_path):
