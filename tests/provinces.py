@@ -780,46 +780,75 @@ def shanghai_putuo_2022(path: Path) -> Path:
 # --- 四川 大英 (the 四川 template with its header and basics on shared rows) ---------------------
 
 DAYING_SOURCE = "https://dyxrmt.cn/article-157795-21.html"
-DAYING = dict(project="51092324T000010263357-2023年全县安可替代补助资金项目", department="大英县司法局部门",
-              unit="大英县司法局")
+DAYING = dict(department="大英县司法局部门", unit="大英县司法局")
+# The form above the 安可 form on the same page: its tail is printed, its head is not (filler).
+DAYING_FIRST = dict(
+    project="51092323T000010250000-2023年社区矫正监管设施建设项目", amount=30.0,
+    goal=("按规定完成社区矫正监管设施建设并支付工程款。", "完成"),
+    course="2023年完成社区矫正监管设施建设,按合同支付工程款。",
+    rows=[("产出指标", "经济成本指标", "成本控制数", "≤", "30", "万元", "完成", 90, 90)],
+    verdict="根据财政局资金下达的管理办法,将资金支付给项目施工方。", signers=("查小兵", "唐勇"))
+DAYING_ANKE = dict(
+    project="51092324T000010263357-2023年全县安可替代补助资金项目", amount=3.36,
+    goal=("根据要求购买安可设备,并完成项目资金支付。", "完成"),
+    course="2023年购买13台安可电脑,并于12月前完成资金支付。",
+    rows=[("产出指标", "质量指标", "完成安可产品购买并按要求支付资金", "=", "100", "%", "100", 90, 90)],
+    verdict="按要求购买安可设备并完成资金支付。", signers=("", ""))
 
 
 def sichuan_daying_2023(path: Path) -> Path:
-    """四川 大英县司法局, 部门预算项目支出绩效自评表(2023年度), 2023年全县安可替代补助资金项目.
+    """四川 大英县司法局, 部门预算项目支出绩效自评表(2023年度): two forms one below the other.
 
     Source: https://dyxrmt.cn/article-157795-21.html (the county media site's copy of the unit's
     决算 tables, cells printed "|"-separated). The 四川 template of sichuan_qingshen_2023 in another
     arrangement: no 报表编号 line; 主管部门 | 大英县司法局部门 | 实施单位 | 大英县司法局 on one row (青神
     stacks them); 项目基本情况 with "1.项目年度目标完成情况" on the row of its 项目年度目标 | 年度目标完成情况
-    headings and "2.项目实施内容及过程概述" beside its text; a project added during the year: 年初预算
-    0.00 beside 调整后预算数 3.36. Printed: 项目年度目标 根据要求购买安可设备,并完成项目资金支付。 /
-    完成; 2023年购买13台安可电脑,并于12月前完成资金支付。; "预算执行情况(10分)" | 年度预算数(万元) |
-    年初预算 | 调整后预算数 | 预算执行数 | 预算执行率 | 权重 | 得分 | 原因; 总额 0.00 / 3.36 / 3.36 /
-    100.00% / 10 / 10 and the printed note; 其中:财政资金 0.00 / 3.36 / 3.36 / 100.00% / "/" / "/";
+    headings and "2.项目实施内容及过程概述" beside its text; the unit's forms follow one another.
+    Printed, first form (its tail only): 产出指标 | 经济成本指标 | 成本控制数 | ≤ | 30 | 万元 | 完成 | 90 |
+    90 — a word as the 完成值 of a quantitative target; 合计 100; 评价结论 根据财政局资金下达的管理
+    办法,将资金支付给项目施工方。; 存在问题 无; 改进措施 无; 项目负责人:查小兵 | 财务负责人:唐勇.
+    Second form, as printed: 51092324T000010263357-2023年全县安可替代补助资金项目; 项目年度目标 根据要求
+    购买安可设备,并完成项目资金支付。 / 完成; 2023年购买13台安可电脑,并于12月前完成资金支付。;
+    "预算执行情况(10分)" | 年度预算数(万元) | 年初预算 | 调整后预算数 | 预算执行数 | 预算执行率 | 权重 |
+    得分 | 原因; 总额 0.00 / 3.36 / 3.36 / 100.00% / 10 / 10 (a project added during the year:
+    年初预算 0.00) and the printed note; 其中:财政资金 0.00 / 3.36 / 3.36 / 100.00% / "/" / "/";
     财政专户管理资金 and 单位资金 0.00 / 0.00 / 0.00 / 0.00%; 其他资金 empty; "绩效指标(90分)" headed as
-    in 青神; 产出指标 | 质量指标 | 完成安可产品购买并按要求支付资金 | = | 100. Filler (the excerpt ends
-    there): 度量单位 %, 完成值 100, 权重 90, 得分 90 (the unit's form above it on the same page
-    prints one indicator weighted 90: 成本控制数 ≤ 30 万元 完成 90 90), 合计 100 / 100, the 评价结论 /
-    存在问题 / 改进措施 texts (无, as the form above prints) and empty signatures.
+    in 青神; 产出指标 | 质量指标 | 完成安可产品购买并按要求支付资金 | = | 100.
+    Filler: the first form's head (project 51092323T000010250000-2023年社区矫正监管设施建设项目, goal
+    and course texts, funds 总额 0.00 / 30.00 / 30.00 like the second's, its 得分 10, 合计's 得分 100);
+    the second form past the excerpt's end: 度量单位 %, 完成值 100, 权重 90, 得分 90 (one indicator
+    weighted 90, as the first form prints), 合计 100 / 100, 评价结论 text, 存在问题 / 改进措施 无,
+    empty signatures.
 
-    Recomputed: r = 3.36 / 3.36 = 100% → 10; the indicator met → 90; total 100.
+    Recomputed: both r = 100% → 10. First: 完成 cannot be compared with ≤30万元
+    (INCOMPARABLE_VALUES), its reported 90 kept → 100. Second: the indicator met → 90; total 100.
     """
     s = Sheet()
+    _daying_form(s, **DAYING_FIRST)
+    _daying_form(s, **DAYING_ANKE)
+    return write_book(path, [("自评表", s.grid)])
+
+
+def _daying_form(s: Sheet, project: str, amount: float, goal: tuple[str, str], course: str,
+                 rows: list[tuple], verdict: str, signers: tuple[str, str]) -> None:
+    """One 大英 form (sichuan_daying_2023) from row `s.row` on."""
     s.line(("部门预算项目支出绩效自评表(2023年度)", 11))
-    s.line(("项目名称", 2), (DAYING["project"], 9))
+    s.line(("项目名称", 2), (project, 9))
     s.line(("主管部门", 2), (DAYING["department"], 4), ("实施单位", 2), (DAYING["unit"], 3))
-    basics = s.line(None, "1.项目年度目标完成情况", ("项目年度目标", 5), ("年度目标完成情况", 4))
-    s.line(None, None, ("根据要求购买安可设备,并完成项目资金支付。", 5), ("完成", 4))
+    basics = s.line(None, None, ("项目年度目标", 5), ("年度目标完成情况", 4))
+    s.line(None, None, (goal[0], 5), (goal[1], 4))
     s.down(1, basics, basics + 1, "1.项目年度目标完成情况")
-    s.line(None, "2.项目实施内容及过程概述", ("2023年购买13台安可电脑,并于12月前完成资金支付。", 9))
+    s.line(None, "2.项目实施内容及过程概述", (course, 9))
     s.down(0, basics, s.row - 1, "项目基本情况")
     top = s.line(None, ("年度预算数(万元)", 2), "年初预算", "调整后预算数", "预算执行数", "预算执行率", "权重", "得分",
                  ("原因", 2))
-    funds = [("总额", 0.0, 3.36, 3.36, 1.0, 10, 10), ("其中:财政资金", 0.0, 3.36, 3.36, 1.0, "/", "/"),
+    funds = [("总额", 0.0, amount, amount, 1.0, 10, 10), ("其中:财政资金", 0.0, amount, amount, 1.0, "/", "/"),
              ("财政专户管理资金", 0.0, 0.0, 0.0, 0.0, "/", "/"), ("单位资金", 0.0, 0.0, 0.0, 0.0, "/", "/"),
              ("其他资金", None, None, None, None, "/", "/")]
     for label, *cells in funds:
         row = s.line(None, (label, 2), *cells)
+        for col in (3, 4, 5):
+            s.grid.formats[row, col] = "0.00"
         s.grid.formats[row, 6] = PERCENT
     s.put(top + 1, 9, "1.预算执行率=预算执行数/调整后预算数,预算执行率未达到90%的需说明原因(100字以内);"
                       "2.年中发生预算调整的(追加或调减),应单独说明理由;3.其他资金包括:社会投入资金、银行贷款.",
@@ -827,15 +856,13 @@ def sichuan_daying_2023(path: Path) -> Path:
     s.down(0, top, s.row - 1, "预算执行情况(10分)")
     head = s.line(None, "一级指标", "二级指标", "三级指标", "指标性质", "指标值", "度量单位", "完成值", "权重", "得分",
                   "未完成原因分析")
-    s.indicator_rows(_grouped([("产出指标", "质量指标", "完成安可产品购买并按要求支付资金", "=", "100", "%", "100",
-                                90, 90)]), level1_col=1, cols=(3, 4, 5, 6, 7, 8, 9, 10))
+    s.indicator_rows(_grouped(rows), level1_col=1, cols=(3, 4, 5, 6, 7, 8, 9, 10))
     s.line(None, ("合计", 7), 100, 100)
     s.down(0, head, s.row - 1, "绩效指标(90分)")
-    s.line(("评价结论", 2), ("按要求购买安可设备并完成资金支付。", 9))
+    s.line(("评价结论", 2), (verdict, 9))
     s.line(("存在问题", 2), ("无", 9))
     s.line(("改进措施", 2), ("无", 9))
-    s.line(("项目负责人:", 5), ("财务负责人:", 6))
-    return write_book(path, [("自评表", s.grid)])
+    s.line((f"项目负责人:{signers[0]}", 5), (f"财务负责人:{signers[1]}", 6))
 
 
 # --- 湖南: the 项目支出绩效评价评分表 (scores only, no money) ---------------------------------------
@@ -970,10 +997,14 @@ LAYOUTS: dict[str, Layout] = {
                   "— in the source rows' score cells")),
     "sichuan_daying_2023": Layout(
         sichuan_daying_2023, "安可替代补助资金项目绩效自评表.xlsx", "四川", DAYING_SOURCE,
-        (Expected(**DAYING, year=2023, budget=3.36, executed=3.36, rate=1.0, total_reported=100,
-                  total_recomputed=100, indicators=1,
-                  note="年初预算 0.00: a project added during the year"),),
-        variants=("主管部门 and 实施单位 on one row", "basics labels beside their headings", "年初预算 0")),
+        (Expected(project=DAYING_FIRST["project"], **DAYING, year=2023, budget=30, executed=30, rate=1.0,
+                  total_reported=100, total_recomputed=100, indicators=1, rules=("INCOMPARABLE_VALUES",),
+                  note="完成 as the 完成值 of ≤ 30 万元: not comparable, the reported 90 kept"),
+         Expected(project=DAYING_ANKE["project"], **DAYING, year=2023, budget=3.36, executed=3.36, rate=1.0,
+                  total_reported=100, total_recomputed=100, indicators=1,
+                  note="年初预算 0.00: a project added during the year")),
+        variants=("主管部门 and 实施单位 on one row", "basics labels beside their headings", "年初预算 0",
+                  "a word as the 完成值 of a split target", "stacked forms without 报表编号")),
     "hunan_project_score_table_2017": Layout(
         hunan_project_score_table_2017, "数字城管信息采集服务费评分表.xlsx", "湖南", HUNAN_SCORE_SOURCE,
         (Expected(project="数字城管信息采集服务费", unit="岳阳市城市管理监督指挥中心", department=None, year=None,

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from provinces import LAYOUTS, QINGSHEN, Sheet, _sichuan_form
+from provinces import DAYING_ANKE, DAYING_FIRST, LAYOUTS, QINGSHEN, Sheet, _sichuan_form
 from seed import seed_form
 from variants import standard_grid, write_book
 
@@ -125,13 +125,24 @@ def test_a_form_in_yuan_is_read_as_printed_and_flagged_as_amount_scale(tmp_path)
 
 def test_header_fields_on_one_row_and_a_project_added_during_the_year(tmp_path):
     """四川 大英 (sichuan_daying_2023): 主管部门 | … | 实施单位 | … on one row, 年初预算 0.00 beside
-    调整后预算数 3.36: both header values read, the rate taken on the adjusted budget."""
+    调整后预算数 3.36: both header values read, the rate taken on the adjusted budget; the two forms
+    one below the other are cut apart at their titles."""
     result = check(tmp_path, "sichuan_daying_2023")
-    row = form_row(result, "51092324T000010263357-2023年全县安可替代补助资金项目")
-    assert (row["department"], row["unit"]) == ("大英县司法局部门", "大英县司法局")
-    assert (row["budget_initial"], row["budget_full_year"], row["execution_rate"]) == (0, 3.36, 1)
-    assert row["cells"]["unit"] == "I3"
-    assert rules_of(result) == {"REQUIRED_CATEGORY_EMPTY"}
+    first, second = (form_row(result, p) for p in (DAYING_FIRST["project"], DAYING_ANKE["project"]))
+    assert (second["department"], second["unit"]) == ("大英县司法局部门", "大英县司法局")
+    assert (second["budget_initial"], second["budget_full_year"], second["execution_rate"]) == (0, 3.36, 1)
+    assert (first["cells"]["unit"], second["cells"]["unit"]) == ("I3", "I22")
+    assert rules_of(result) == {"REQUIRED_CATEGORY_EMPTY", "INCOMPARABLE_VALUES"}
+
+
+def test_a_word_as_the_actual_of_a_split_target_keeps_no_unit(tmp_path):
+    """大英's first form: ≤ | 30 | 万元 | 完成. The unit joins the number (target ≤30万元), not the
+    word: the actual reads 完成, and the finding quotes it so."""
+    result = check(tmp_path, "sichuan_daying_2023")
+    cost = result.indicators[result.indicators["name"] == "成本控制数"].iloc[0]
+    assert (cost["target"], cost["actual"], cost["score"]) == ("≤30万元", "完成", 90)
+    (finding,) = [f for f in result.findings if f.rule == "INCOMPARABLE_VALUES"]
+    assert "「完成」" in finding.message and "完成万元" not in finding.message
 
 
 def test_a_score_sheet_without_budget_figures_is_not_supported(tmp_path):
