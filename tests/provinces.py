@@ -865,6 +865,72 @@ def _daying_form(s: Sheet, project: str, amount: float, goal: tuple[str, str], c
     s.line((f"项目负责人:{signers[0]}", 5), (f"财务负责人:{signers[1]}", 6))
 
 
+# --- 四川 中江 (the 衔接资金 绩效目标自评表: 资金情况, 分值 before the target, 全年实际值) -----------
+
+ZHONGJIANG_SOURCE = "https://chacewang.com/newsdetail/news242266.html"
+ZHONGJIANG = dict(project="中江县农业水价综合改革精准补贴和节水奖励项目小型水库水标尺制作安装",
+                  department="中江县水利局", unit="中江县水利局")
+ZHONGJIANG_ROWS = [
+    ("产出指标(70分)", "数量指标", "安装坡面水标尺", 10, "≥266米", "≥266米", 10),
+    ("产出指标(70分)", "数量指标", "水标尺宽度", 10, "≥50厘米", "≥50厘米", 10),
+    ("产出指标(70分)", "质量指标", "项目(工程)验收合格率", 20, "100%", "100%", 20),
+    ("产出指标(70分)", "时效指标", "及时(按期)开工率", 10, "≥90%", "≥90%", 10),
+    ("产出指标(70分)", "时效指标", "及时(按期)完工率", 10, "≥90%", "≥90%", 10),
+    ("产出指标(70分)", "成本指标", "项目计划总投资", 10, "20万元", "20万元", 10),
+    ("效益指标(20分)", "经济效益指标", None, None, None, None, None),
+    ("效益指标(20分)", "社会效益指标", "受益脱贫(含监测对象)户人口数", 10, "≥1000人", "≥1000人", 10),
+    ("效益指标(20分)", "社会效益指标", "群众生产生活条件改善状况", 10, "显著提升", "显著提升", 10),
+    ("满意度指标(10分)", "服务对象满意度指标", "受益脱贫(含监测对象)户满意度", 10, "≥95%", "≥95%", 10),
+    ("满意度指标(10分)", "服务对象满意度指标", "……", None, None, None, None),
+]
+
+
+def sichuan_zhongjiang_2022(path: Path) -> Path:
+    """四川 中江县水利局, 绩效目标自评表(2022年度), a 衔接资金 (乡村振兴) project, as published.
+
+    Source: https://chacewang.com/newsdetail/news242266.html ("中江县水利局 … 附件:2022年财政衔接资金
+    实施项目绩效自评表", the page's text). The template the 衔接资金 projects use, unlike the 部门预算
+    form of sichuan_qingshen_2023: title 绩效目标自评表(2022年度); 项目名称 | … | 项目负责人及电话 |
+    谢凯13990260322(办公) on one row; 主管部门 | 中江县水利局 | 实施单位 | 中江县水利局; the fund block
+    labelled 资金情况(万元) (not 项目资金) with 全年预算数(A) | 全年执行数(B) | 分值 | 执行率(B/A) | 得分
+    and no 年初预算数 column: 年度资金总额: 20 / 20 / 10 / 100.00% / 10, 其中:本年财政拨款 20 / 20,
+    其他资金 empty; goals 年初设定目标 | 年度总体目标完成情况综述; indicator columns 一级 | 二级 | 三级 |
+    分值 | 年度指标值 | 全年实际值 | 得分 | 未完成原因及拟采取的改进措施 (分值 before the target);
+    actuals written with their comparison (≥266米 against ≥266米); an empty 经济效益指标 row and a
+    …… row; 总分 100 / 100; the printed note 注:1.一级指标分值统一设置为:产出指标50分、效益指标30分、
+    满意度指标10分、预算资金执行率10分…. All figures as printed (the goal texts shortened as the page
+    prints them). Filler: none; the note is cut where the page cuts it.
+
+    As printed the form does not add up: its blocks say 产出指标(70分), 效益指标(20分), 满意度指标(10分)
+    — 100 points of indicators — beside the budget's 10, where its own note says 50/30/10/10; the
+    item scores add up to 110 against a 总分 of 100. SPEC section 2: the weights sum to 110, not 100
+    (WEIGHTS_INVALID), and the reported total is not the sum of its parts.
+    """
+    s = Sheet()
+    s.line(("绩效目标自评表(2022年度)", 9))
+    s.line("项目名称", (ZHONGJIANG["project"], 4), ("项目负责人及电话", 2), ("谢凯13990260322(办公)", 2))
+    s.line("主管部门", (ZHONGJIANG["department"], 4), ("实施单位", 2), (ZHONGJIANG["unit"], 2))
+    top = s.line(None, (None, 3), "全年预算数(A)", "全年执行数(B)", "分值", "执行率(B/A)", "得分")
+    row = s.line(None, ("年度资金总额:", 3), 20, 20, 10, 1.0, 10)
+    s.grid.formats[row, 7] = PERCENT
+    s.line(None, ("其中:本年财政拨款", 3), 20, 20)
+    s.line(None, ("其他资金", 3))
+    s.down(0, top, s.row - 1, "资金情况(万元)")
+    goals = s.line(None, ("年初设定目标", 4), ("年度总体目标完成情况综述", 4))
+    s.line(None, ("对农村地区供水计量设施设备进行改进,对项目区农业用水计量,为项目区农业生产夯实基础,", 4),
+           ("对项目区农业用水计量,为项目区农业生产夯实基础,", 4))
+    s.down(0, goals, s.row - 1, "年度总体目标")
+    head = s.line(None, "一级指标", "二级指标", "三级指标", "分值", "年度指标值", "全年实际值", "得分",
+                  "未完成原因及拟采取的改进措施")
+    s.indicator_rows(_grouped(ZHONGJIANG_ROWS), level1_col=1, cols=(3, 4, 5, 6, 7))
+    s.down(0, head, s.row - 1, "绩效指标")
+    s.line(("总分", 4), 100, None, None, 100)
+    s.line(("注:1.一级指标分值统一设置为:产出指标50分、效益指标30分、满意度指标10分、预算资金执行率10分,各部门根据"
+            "各项指标重要程度确定三级指标的分值,得分最高不能超过该指标分值上限,分别按照该指标对应分值区间100-80%(含80%)、"
+            "80-60%(含60%)、60-0%合理确定得分,3.定量指标若为正向", 9))
+    return write_book(path, [("自评表", s.grid)])
+
+
 # --- 湖南: the 项目支出绩效评价评分表 (scores only, no money) ---------------------------------------
 
 HUNAN_SCORE_SOURCE = "https://wanglu.net/thread/t12-491155-4.html"
@@ -1005,6 +1071,13 @@ LAYOUTS: dict[str, Layout] = {
                   note="年初预算 0.00: a project added during the year")),
         variants=("主管部门 and 实施单位 on one row", "basics labels beside their headings", "年初预算 0",
                   "a word as the 完成值 of a split target", "stacked forms without 报表编号")),
+    "sichuan_zhongjiang_2022": Layout(
+        sichuan_zhongjiang_2022, "水标尺制作安装绩效目标自评表.xlsx", "四川", ZHONGJIANG_SOURCE,
+        (Expected(**ZHONGJIANG, year=2022, budget=20, executed=20, rate=1.0, total_reported=100,
+                  total_recomputed=110, indicators=9, rules=("WEIGHTS_INVALID", "TOTAL_MISMATCH"),
+                  note="as published: 100 points of indicators beside the budget's 10, 总分 100"),),
+        variants=("资金情况(万元) as the funds block", "no 年初预算数 column", "分值 before 年度指标值",
+                  "全年实际值", "项目负责人及电话 on the 项目名称 row", "actuals with their comparison (≥266米)")),
     "hunan_project_score_table_2017": Layout(
         hunan_project_score_table_2017, "数字城管信息采集服务费评分表.xlsx", "湖南", HUNAN_SCORE_SOURCE,
         (Expected(project="数字城管信息采集服务费", unit="岳阳市城市管理监督指挥中心", department=None, year=None,

@@ -70,8 +70,10 @@ def test_every_stated_fact_of_an_accepted_layout_is_read(tmp_path, name):
                 assert math.isclose(float(row[COLUMNS.get(fact, fact)]), want, abs_tol=TOLERANCE.get(fact, 0.001)), fact
         assert int((result.indicators["form_id"] == row.name).sum()) == exp.indicators
         assert set(exp.rules) <= rules_of(result)
-        # The labels are recognised: nothing reads as a field not found or a broken form.
-        assert not rules_of(result) & {"MISSING_FIELD", "WEIGHTS_INVALID", "NO_FORM_FOUND", "TOTAL_MISMATCH"}
+    # The labels are recognised: nothing reads as a field not found or a broken form, unless the
+    # published form itself does not add up (a rule its Expected names).
+    stated = {rule for exp in layout.expected for rule in exp.rules}
+    assert not (rules_of(result) - stated) & {"MISSING_FIELD", "WEIGHTS_INVALID", "NO_FORM_FOUND", "TOTAL_MISMATCH"}
 
 
 def test_a_form_whose_total_row_is_zero_beside_a_filled_source_row_is_budget_zero(tmp_path):
@@ -143,6 +145,22 @@ def test_a_word_as_the_actual_of_a_split_target_keeps_no_unit(tmp_path):
     assert (cost["target"], cost["actual"], cost["score"]) == ("≤30万元", "完成", 90)
     (finding,) = [f for f in result.findings if f.rule == "INCOMPARABLE_VALUES"]
     assert "「完成」" in finding.message and "完成万元" not in finding.message
+
+
+def test_a_form_whose_published_weights_do_not_add_up(tmp_path):
+    """四川 中江 衔接资金 (sichuan_zhongjiang_2022): 资金情况(万元) with no 年初预算数 column, 分值 before
+    年度指标值, 全年实际值 — every field read; the form as published scores 100 points of indicators
+    beside the budget's 10 and reports 总分 100: WEIGHTS_INVALID (110) and TOTAL_MISMATCH, each at its
+    cell, are the form's own, not a misreading."""
+    result = check(tmp_path, "sichuan_zhongjiang_2022")
+    row = form_row(result, "中江县农业水价综合改革精准补贴和节水奖励项目小型水库水标尺制作安装")
+    assert (row["budget_weight"], row["weight_sum"], row["total_reported"]) == (10, 110, 100)
+    assert math.isnan(row["budget_initial"])
+    frame = result.indicators
+    assert list(frame["weight"]) == [10, 10, 20, 10, 10, 10, 10, 10, 10]
+    assert (frame.iloc[0]["target"], frame.iloc[0]["actual"]) == ("≥266米", "≥266米")
+    assert {f.rule: f.cell for f in result.findings if f.rule in ("WEIGHTS_INVALID", "TOTAL_MISMATCH")} == {
+        "WEIGHTS_INVALID": "E22", "TOTAL_MISMATCH": "H22"}
 
 
 def test_a_score_sheet_without_budget_figures_is_not_supported(tmp_path):
