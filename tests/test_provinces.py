@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from provinces import DAYING_ANKE, DAYING_FIRST, LAYOUTS, QINGSHEN, Sheet, _sichuan_form
+from provinces import DAYING_ANKE, DAYING_FIRST, LAYOUTS, QINGSHEN, Sheet, _daying_form, _sichuan_form
 from seed import seed_form
 from variants import standard_grid, write_book
 
@@ -145,6 +145,22 @@ def test_a_word_as_the_actual_of_a_split_target_keeps_no_unit(tmp_path):
     assert (cost["target"], cost["actual"], cost["score"]) == ("≤30万元", "完成", 90)
     (finding,) = [f for f in result.findings if f.rule == "INCOMPARABLE_VALUES"]
     assert "「完成」" in finding.message and "完成万元" not in finding.message
+
+
+@pytest.mark.parametrize(("value", "unit", "actual", "read"), [
+    ("30", "万元", "完成", ("≤30万元", "完成")),  # 大英 as printed: a word keeps no unit
+    ("30万元", "万元", "28万元", ("≤30万元", "28万元")),  # the unit typed in the value too: once
+    ("100", "%", "100%", ("≤100%", "100%")),
+    ("13", "台", 13, ("≤13台", "13台")),  # a number cell takes the unit column's unit
+])
+def test_a_split_target_takes_its_unit_once(tmp_path, value, unit, actual, read):
+    """指标性质 | 指标值 | 度量单位 | 完成值 as clerks fill them in the 大英 form (sichuan_daying_2023)."""
+    s = Sheet()
+    row = ("产出指标", "数量指标", "成本控制数", "≤", value, unit, actual, 90, 90)
+    _daying_form(s, **dict(DAYING_FIRST, rows=[row]))
+    result = xlbatch.check_files([write_book(tmp_path / "自评表.xlsx", [("自评表", s.grid)])])
+    row = result.indicators.iloc[0]
+    assert (row["target"], row["actual"]) == read
 
 
 def test_a_form_whose_published_weights_do_not_add_up(tmp_path):
