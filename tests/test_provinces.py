@@ -170,6 +170,7 @@ def test_a_form_whose_published_weights_do_not_add_up(tmp_path):
     cell, are the form's own, not a misreading."""
     result = check(tmp_path, "sichuan_zhongjiang_2022")
     row = form_row(result, "中江县农业水价综合改革精准补贴和节水奖励项目小型水库水标尺制作安装")
+    assert (row["title"], row["year"]) == ("绩效目标自评表(2022年度)", 2022)
     assert (row["budget_weight"], row["weight_sum"], row["total_reported"]) == (10, 110, 100)
     assert math.isnan(row["budget_initial"])
     frame = result.indicators
