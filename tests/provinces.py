@@ -879,6 +879,8 @@ def _daying_form(s: Sheet, project: str, amount: float, goal: tuple[str, str], c
 ZHONGJIANG_SOURCE = "https://chacewang.com/newsdetail/news242266.html"
 ZHONGJIANG = dict(project="中江县农业水价综合改革精准补贴和节水奖励项目小型水库水标尺制作安装",
                   department="中江县水利局", unit="中江县水利局")
+ZHONGJIANG_GOALS = ("对农村地区供水计量设施设备进行改进,对项目区农业用水计量,为项目区农业生产夯实基础,",
+                    "对项目区农业用水计量,为项目区农业生产夯实基础,")
 ZHONGJIANG_ROWS = [
     ("产出指标(70分)", "数量指标", "安装坡面水标尺", 10, "≥266米", "≥266米", 10),
     ("产出指标(70分)", "数量指标", "水标尺宽度", 10, "≥50厘米", "≥50厘米", 10),
@@ -926,8 +928,7 @@ def sichuan_zhongjiang_2022(path: Path) -> Path:
     s.line(None, ("其他资金", 3))
     s.down(0, top, s.row - 1, "资金情况(万元)")
     goals = s.line(None, ("年初设定目标", 4), ("年度总体目标完成情况综述", 4))
-    s.line(None, ("对农村地区供水计量设施设备进行改进,对项目区农业用水计量,为项目区农业生产夯实基础,", 4),
-           ("对项目区农业用水计量,为项目区农业生产夯实基础,", 4))
+    s.line(None, (ZHONGJIANG_GOALS[0], 4), (ZHONGJIANG_GOALS[1], 4))
     s.down(0, goals, s.row - 1, "年度总体目标")
     head = s.line(None, "一级指标", "二级指标", "三级指标", "分值", "年度指标值", "全年实际值", "得分",
                   "未完成原因及拟采取的改进措施")
@@ -1067,11 +1068,14 @@ LAYOUTS: dict[str, Layout] = {
         (Expected(project=PUTUO_SETTLEMENT, **PUTUO, year=2022, budget=PUTUO_BUDGET, executed=PUTUO_EXECUTED,
                   rate=_rate(PUTUO_EXECUTED, PUTUO_BUDGET), total_reported=98.62, total_recomputed=98.62,
                   indicators=5, sheet="自评表1", rules=("AMOUNT_SCALE_SUSPECT",),
+                  goal_expected="按合同约定完成普陀体育中心与委托运营方的费用结算。",
+                  goal_actual="已完成普陀体育中心与委托运营方费用结算。",
                   note="项目资金 (元): amounts in 元 as the label says, read as printed"),
          Expected(project=PUTUO_AID, **PUTUO, year=2022, budget=AID_BUDGET, executed=AID_EXECUTED,
                   rate=_rate(AID_EXECUTED, AID_BUDGET), total_reported=round(AID_TOTAL, 2),
                   total_recomputed=round(AID_TOTAL, 2), indicators=5, sheet="自评表2",
                   rules=("AMOUNT_SCALE_SUSPECT", "FUNDS_DONT_ADD_UP", "LOW_EXECUTION"),
+                  goal_expected="完成援滇人员相关经费支付。", goal_actual="已完成援滇人员相关经费支付。",
                   note="source rows printed 0 under a 20000.00 total")),
         variants=("财政项目支出绩效自评表", "项目资金 (元)", "one sheet per form", "ASCII >= in targets",
                   "— in the source rows' score cells")),
@@ -1079,9 +1083,11 @@ LAYOUTS: dict[str, Layout] = {
         sichuan_daying_2023, "安可替代补助资金项目绩效自评表.xlsx", "四川", DAYING_SOURCE,
         (Expected(project=DAYING_FIRST["project"], **DAYING, year=2023, budget=30, executed=30, rate=1.0,
                   total_reported=100, total_recomputed=100, indicators=1, rules=("INCOMPARABLE_VALUES",),
+                  goal_expected=DAYING_FIRST["goal"][0], goal_actual=DAYING_FIRST["goal"][1],
                   note="完成 as the 完成值 of ≤ 30 万元: not comparable, the reported 90 kept"),
          Expected(project=DAYING_ANKE["project"], **DAYING, year=2023, budget=3.36, executed=3.36, rate=1.0,
                   total_reported=100, total_recomputed=100, indicators=1,
+                  goal_expected=DAYING_ANKE["goal"][0], goal_actual=DAYING_ANKE["goal"][1],
                   note="年初预算 0.00: a project added during the year")),
         variants=("主管部门 and 实施单位 on one row", "basics labels beside their headings", "年初预算 0",
                   "a word as the 完成值 of a split target", "stacked forms without 报表编号")),
@@ -1089,6 +1095,7 @@ LAYOUTS: dict[str, Layout] = {
         sichuan_zhongjiang_2022, "水标尺制作安装绩效目标自评表.xlsx", "四川", ZHONGJIANG_SOURCE,
         (Expected(**ZHONGJIANG, year=2022, budget=20, executed=20, rate=1.0, total_reported=100,
                   total_recomputed=110, indicators=9, rules=("WEIGHTS_INVALID", "TOTAL_MISMATCH"),
+                  goal_expected=ZHONGJIANG_GOALS[0], goal_actual=ZHONGJIANG_GOALS[1],
                   note="as published: 100 points of indicators beside the budget's 10, 总分 100"),),
         variants=("资金情况(万元) as the funds block", "no 年初预算数 column", "分值 before 年度指标值",
                   "全年实际值", "项目负责人及电话 on the 项目名称 row", "actuals with their comparison (≥266米)")),
