@@ -19,7 +19,8 @@ from .config import Config
 from .form.analyse import FileTask
 from .form.values import clean_text
 from .intake.discover import InboxFile, discover, inbox_file
-from .models import ACCEPTED, REJECTED, FileRecord, Finding, FormRecord, RunResult, new_run_id
+from .intake.roster import load_roster
+from .models import ACCEPTED, REJECTED, Arrival, FileRecord, Finding, FormRecord, RunResult, new_run_id
 from .ops.execute import Executor, serial
 
 if TYPE_CHECKING:
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 # The checking stages load pandas and pandera (about half a second): `evaluate` loads them
 # while the worker processes read the files, not before (see `evaluate`).
 CHECK_MODULES = ("pandas", "xlbatch.form.normalize", "xlbatch.checks.rules", "xlbatch.checks.score",
-                 "xlbatch.checks.validate")
+                 "xlbatch.checks.validate", "xlbatch.checks.season")
 
 
 def process(inbox: str | Path, cfg: Config | None = None, executor: Executor = serial) -> RunResult:
@@ -57,12 +58,15 @@ def _iso(moment: datetime) -> str:
 
 
 def evaluate(files: list[InboxFile], cfg: Config, executor: Executor, *, run_id: str, started_at: str,
-             inbox: str, progress=None, preload: tuple[str, ...] = ()) -> RunResult:
+             inbox: str, progress=None, preload: tuple[str, ...] = (),
+             arrivals: dict[str, Arrival] | None = None) -> RunResult:
     """Everything between discovering the files and writing the outputs.
 
     While the executor reads the files, this process imports the checking stages
-    and the modules named in `preload` (e.g. the writer).
+    and the modules named in `preload` (e.g. the writer). `arrivals` (the ledger's, nightly.py)
+    says when each file came; without it, a file came at its modification time (`first_arrivals`).
     """
+    roster = load_roster(cfg.season.roster, cfg.season.county) if cfg.season.roster else None
     wanted = [f for f in files if not f.ignored]
     tasks = [FileTask(str(f.path), f.record.path, f.record.sha256, cfg.limits, f.record.size, f.record.mtime,
                       cfg.label_words) for f in wanted]
@@ -74,6 +78,7 @@ def evaluate(files: list[InboxFile], cfg: Config, executor: Executor, *, run_id:
     outcomes = executor(tasks, meanwhile=load)
     from .checks.rules import EVALUATE, VALIDATE
     from .checks.score import mark_duplicates, score_forms, score_indicators
+    from .checks.season import mark_season, review_season
     from .checks.validate import run_stage
     from .form.normalize import Submission, build_frames
 
@@ -101,11 +106,25 @@ def evaluate(files: list[InboxFile], cfg: Config, executor: Executor, *, run_id:
     ind_df = ind_df[~ind_df["form_id"].isin(rejected_ids)]
     ind_df = score_indicators(ind_df, cfg.scoring)
     forms_df = mark_duplicates(score_forms(forms_df, ind_df, cfg.scoring, cfg.rules))
+    forms_df = mark_season(forms_df, cfg.season, roster)
     flags = run_stage(EVALUATE, forms_df, ind_df, cfg)
     findings.extend(flags)
     _record_forms(submissions, owners, rejections)
-    return RunResult(run_id=run_id, started_at=started_at, inbox=inbox, config=cfg, files=[f.record for f in files],
-                     forms=_with_counts(forms_df, flags), indicators=ind_df, findings=findings)
+    records = [f.record for f in files]
+    arrivals = arrivals if arrivals is not None else first_arrivals(records, started_at)
+    season_findings, season = review_season(cfg, roster, records, forms_df, findings, arrivals)
+    findings.extend(season_findings)
+    result = RunResult(run_id=run_id, started_at=started_at, inbox=inbox, config=cfg, files=records,
+                       forms=_with_counts(forms_df, flags), indicators=ind_df, findings=findings)
+    if season is not None:
+        result.extra["season"] = season
+    return result
+
+
+def first_arrivals(files: list[FileRecord], seen: str) -> dict[str, Arrival]:
+    """With no ledger to remember earlier runs: every file first seen now, come at its modification time."""
+    now = datetime.fromisoformat(seen)
+    return {f.path: Arrival(now, min(datetime.fromtimestamp(f.mtime, UTC), now), now) for f in files}
 
 
 def _reject_file(record: FileRecord, finding: Finding) -> None:
