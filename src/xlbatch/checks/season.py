@@ -154,7 +154,7 @@ def review_season(cfg: Config, roster: Roster | None, files: list[FileRecord], f
     """NOT_SUBMITTED and LATE_SUBMISSION findings, and the 报送情况 table (None without a roster)."""
     season = cfg.season
     late = _late_files(files, arrivals, season.deadline)
-    out = [_late_finding(path, arrivals[path], season.deadline) for path in sorted(late)]
+    out = [_late_finding(f, arrivals[f.path], season.deadline) for f in files if f.path in late]
     if roster is None:
         return out, None
     units = _gather(RosterIndex(roster, season.county), files, forms, findings)
@@ -176,11 +176,12 @@ def _late_files(files: list[FileRecord], arrivals: dict[str, Arrival], deadline:
             and arrivals[f.path].not_before > deadline}
 
 
-def _late_finding(path: str, arrival: Arrival, deadline: datetime) -> Finding:
+def _late_finding(record: FileRecord, arrival: Arrival, deadline: datetime) -> Finding:
     seen, due = beijing(arrival.first_seen), beijing(deadline)
-    return Finding(rule=LATE_SUBMISSION.code, severity=LATE_SUBMISSION.severity, source_file=path,
-                   message=LATE_SUBMISSION.message("late", seen=seen, deadline=due),
-                   value=seen, expected=f"≤ {due}", identity=f"file|{path}")
+    unit = next((form.unit for form in record.forms if form.unit), "")
+    return Finding(rule=LATE_SUBMISSION.code, severity=LATE_SUBMISSION.severity, source_file=record.path,
+                   unit=unit, message=LATE_SUBMISSION.message("late", seen=seen, deadline=due),
+                   value=seen, expected=f"≤ {due}", identity=f"file|{record.path}")
 
 
 def _gather(index: RosterIndex, files: list[FileRecord], forms: pd.DataFrame,
