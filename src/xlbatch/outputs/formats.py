@@ -210,17 +210,17 @@ def print_setup(ws, repeat_rows: int) -> None:
 
 
 class TableStyles:
-    """An official printed table (报送情况): 黑体 title, 宋体 10 body in bordered cells, a grey total line;
+    """An official printed table (报送情况): 黑体 title, 宋体 10.5 (五号) body in bordered cells, a grey total line;
     a state cell in the colour of how it stands (green done, amber to review, red missing)."""
 
     def __init__(self, book: xlsxwriter.Workbook):
         add = book.add_format
-        body = {"font_name": FORM_FONT, "font_size": 10, "border": 1, "valign": "vcenter", "text_wrap": True}
+        body = {"font_name": FORM_FONT, "font_size": 10.5, "border": 1, "valign": "vcenter", "text_wrap": True}
         self.title = add({"font_name": FORM_TITLE_FONT, "font_size": 16, "bold": True, "align": "center",
                           "valign": "vcenter"})
-        self.caption = add({"font_name": FORM_FONT, "font_size": 10, "valign": "vcenter"})
-        self.caption_right = add({"font_name": FORM_FONT, "font_size": 10, "valign": "vcenter", "align": "right"})
-        self.note = add({"font_name": FORM_FONT, "font_size": 9, "valign": "top", "text_wrap": True})
+        self.caption = add({"font_name": FORM_FONT, "font_size": 10.5, "valign": "vcenter"})
+        self.caption_right = add({"font_name": FORM_FONT, "font_size": 10.5, "valign": "vcenter", "align": "right"})
+        self.note = add({"font_name": FORM_FONT, "font_size": 10.5, "valign": "top", "text_wrap": True})
         self.header = add({**body, "bold": True, "align": "center", "bg_color": HEADER_FILL})
         self.text = add(body)
         self.center = add({**body, "align": "center"})

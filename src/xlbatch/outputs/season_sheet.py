@@ -16,12 +16,14 @@ from .formats import Columns, TableStyles, display_width
 
 SEASON_SHEET = "报送情况"
 
+# Widths for A4 landscape at full size (10 pt stays ≥ 9 pt where a client's default font is wider).
 _COLUMNS = Columns(
-    ("number", "序号", 5), ("department", "主管部门", 18), ("unit", "实施单位", 22), ("state", "报送状态", 11),
-    ("received", "已收自评表（张）", 8), ("expected", "预期项目数（个）", 8), ("rejected", "未受理（份）", 7),
-    ("first", "首次报送时间", 14), ("last", "最近报送时间", 14), ("timing", "是否逾期", 7), ("note", "备注", 26),
+    ("number", "序号", 4), ("department", "主管部门", 15), ("unit", "实施单位", 19), ("state", "报送状态", 9),
+    ("received", "已收自评表（张）", 7), ("expected", "预期项目数（个）", 7), ("rejected", "未受理（份）", 6),
+    ("first", "首次报送时间", 11), ("last", "最近报送时间", 11), ("timing", "是否逾期", 6), ("note", "备注", 23),
 )
 _TOP = 3  # the header row: title, 编制单位 and 单位 above it
+_LINE = 15  # points per line of wrapped 10.5 pt text
 _STATE_FILL = {ACCEPTED_STATE: "done", PROBLEM_STATE: "review", RESUBMIT_STATE: "missing", MISSING_STATE: "missing"}
 _SUBMITTED = (ACCEPTED_STATE, PROBLEM_STATE)
 
@@ -82,7 +84,7 @@ def _unit_row(ws, row: int, number: int, u: dict, st: TableStyles) -> None:
     ws.write_string(row, c["last"], _time(u["last"]), st.center)
     ws.write_string(row, c["timing"], u["timing"], st.state["review"] if u["timing"] == LATE else st.center)
     ws.write_string(row, c["note"], u["note"], st.text)
-    _fit(ws, row, u)
+    _fit(ws, row, {**u, "first": _time(u["first"])})
 
 
 def _total_row(ws, row: int, label: str, units: list[dict], st: TableStyles) -> None:
@@ -103,8 +105,9 @@ def _total_row(ws, row: int, label: str, units: list[dict], st: TableStyles) -> 
     if expected and len(expected) < len(units):
         share += f"（{len(units) - len(expected)} 个单位未填预期项目数）"
     late = sum(u["timing"] == LATE for u in units)
-    ws.write_string(row, c["note"], share + (f"；逾期 {late} 个单位" if late else ""), st.total_text)
-    ws.set_row(row, 28)
+    note = share + (f"；逾期 {late} 个单位" if late else "")
+    ws.write_string(row, c["note"], note, st.total_text)
+    _fit(ws, row, {"department": label, "unit": "", "note": note, "first": ""})
 
 
 def _outside(ws, row: int, outside: list[dict], st: TableStyles) -> int:
@@ -123,6 +126,7 @@ def _outside(ws, row: int, outside: list[dict], st: TableStyles) -> int:
             why = "花名册中没有名称相近的单位；如为新增单位，请补入花名册"
         text = f"{entry['unit']}（主管部门：{entry['department'] or '未填'}）：自评表 {entry['forms']} 张；{why}"
         ws.merge_range(row, 0, row, last, text, st.note)
+        ws.set_row(row, _LINE * -(-display_width(text) // (sum(_COLUMNS.widths) - 2)))
         row += 1
     return row
 
@@ -140,15 +144,15 @@ def _legend(ws, row: int, st: TableStyles) -> None:
     last = len(_COLUMNS) - 1
     for text in _LEGEND:
         ws.merge_range(row, 0, row, last, text, st.note)
-        ws.set_row(row, 30)
+        ws.set_row(row, _LINE * -(-display_width(text) // (sum(_COLUMNS.widths) - 2)))
         row += 1
 
 
 def _fit(ws, row: int, u: dict) -> None:
     """Height for the wrapped 实施单位 and 备注 (XlsxWriter cannot autofit, LibreOffice and WPS will not)."""
-    lines = max(-(-display_width(u[key]) // max(_COLUMNS.widths[_COLUMNS[key]] - 1, 1))
-                for key in ("department", "unit", "note"))
-    ws.set_row(row, max(20, 14 * lines))
+    lines = max(-(-display_width(u[key] or "") // max(_COLUMNS.widths[_COLUMNS[key]] - 1, 1))
+                for key in ("department", "unit", "note", "first"))
+    ws.set_row(row, max(20, _LINE * lines))
 
 
 def _time(iso: str | None) -> str:
@@ -158,7 +162,7 @@ def _time(iso: str | None) -> str:
 def _print(ws) -> None:
     ws.set_landscape()
     ws.set_paper(9)  # A4
-    ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+    ws.set_margins(left=0.3, right=0.3, top=0.6, bottom=0.6)
     ws.center_horizontally()
     ws.fit_to_pages(1, 0)
     ws.repeat_rows(_TOP)
