@@ -25,6 +25,7 @@ from datetime import datetime
 
 import pandas as pd
 
+from ..catalogue import titled
 from ..config import BEIJING, Config, SeasonSettings
 from ..form.normalize import records
 from ..intake.roster import Roster, RosterUnit, unit_key
@@ -177,11 +178,11 @@ def _late_files(files: list[FileRecord], arrivals: dict[str, Arrival], deadline:
 
 
 def _late_finding(record: FileRecord, arrival: Arrival, deadline: datetime) -> Finding:
-    seen, due = beijing(arrival.first_seen), beijing(deadline)
+    after, due = beijing(arrival.not_before), beijing(deadline)
     unit = next((form.unit for form in record.forms if form.unit), "")
+    message = LATE_SUBMISSION.message("late", deadline=due, after=after, seen=beijing(arrival.first_seen))
     return Finding(rule=LATE_SUBMISSION.code, severity=LATE_SUBMISSION.severity, source_file=record.path,
-                   unit=unit, message=LATE_SUBMISSION.message("late", seen=seen, deadline=due),
-                   value=seen, expected=f"≤ {due}", identity=f"file|{record.path}")
+                   unit=unit, message=message, value=after, expected=f"≤ {due}", identity=f"file|{record.path}")
 
 
 def _gather(index: RosterIndex, files: list[FileRecord], forms: pd.DataFrame,
@@ -227,11 +228,11 @@ def _refused(record: FileRecord, index: RosterIndex) -> list[tuple[RosterUnit, s
         if form.status == REJECTED:
             unit = index.find(form.unit) if form.unit else _named_in_path(record.path, index)
             if unit is not None:
-                out.append((unit, f"{record.path}「{form.sheet}」：{form.code}"))
+                out.append((unit, f"{record.path}「{form.sheet}」：{titled(form.code)}"))
     if record.status == REJECTED and not record.forms:
         unit = _named_in_path(record.path, index)
         if unit is not None:
-            out.append((unit, f"{record.path}：{record.code}"))
+            out.append((unit, f"{record.path}：{titled(record.code)}"))
     return out
 
 

@@ -35,7 +35,7 @@ def draft_rows(result) -> list[tuple[str, str, int]]:
     """(主管部门, 实施单位, forms) of every unit whose forms the run saw, by 主管部门 and 实施单位.
 
     Spellings of one unit (intake.roster.unit_key: 县第一中学 and 承德县第一中学 in 承德县) make one
-    row under the spelling used most, as the roster reader would refuse two rows of one unit."""
+    row (`_spelling`), as the roster reader would refuse two rows of one unit."""
     county = result.config.season.county
     projects: dict[str, set[str]] = {}
     names: dict[str, Counter] = {}
@@ -54,8 +54,13 @@ def draft_rows(result) -> list[tuple[str, str, int]]:
         for form in record.forms:
             if form.status == REJECTED and form.unit:
                 seen(form.unit, form.department, form.project)
-    return sorted((departments[key].most_common(1)[0][0], names[key].most_common(1)[0][0], len(found))
+    return sorted((departments[key].most_common(1)[0][0], _spelling(names[key]), len(found))
                   for key, found in projects.items())
+
+
+def _spelling(names: Counter) -> str:
+    """The spelling used most; of equally used ones the longest (the full name, county included)."""
+    return max(names.items(), key=lambda item: (item[1], len(item[0]), item[0]))[0]
 
 
 def write_draft(path: Path, result, inbox: str, when: str) -> int:

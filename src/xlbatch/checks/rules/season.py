@@ -79,5 +79,5 @@ LATE_SUBMISSION = register(Rule(
     "LATE_SUBMISSION", INFO, "逾期报送",
     "文件在报送截止时间（season.deadline）之后才收到", SEASON,
     messages={
-        "late": "文件首次收到于 {seen}（北京时间），晚于报送截止时间 {deadline}",
+        "late": "文件在报送截止时间 {deadline} 之后才收到（不早于 {after}；程序首次发现于 {seen}；北京时间）",
     }))
