@@ -893,7 +893,7 @@ def test_wrong_year_fires_on_another_year(inbox, tmp_path):
     r = run_specs(inbox, clean_form(), config=_season(tmp_path, year=2024))  # the clean form is of 2023
     f = only(r, "WRONG_YEAR")
     assert (f.severity, f.cell, f.value, f.expected) == ("warning", "A1", "2023 年度", "2024 年度")
-    assert rules_of(r) == ["WRONG_YEAR"]
+    assert rules_of(r) == ["NOT_SUBMITTED", "WRONG_YEAR"]  # the unit has sent no form of 2024
 
 
 def test_wrong_year_is_silent_for_the_season_year(inbox, tmp_path):
