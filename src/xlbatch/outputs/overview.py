@@ -217,7 +217,8 @@ def _config_rows(cfg) -> list[tuple[str, str, str]]:
             continue
         for key, info in type(section).model_fields.items():
             value = getattr(section, key)
-            text = json.dumps(value, ensure_ascii=False) if isinstance(value, list | dict) else str(value)
+            text = json.dumps(value, ensure_ascii=False) if isinstance(value, list | dict) else \
+                "（未设置）" if value is None else str(value)
             rows.append((f"{section_name}.{key}", text, info.description or ""))
     return rows
 
