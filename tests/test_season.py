@@ -447,3 +447,16 @@ def test_roster_from_inbox_drafts_the_units_seen(tmp_path, capsys):
     assert main(["roster", "--from-inbox", "--inbox", str(inbox), "-o", str(csv_out), "--config", str(config)]) == 0
     assert [(u.department, u.unit, u.expected) for u in load_roster(csv_out).units] == \
         [(u.department, u.unit, u.expected) for u in drafted.units]
+
+
+def test_a_unit_checking_its_own_form_sees_no_other_units(tmp_path, inbox):
+    """`xlbatch check` with the bureau's configuration: the form is judged against year, county and roster,
+    but who else has not submitted (or came late) is no business of the unit's check."""
+    from xlbatch.pipeline import check_files
+
+    cfg = load_config(season_config(tmp_path))
+    write_workbook(inbox / "mine.xlsx", [("自评表", clean_form(unit="承德县就业服务中心", department=HR,
+                                                               project="公益岗位补贴", year=2023))])
+    result = check_files([inbox / "mine.xlsx"], cfg)
+    assert [f.rule for f in result.findings] == [WRONG_YEAR.code]
+    assert "season" not in result.extra

@@ -50,7 +50,8 @@ def check_files(paths: list[str | Path], cfg: Config | None = None, executor: Ex
     started = datetime.now(UTC)
     files = [inbox_file(path.parent, path) for path in map(Path, paths)]  # each named by its file name
     cfg = cfg if cfg is not None else Config()
-    return evaluate(files, cfg, executor, run_id=new_run_id(started), started_at=_iso(started), inbox="")
+    return evaluate(files, cfg, executor, run_id=new_run_id(started), started_at=_iso(started), inbox="",
+                    whole_inbox=False)
 
 
 def _iso(moment: datetime) -> str:
@@ -59,12 +60,14 @@ def _iso(moment: datetime) -> str:
 
 def evaluate(files: list[InboxFile], cfg: Config, executor: Executor, *, run_id: str, started_at: str,
              inbox: str, progress=None, preload: tuple[str, ...] = (),
-             arrivals: dict[str, Arrival] | None = None) -> RunResult:
+             arrivals: dict[str, Arrival] | None = None, whole_inbox: bool = True) -> RunResult:
     """Everything between discovering the files and writing the outputs.
 
     While the executor reads the files, this process imports the checking stages
     and the modules named in `preload` (e.g. the writer). `arrivals` (the ledger's, nightly.py)
     says when each file came; without it, a file came at its modification time (`first_arrivals`).
+    Who has not submitted and who came late speak of a whole inbox: not of files a unit checks
+    (`whole_inbox` False), whose forms are still judged against the year, county and roster.
     """
     roster = load_roster(cfg.season.roster, cfg.season.county) if cfg.season.roster else None
     wanted = [f for f in files if not f.ignored]
@@ -110,11 +113,13 @@ def evaluate(files: list[InboxFile], cfg: Config, executor: Executor, *, run_id:
     flags = run_stage(EVALUATE, forms_df, ind_df, cfg)
     findings.extend(flags)
     _record_forms(submissions, owners, rejections)
-    records = [f.record for f in files]
-    arrivals = arrivals if arrivals is not None else first_arrivals(records, started_at)
-    season_findings, season = review_season(cfg, roster, records, forms_df, findings, arrivals)
+    file_records = [f.record for f in files]
+    season_findings, season = [], None
+    if whole_inbox:
+        arrivals = arrivals if arrivals is not None else first_arrivals(file_records, started_at)
+        season_findings, season = review_season(cfg, roster, file_records, forms_df, findings, arrivals)
     findings.extend(season_findings)
-    result = RunResult(run_id=run_id, started_at=started_at, inbox=inbox, config=cfg, files=records,
+    result = RunResult(run_id=run_id, started_at=started_at, inbox=inbox, config=cfg, files=file_records,
                        forms=_with_counts(forms_df, flags), indicators=ind_df, findings=findings)
     if season is not None:
         result.extra["season"] = season
