@@ -21,6 +21,7 @@ from xlbatch.config import ConfigError, load_config, parse_config
 from xlbatch.intake.roster import load_roster, unit_key
 from xlbatch.nightly import run
 from xlbatch.outputs.template import write_workbook
+from xlbatch.pipeline import process
 
 ROOT = Path(__file__).resolve().parents[1]
 BEIJING = timezone(timedelta(hours=8))
@@ -343,34 +344,46 @@ def test_bad_season_settings_are_errors_naming_the_key(tmp_path, text, message):
     assert message in str(err.value) and str(path) in str(err.value)
 
 
-def _roster_error(tmp_path, path: Path) -> str:
+def _roster_error(tmp_path, path: Path, capsys) -> str:
+    """What `xlbatch run` says of the roster `path` (exit 2, nothing read or written)."""
     config = tmp_path / "xlbatch.toml"
     config.write_text(f'[season]\nroster = "{path.name}"\n', encoding="utf-8")
-    with pytest.raises(ConfigError) as err:
-        load_config(config)
-    text = str(err.value)
-    assert text.startswith(f"{config}: 配置项 season.roster 无效：") and str(tmp_path / path.name) in text
+    inbox, outbox = tmp_path / "inbox", tmp_path / "outbox"
+    inbox.mkdir(exist_ok=True)
+    assert main(["run", "--inbox", str(inbox), "--outbox", str(outbox), "--config", str(config)]) == 2
+    assert not outbox.exists()
+    text = capsys.readouterr().err
+    assert text.startswith(f"xlbatch: 配置错误，未做任何处理\n{config}: 配置项 season.roster 无效：")
+    assert str(tmp_path / path.name) in text
     return text
 
 
-def test_a_missing_or_broken_roster_is_a_configuration_error(tmp_path):
-    assert "花名册文件不存在" in _roster_error(tmp_path, tmp_path / "没有.xlsx")
+def test_a_missing_or_broken_roster_is_a_configuration_error(tmp_path, capsys):
+    assert "花名册文件不存在" in _roster_error(tmp_path, tmp_path / "没有.xlsx", capsys)
     book = openpyxl.Workbook()
     book.active.append(["主管部门", "单位编码", "预期项目数"])
     book.active.append([EDU, "001", 1])
     book.save(tmp_path / "无单位列.xlsx")
     assert "中没有找到「实施单位」列：前 20 行中应有一行列名（主管部门、实施单位、预期项目数；预期项目数可省略）" \
-        in _roster_error(tmp_path, tmp_path / "无单位列.xlsx")
+        in _roster_error(tmp_path, tmp_path / "无单位列.xlsx", capsys)
     write_roster(tmp_path / "计数.xlsx", [(EDU, "承德县第一中学", 1), (EDU, "承德县第二中学", "三个")])
     assert "第 4 行：预期项目数应为不小于 0 的整数或留空（当前为「三个」）" \
-        in _roster_error(tmp_path, tmp_path / "计数.xlsx")
+        in _roster_error(tmp_path, tmp_path / "计数.xlsx", capsys)
     write_roster(tmp_path / "重复.xlsx", [(EDU, "第一中学", 1), (EDU, "县 第一中学", 1)], note=False)
     assert "第 3 行：单位「县第一中学」与第 2 行的「第一中学」是同一单位" \
-        in _roster_error(tmp_path, tmp_path / "重复.xlsx")
+        in _roster_error(tmp_path, tmp_path / "重复.xlsx", capsys)
     write_roster(tmp_path / "空名.xlsx", [(EDU, "承德县第一中学", 1), (EDU, None, 1)])
-    assert "第 4 行：实施单位为空（主管部门「承德县教育局」）" in _roster_error(tmp_path, tmp_path / "空名.xlsx")
+    assert "第 4 行：实施单位为空（主管部门「承德县教育局」）" \
+        in _roster_error(tmp_path, tmp_path / "空名.xlsx", capsys)
     (tmp_path / "坏.xlsx").write_bytes(b"PK\x03\x04 not really a workbook")
-    assert "无法读取（文件损坏、设置了密码或不是电子表格" in _roster_error(tmp_path, tmp_path / "坏.xlsx")
+    assert "无法读取（文件损坏、设置了密码或不是电子表格" in _roster_error(tmp_path, tmp_path / "坏.xlsx", capsys)
+
+
+    (tmp_path / "xlbatch.toml").write_text('[season]\nroster = "没有.csv"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="花名册文件不存在"):  # as the configuration is loaded
+        load_config(tmp_path / "xlbatch.toml")
+    with pytest.raises(ConfigError, match="第 4 行：实施单位为空"):  # and where it is used
+        process(tmp_path / "inbox", parse_config({"season": {"roster": str(tmp_path / "空名.xlsx")}}))
 
 
 def test_cli_exits_2_on_a_broken_roster_before_reading_anything(tmp_path, inbox, capsys):

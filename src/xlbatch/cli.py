@@ -161,11 +161,17 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _config(path: str | None) -> Config:
-    if path is not None:
-        return load_config(path)
-    default = Path(DEFAULT_CONFIG)
-    # A dangling link is a file meant to be there: its error beats a silent fall-back to defaults.
-    return load_config(default) if default.exists() or default.is_symlink() else Config()
+    if path is None:
+        default = Path(DEFAULT_CONFIG)
+        # A dangling link is a file meant to be there: its error beats a silent fall-back to defaults.
+        if not (default.exists() or default.is_symlink()):
+            return Config()
+        path = str(default)
+    cfg = load_config(path)
+    from .intake.roster import roster_of
+
+    roster_of(cfg, source=path)  # a broken roster is a configuration error too, before anything is read
+    return cfg
 
 
 def _positive(text: str) -> int:

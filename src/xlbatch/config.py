@@ -350,8 +350,8 @@ def _where(exc: tomllib.TOMLDecodeError) -> str:
 
 def parse_config(data: dict, source: str = "<config>", base: Path | None = None) -> Config:
     """`data` over the defaults; a relative `season.roster` is taken from `base` (the configuration
-    file's folder; the current folder when None) and the roster is read now: a broken one is a
-    configuration error before anything is done."""
+    file's folder; the current folder when None) and must exist. Its content is read where it is used
+    (intake/roster.py; the command line reads it before anything else, a broken one is exit 2)."""
     try:
         cfg = Config.model_validate(data)
     except ValidationError as exc:
@@ -360,12 +360,9 @@ def parse_config(data: dict, source: str = "<config>", base: Path | None = None)
         return cfg
     roster = Path(cfg.season.roster)
     roster = roster if roster.is_absolute() else (base if base is not None else Path.cwd()).absolute() / roster
-    from .intake.roster import load_roster  # the roster reader imports this module
-
-    try:
-        load_roster(roster, cfg.season.county)
-    except ConfigError as exc:
-        raise ConfigError(f"{source}: 配置项 season.roster 无效：{exc}") from exc
+    if not roster.is_file():
+        why = "不是文件" if roster.exists() else "文件不存在"
+        raise ConfigError(f"{source}: 配置项 season.roster 无效：花名册{why}：{roster}")
     return cfg.model_copy(update={"season": cfg.season.model_copy(update={"roster": str(roster)})})
 
 

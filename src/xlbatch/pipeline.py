@@ -19,7 +19,7 @@ from .config import Config
 from .form.analyse import FileTask
 from .form.values import clean_text
 from .intake.discover import InboxFile, discover, inbox_file
-from .intake.roster import load_roster
+from .intake.roster import roster_of
 from .models import ACCEPTED, REJECTED, Arrival, FileRecord, Finding, FormRecord, RunResult, new_run_id
 from .ops.execute import Executor, serial
 
@@ -69,7 +69,7 @@ def evaluate(files: list[InboxFile], cfg: Config, executor: Executor, *, run_id:
     Who has not submitted and who came late speak of a whole inbox: not of files a unit checks
     (`whole_inbox` False), whose forms are still judged against the year, county and roster.
     """
-    roster = load_roster(cfg.season.roster, cfg.season.county) if cfg.season.roster else None
+    roster = roster_of(cfg)
     wanted = [f for f in files if not f.ignored]
     tasks = [FileTask(str(f.path), f.record.path, f.record.sha256, cfg.limits, f.record.size, f.record.mtime,
                       cfg.label_words) for f in wanted]

@@ -7,9 +7,9 @@ has one. A .csv may be UTF-8 (with or without BOM) or GBK/GB18030, as Excel and 
 
 A roster that cannot be used — missing, unreadable, without an 实施单位 column, a unit
 without a name, a 预期项目数 that is no count, one unit listed twice — is a
-configuration error naming the file and the row (config.parse_config reads the roster
-when the configuration is loaded): the run would otherwise count units against a list
-nobody meant.
+configuration error naming the file and the row (the command line reads the roster right
+after the configuration, before anything else: exit 2): the run would otherwise count
+units against a list nobody meant.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..config import ConfigError
+from ..config import Config, ConfigError
 from ..form.values import clean_text, fold, label_key
 
 # The columns, each recognized by these label stems (label_key: no spaces or (suffixes)).
@@ -50,6 +50,19 @@ class Roster:
 
 class RosterError(ConfigError):
     """A roster that cannot be used; the message names the file and, where one is at fault, the row."""
+
+
+def roster_of(cfg: Config, source: str = "") -> Roster | None:
+    """The roster `season.roster` names (None without one); RosterError when it cannot be used, its
+    message led by `source` (the configuration file) when given."""
+    if not cfg.season.roster:
+        return None
+    try:
+        return load_roster(cfg.season.roster, cfg.season.county)
+    except RosterError as exc:
+        if not source:
+            raise
+        raise RosterError(f"{source}: 配置项 season.roster 无效：{exc}") from exc
 
 
 def load_roster(path: str | Path, county: str = "") -> Roster:
