@@ -440,7 +440,8 @@ def test_roster_from_inbox_drafts_the_units_seen(tmp_path, capsys):
     write_workbook(inbox / "就业2.xlsx", [("自评表", form("县就业服务中心", HR, "职业培训补贴"))])
     out = tmp_path / "草稿.xlsx"
     config = tmp_path / "xlbatch.toml"
-    config.write_text(f'[season]\ncounty = "{COUNTY}"\n', encoding="utf-8")  # 县就业服务中心 is 承德县's
+    # 县就业服务中心 is 承德县's; the roster named is the one being drafted, not there yet.
+    config.write_text(f'[season]\ncounty = "{COUNTY}"\nroster = "草稿.xlsx"\n', encoding="utf-8")
     assert main(["roster", "--from-inbox", "--inbox", str(inbox), "-o", str(out), "--config", str(config)]) == 0
     assert f"生成花名册草稿：{out}（7 个单位）" in capsys.readouterr().out
     rows = sheet_rows(out, "花名册")

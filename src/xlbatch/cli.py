@@ -160,14 +160,14 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _config(path: str | None) -> Config:
+def _config(path: str | None, roster: bool = True) -> Config:
     if path is None:
         default = Path(DEFAULT_CONFIG)
         # A dangling link is a file meant to be there: its error beats a silent fall-back to defaults.
         if not (default.exists() or default.is_symlink()):
             return Config()
         path = str(default)
-    cfg = load_config(path)
+    cfg = load_config(path, roster=roster)
     from .intake.roster import roster_of
 
     roster_of(cfg, source=path)  # a broken roster is a configuration error too, before anything is read
@@ -464,7 +464,7 @@ def _roster(args) -> int:
     from .ops.execute import Budget, local_processes
     from .pipeline import process
 
-    cfg = _config(args.config)
+    cfg = _config(args.config, roster=False)  # the roster it names may be the one being drafted
     inbox = Path(args.inbox)
     if not inbox.is_dir():
         raise UsageError(f"收件箱目录不存在：{inbox}")

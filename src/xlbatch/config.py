@@ -295,8 +295,9 @@ class ConfigError(Exception):
     """A configuration file that cannot be used; the message names the file and the key."""
 
 
-def load_config(path: str | Path | None = None) -> Config:
-    """Load `path` (TOML, UTF-8) over the built-in defaults; None → defaults."""
+def load_config(path: str | Path | None = None, *, roster: bool = True) -> Config:
+    """Load `path` (TOML, UTF-8) over the built-in defaults; None → defaults. `roster` False: without
+    `season.roster` (`xlbatch roster` writes the roster, which need not exist yet)."""
     if path is None:
         return Config()
     path = Path(path)
@@ -306,6 +307,8 @@ def load_config(path: str | Path | None = None) -> Config:
         raise ConfigError(f"配置文件 {path} 不是有效的 TOML：{_where(exc)}") from exc
     except RecursionError as exc:
         raise ConfigError(f"配置文件 {path} 不是有效的 TOML：数组或表嵌套过深") from exc
+    if not roster and isinstance(data.get("season"), dict):
+        data["season"].pop("roster", None)
     # A relative roster is found beside the configuration, wherever cron starts the run from.
     return parse_config(data, source=str(path), base=path.parent)
 
