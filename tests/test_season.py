@@ -6,7 +6,9 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import shutil
+import subprocess
 import time
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -22,6 +24,8 @@ from xlbatch.intake.roster import load_roster, unit_key
 from xlbatch.nightly import run
 from xlbatch.outputs.template import write_workbook
 from xlbatch.pipeline import process
+
+pytest_plugins = ["lo"]  # fixtures libreoffice, pdftotext (not imported: lo must load as a plugin)
 
 ROOT = Path(__file__).resolve().parents[1]
 BEIJING = timezone(timedelta(hours=8))
@@ -187,6 +191,30 @@ def test_the_sheet_prints_as_an_official_table(tmp_path, inbox):
     sizes = {cell.font.sz for row in ws.iter_rows() for cell in row if cell.value is not None}
     assert min(sizes) >= 9
     assert ws.freeze_panes == "A5"
+
+
+def test_libreoffice_prints_the_sheet_legibly(tmp_path, inbox, libreoffice, pdftotext):
+    """As LibreOffice prints 报送情况 (its default font is wider than Excel's, so it scales the page
+    down more): the title, the units and 全县合计 on A4 landscape, body text still ≥ 9 pt."""
+    run(season_inbox(inbox), tmp_path / "outbox", load_config(season_config(tmp_path)))
+    pdf = libreoffice.convert([tmp_path / "outbox" / "consolidated.xlsx"], "pdf", tmp_path / "pdf")[0]
+    pages = subprocess.run([pdftotext, "-layout", str(pdf), "-"], capture_output=True, text=True,
+                           check=True).stdout.split("\f")
+    # Each page's footer names its sheet (&A) on its last line.
+    numbers = [i for i, page in enumerate(pages, start=1)
+               if page.strip() and page.strip().splitlines()[-1].split()[0] == "报送情况"]
+    ours = [pages[i - 1] for i in numbers]
+    text = "\n".join(ours)
+    assert "承德县2024年度项目支出绩效自评报送情况" in text and "已报送 5/10 个单位" in text
+    assert all("序号" in page for page in ours)  # the header row on every page
+    first = str(numbers[0])
+    words = subprocess.run([pdftotext, "-bbox", "-f", first, "-l", first, str(pdf), "-"], capture_output=True,
+                           text=True, check=True).stdout
+    found = re.search(r'xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)" yMax="[\d.]+">承德县就业服务中心<', words)
+    width = float(found.group(2)) - float(found.group(1))
+    assert width / len("承德县就业服务中心") >= 9  # a CJK glyph is one em wide: the size in points
+    size = re.search(r'<page width="([\d.]+)" height="([\d.]+)"', words)
+    assert float(size.group(1)) > float(size.group(2)) and round(float(size.group(1))) == 842  # A4 landscape
 
 
 def test_late_by_the_ledger_between_runs(tmp_path, inbox):
