@@ -47,7 +47,6 @@ NEAR_MISS = 0.6
 
 # States of a roster unit, as 报送情况 shows them.
 ACCEPTED_STATE, PROBLEM_STATE, RESUBMIT_STATE, MISSING_STATE = "已受理", "有问题", "未受理待重报", "未报送"
-STATES = (ACCEPTED_STATE, PROBLEM_STATE, RESUBMIT_STATE, MISSING_STATE)
 ON_TIME, LATE, PARTLY_LATE = "按时", "逾期", "部分逾期"
 
 # A county-level place at the start of a name or title: 2–6 characters and 县, 区, 旗 or 市
@@ -263,7 +262,7 @@ def _not_submitted(unit: _Unit) -> Finding | None:
                    identity=f"roster|{r.unit}")
 
 
-def state_of(unit: _Unit) -> str:
+def _state(unit: _Unit) -> str:
     if unit.received:
         return PROBLEM_STATE if unit.flagged or unit.outside else ACCEPTED_STATE
     return RESUBMIT_STATE if unit.rejected or unit.outside else MISSING_STATE
@@ -286,7 +285,7 @@ def _row(unit: _Unit, arrivals: dict[str, Arrival], late: set[str]) -> dict:
     if timing == PARTLY_LATE:
         notes.append("截止后收到：" + "、".join(late_files))
     return {
-        "department": r.department, "unit": r.unit, "expected": r.expected, "state": state_of(unit),
+        "department": r.department, "unit": r.unit, "expected": r.expected, "state": _state(unit),
         "received": unit.received, "rejected": len(unit.rejected), "outside": len(unit.outside),
         "first": min(a.first_seen for a in seen).isoformat() if seen else None,
         "last": max(a.version_seen for a in seen).isoformat() if seen else None,
