@@ -28,7 +28,8 @@ ALLOWED = {
 # Data every part may read: the form's vocabulary imports nothing of xlbatch (test_vocabulary), so
 # config can check a bureau's [labels] against its roles without an import pointing back; and the
 # grammar of a cell's text (form.values: stdlib and the vocabulary only), so config reduces a
-# bureau's spelling to the key a label is matched by (values.label_key) as the parser does.
+# bureau's spelling to the key a label is matched by (values.label_key) as the parser does, and the
+# roster reader (intake) reads names as the forms are read.
 LEAVES = {"xlbatch.form.vocabulary", "xlbatch.form.values"}
 
 

@@ -146,15 +146,32 @@ def _parser() -> argparse.ArgumentParser:
     template = sub.add_parser("template", help="生成空白的标准自评表模板")
     template.add_argument("-o", "--output", default="项目支出绩效自评表（模板）.xlsx")
     template.set_defaults(handler=_template)
+    roster = sub.add_parser("roster", help="报送单位花名册：生成空白花名册，或根据收件箱中已收到的自评表生成草稿")
+    mode = roster.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--template", action="store_true", help="生成空白花名册（列：主管部门、实施单位、预期项目数）")
+    mode.add_argument("--from-inbox", action="store_true",
+                      help="根据收件箱中已收到的自评表生成花名册草稿（预期项目数为目前收到的张数）")
+    roster.add_argument("--inbox", default="inbox", help="收件箱目录（默认 inbox；--from-inbox 时使用）")
+    roster.add_argument("-o", "--output", default=None,
+                        help="输出文件，.xlsx 或 .csv（默认 报送单位花名册（模板）.xlsx 或"
+                             " 报送单位花名册（草稿）.xlsx）；不覆盖已有文件")
+    roster.add_argument("--config", default=None, help=f"配置文件（默认 {DEFAULT_CONFIG}，如存在）")
+    roster.set_defaults(handler=_roster)
     return parser
 
 
-def _config(path: str | None) -> Config:
-    if path is not None:
-        return load_config(path)
-    default = Path(DEFAULT_CONFIG)
-    # A dangling link is a file meant to be there: its error beats a silent fall-back to defaults.
-    return load_config(default) if default.exists() or default.is_symlink() else Config()
+def _config(path: str | None, roster: bool = True) -> Config:
+    if path is None:
+        default = Path(DEFAULT_CONFIG)
+        # A dangling link is a file meant to be there: its error beats a silent fall-back to defaults.
+        if not (default.exists() or default.is_symlink()):
+            return Config()
+        path = str(default)
+    cfg = load_config(path, roster=roster)
+    from .intake.roster import roster_of
+
+    roster_of(cfg, source=path)  # a broken roster is a configuration error too, before anything is read
+    return cfg
 
 
 def _positive(text: str) -> int:
@@ -426,6 +443,35 @@ def _template(args) -> int:
 
     path = write_template(Path(args.output))
     print(f"已生成空白自评表模板：{path}")
+    return 0
+
+
+def _roster(args) -> int:
+    from .outputs.roster_file import write_draft, write_template
+
+    name = "报送单位花名册（模板）.xlsx" if args.template else "报送单位花名册（草稿）.xlsx"
+    path = Path(args.output or name)
+    if path.suffix.lower() not in (".xlsx", ".csv"):
+        raise UsageError(f"花名册应为 .xlsx 或 .csv 文件：{path}")
+    if path.exists() or path.is_symlink():
+        raise UsageError(f"文件已存在：{path}；请换一个文件名或先移走它（不覆盖已有的花名册）")
+    if args.template:
+        print(f"已生成空白花名册：{write_template(path)}")
+        return 0
+    from datetime import datetime
+
+    from .checks.season import beijing
+    from .ops.execute import Budget, local_processes
+    from .pipeline import process
+
+    cfg = _config(args.config, roster=False)  # the roster it names may be the one being drafted
+    inbox = Path(args.inbox)
+    if not inbox.is_dir():
+        raise UsageError(f"收件箱目录不存在：{inbox}")
+    when = beijing(datetime.now().astimezone())
+    result = process(inbox, cfg, local_processes(cfg.workers or os.cpu_count() or 1, Budget.of(cfg.limits)))
+    units = write_draft(path, result, str(inbox), when)
+    print(f"已根据 {inbox} 生成花名册草稿：{path}（{units} 个单位）；请核对后在 xlbatch.toml 的 [season] roster 中指定")
     return 0
 
 

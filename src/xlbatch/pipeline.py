@@ -19,7 +19,8 @@ from .config import Config
 from .form.analyse import FileTask
 from .form.values import clean_text
 from .intake.discover import InboxFile, discover, inbox_file
-from .models import ACCEPTED, REJECTED, FileRecord, Finding, FormRecord, RunResult, new_run_id
+from .intake.roster import roster_of
+from .models import ACCEPTED, REJECTED, Arrival, FileRecord, Finding, FormRecord, RunResult, new_run_id
 from .ops.execute import Executor, serial
 
 if TYPE_CHECKING:
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 # The checking stages load pandas and pandera (about half a second): `evaluate` loads them
 # while the worker processes read the files, not before (see `evaluate`).
 CHECK_MODULES = ("pandas", "xlbatch.form.normalize", "xlbatch.checks.rules", "xlbatch.checks.score",
-                 "xlbatch.checks.validate")
+                 "xlbatch.checks.validate", "xlbatch.checks.season")
 
 
 def process(inbox: str | Path, cfg: Config | None = None, executor: Executor = serial) -> RunResult:
@@ -49,7 +50,8 @@ def check_files(paths: list[str | Path], cfg: Config | None = None, executor: Ex
     started = datetime.now(UTC)
     files = [inbox_file(path.parent, path) for path in map(Path, paths)]  # each named by its file name
     cfg = cfg if cfg is not None else Config()
-    return evaluate(files, cfg, executor, run_id=new_run_id(started), started_at=_iso(started), inbox="")
+    return evaluate(files, cfg, executor, run_id=new_run_id(started), started_at=_iso(started), inbox="",
+                    whole_inbox=False)
 
 
 def _iso(moment: datetime) -> str:
@@ -57,12 +59,17 @@ def _iso(moment: datetime) -> str:
 
 
 def evaluate(files: list[InboxFile], cfg: Config, executor: Executor, *, run_id: str, started_at: str,
-             inbox: str, progress=None, preload: tuple[str, ...] = ()) -> RunResult:
+             inbox: str, progress=None, preload: tuple[str, ...] = (),
+             arrivals: dict[str, Arrival] | None = None, whole_inbox: bool = True) -> RunResult:
     """Everything between discovering the files and writing the outputs.
 
     While the executor reads the files, this process imports the checking stages
-    and the modules named in `preload` (e.g. the writer).
+    and the modules named in `preload` (e.g. the writer). `arrivals` (the ledger's, nightly.py)
+    says when each file came; without it, a file came at its modification time (`first_arrivals`).
+    Who has not submitted and who came late speak of a whole inbox: not of files a unit checks
+    (`whole_inbox` False), whose forms are still judged against the year, county and roster.
     """
+    roster = roster_of(cfg)
     wanted = [f for f in files if not f.ignored]
     tasks = [FileTask(str(f.path), f.record.path, f.record.sha256, cfg.limits, f.record.size, f.record.mtime,
                       cfg.label_words) for f in wanted]
@@ -74,6 +81,7 @@ def evaluate(files: list[InboxFile], cfg: Config, executor: Executor, *, run_id:
     outcomes = executor(tasks, meanwhile=load)
     from .checks.rules import EVALUATE, VALIDATE
     from .checks.score import mark_duplicates, score_forms, score_indicators
+    from .checks.season import mark_season, review_season
     from .checks.validate import run_stage
     from .form.normalize import Submission, build_frames
 
@@ -101,11 +109,27 @@ def evaluate(files: list[InboxFile], cfg: Config, executor: Executor, *, run_id:
     ind_df = ind_df[~ind_df["form_id"].isin(rejected_ids)]
     ind_df = score_indicators(ind_df, cfg.scoring)
     forms_df = mark_duplicates(score_forms(forms_df, ind_df, cfg.scoring, cfg.rules))
+    forms_df = mark_season(forms_df, cfg.season, roster)
     flags = run_stage(EVALUATE, forms_df, ind_df, cfg)
     findings.extend(flags)
     _record_forms(submissions, owners, rejections)
-    return RunResult(run_id=run_id, started_at=started_at, inbox=inbox, config=cfg, files=[f.record for f in files],
-                     forms=_with_counts(forms_df, flags), indicators=ind_df, findings=findings)
+    file_records = [f.record for f in files]
+    season_findings, season = [], None
+    if whole_inbox:
+        arrivals = arrivals if arrivals is not None else first_arrivals(file_records, started_at)
+        season_findings, season = review_season(cfg, roster, file_records, forms_df, findings, arrivals)
+    findings.extend(season_findings)
+    result = RunResult(run_id=run_id, started_at=started_at, inbox=inbox, config=cfg, files=file_records,
+                       forms=_with_counts(forms_df, flags), indicators=ind_df, findings=findings)
+    if season is not None:
+        result.extra["season"] = season
+    return result
+
+
+def first_arrivals(files: list[FileRecord], seen: str) -> dict[str, Arrival]:
+    """With no ledger to remember earlier runs: every file first seen now, come at its modification time."""
+    now = datetime.fromisoformat(seen)
+    return {f.path: Arrival(now, min(datetime.fromtimestamp(f.mtime, UTC), now), now) for f in files}
 
 
 def _reject_file(record: FileRecord, finding: Finding) -> None:
