@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .config import Config
-from .form.analyse import FileTask
+from .form.analyse import FileTask, file_finding
 from .form.values import clean_text
 from .intake.discover import InboxFile, discover, inbox_file
 from .models import ACCEPTED, REJECTED, FileRecord, Finding, FormRecord, RunResult, new_run_id
@@ -39,8 +39,8 @@ def process(inbox: str | Path, cfg: Config | None = None, executor: Executor = s
     `cfg` defaults to the national rules (`Config()`); `executor` to reading in this process.
     """
     started = datetime.now(UTC)
-    files = discover(Path(inbox))
     cfg = cfg if cfg is not None else Config()
+    files = discover(Path(inbox), cfg.limits)
     return evaluate(files, cfg, executor, run_id=new_run_id(started), started_at=_iso(started), inbox=str(inbox))
 
 
@@ -63,9 +63,8 @@ def evaluate(files: list[InboxFile], cfg: Config, executor: Executor, *, run_id:
     While the executor reads the files, this process imports the checking stages
     and the modules named in `preload` (e.g. the writer).
     """
-    wanted = [f for f in files if not f.ignored]
-    tasks = [FileTask(str(f.path), f.record.path, f.record.sha256, cfg.limits, f.record.size, f.record.mtime,
-                      cfg.label_words) for f in wanted]
+    wanted = [f for f in files if f.wanted]
+    tasks = [_task(f, cfg) for f in wanted]
 
     def load() -> None:
         for name in (*CHECK_MODULES, *preload):
@@ -77,7 +76,8 @@ def evaluate(files: list[InboxFile], cfg: Config, executor: Executor, *, run_id:
     from .checks.validate import run_stage
     from .form.normalize import Submission, build_frames
 
-    findings: list[Finding] = []
+    # Refused before any reading: a package as a whole, or one of its members (discover, archives.py).
+    findings: list[Finding] = [file_finding(f.record.path, f.refusal) for f in files if f.refusal]
     submissions: list[Submission] = []
     owners: list[FileRecord] = []
     for item, outcome in zip(wanted, outcomes, strict=True):
@@ -106,6 +106,13 @@ def evaluate(files: list[InboxFile], cfg: Config, executor: Executor, *, run_id:
     _record_forms(submissions, owners, rejections)
     return RunResult(run_id=run_id, started_at=started_at, inbox=inbox, config=cfg, files=[f.record for f in files],
                      forms=_with_counts(forms_df, flags), indicators=ind_df, findings=findings)
+
+
+def _task(file: InboxFile, cfg: Config) -> FileTask:
+    """What a worker needs to read `file`: for a member of a package, the archive on disk and the way in."""
+    size, mtime = file.disk
+    return FileTask(str(file.path), file.record.path, file.record.sha256, cfg.limits, size, mtime, cfg.label_words,
+                    file.member, file.archive_sha256)
 
 
 def _reject_file(record: FileRecord, finding: Finding) -> None:
