@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING
 from .config import Config
 from .form.analyse import FileTask, file_finding
 from .form.values import clean_text
-from .intake.discover import InboxFile, discover, inbox_file
-from .models import ACCEPTED, REJECTED, FileRecord, Finding, FormRecord, RunResult, new_run_id
+from .intake.discover import InboxFile, discover, inbox_file, package_message
+from .models import ACCEPTED, IGNORED, OPENED, REJECTED, FileRecord, Finding, FormRecord, RunResult, new_run_id
 from .ops.execute import Executor, serial
 
 if TYPE_CHECKING:
@@ -104,6 +104,7 @@ def evaluate(files: list[InboxFile], cfg: Config, executor: Executor, *, run_id:
     flags = run_stage(EVALUATE, forms_df, ind_df, cfg)
     findings.extend(flags)
     _record_forms(submissions, owners, rejections)
+    _tally_packages(files)
     return RunResult(run_id=run_id, started_at=started_at, inbox=inbox, config=cfg, files=[f.record for f in files],
                      forms=_with_counts(forms_df, flags), indicators=ind_df, findings=findings)
 
@@ -139,6 +140,17 @@ def _record_forms(submissions: list[Submission], owners: list[FileRecord], rejec
             first = record.forms[0]
             record.status, record.code = REJECTED, first.code
             record.message = "；".join(f"工作表「{f.sheet}」：{f.message}" for f in record.forms)
+
+
+def _tally_packages(files: list[InboxFile]) -> None:
+    """Each package opened says what became of the files it holds (their own entries say why)."""
+    fates = Counter((f.record.archive, f.record.status) for f in files if f.record.archive)
+    for f in files:
+        if f.record.status == OPENED:
+            tally = "，".join(f"{name} {fates[(f.record.path, status)]}" for status, name in
+                             ((ACCEPTED, "受理"), (REJECTED, "未受理"), (IGNORED, "忽略"), (OPENED, "压缩包"))
+                             if fates[(f.record.path, status)])
+            f.record.message = package_message(f.record, tally)
 
 
 def _with_counts(forms: pd.DataFrame, flags: list[Finding]) -> pd.DataFrame:

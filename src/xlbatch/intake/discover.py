@@ -155,7 +155,13 @@ def _listed(archive: InboxFile, members: list[Member], chain: tuple[str, ...]) -
 
 def _opened(record: FileRecord, count: int) -> None:
     record.status, record.members = OPENED, count
-    record.message = f"压缩包已在内存中打开（未解压到磁盘）：内含 {count} 个文件，逐个列为 {record.path}/…"
+    record.message = package_message(record)
+
+
+def package_message(record: FileRecord, tally: str = "") -> str:
+    """What became of a package opened; `tally`: of its files, once they are judged (受理 2，忽略 1)."""
+    tally = f"（{tally}）" if tally else ""
+    return f"压缩包已在内存中打开（未解压到磁盘）：内含 {record.members} 个文件{tally}，逐个列为 {record.path}/…"
 
 
 def _refused(entry: InboxFile, refusal: ReadError) -> InboxFile:
