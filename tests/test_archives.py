@@ -16,8 +16,10 @@ import json
 import os
 import shutil
 import stat
+import struct
 import subprocess
 import zipfile
+import zlib
 from datetime import datetime
 from pathlib import Path
 
@@ -109,6 +111,24 @@ def test_the_fixture_writes_names_as_chinese_windows_does(package):
     assert odd.orig_filename.encode("cp437") == "自评表/䶮山项目.xlsx".encode("gb18030")
     with pytest.raises(UnicodeEncodeError):
         "䶮".encode("gbk")
+
+
+def test_a_unicode_path_field_names_the_member_when_it_is_for_that_name():
+    """7-Zip and WinRAR write the name in the local code page and its UTF-8 form in an Info-ZIP Unicode
+    Path field (0x7075: version 1, CRC-32 of the header's name bytes, the UTF-8 name)."""
+    raw = "自评表/项目甲.xlsx".encode("gbk")
+
+    def info(name: str, crc_of: bytes) -> zipfile.ZipInfo:
+        entry = zipfile.ZipInfo(raw.decode("cp437"))  # as zipfile decodes a name without the UTF-8 flag
+        body = b"\x01" + struct.pack("<I", zlib.crc32(crc_of)) + name.encode()
+        entry.extra = struct.pack("<HH", 0x7075, len(body)) + body
+        return entry
+
+    assert decoded_name(info("自评表/项目甲（修订）.xlsx", raw)) == "自评表/项目甲（修订）.xlsx"
+    # A field left over from a renamed entry (its CRC is of another name) is not believed: the bytes are.
+    assert decoded_name(info("旧名.xlsx", b"old name")) == "自评表/项目甲.xlsx"
+    backslashes = zipfile.ZipInfo("自评表\\项目甲.xlsx".encode("gbk").decode("cp437"))
+    assert decoded_name(backslashes) == "自评表/项目甲.xlsx"
 
 
 def test_members_are_read_and_named_archive_slash_member_in_every_output(package, tmp_path):
@@ -329,7 +349,16 @@ def test_an_encrypted_member_is_unreadable_and_the_rest_of_the_package_is_read(t
     fates = {f.path: (f.status, f.code) for f in result.files}
     assert fates == {"包.zip": ("opened", ""), "包.zip/加密.xlsx": ("rejected", "FILE_UNREADABLE"),
                      "包.zip/自评表/项目甲.xlsx": ("accepted", "")}
-    assert "设置了密码" in _record(result, "包.zip/加密.xlsx").message
+    locked = _record(result, "包.zip/加密.xlsx")
+    assert "设置了密码" in locked.message
+    with zipfile.ZipFile(zipped) as z:  # it cannot be inflated: its bytes as stored identify it
+        # Info-ZIP writes the name's UTF-8 bytes with the flag off: decoded_name decodes them as UTF-8
+        info = next(i for i in z.infolist() if decoded_name(i) == "加密.xlsx")
+        assert not info.flag_bits & 0x800 and info.filename != "加密.xlsx"
+        with z.open(info, pwd=b"secret") as fh:
+            plain = fh.read()
+    assert len(locked.sha256) == 64 and locked.sha256 != hashlib.sha256(plain).hexdigest()
+    assert locked.size == len(plain) == info.file_size
     finding = next(f for f in result.findings if f.rule == "FILE_UNREADABLE")
     assert finding.source_file == "包.zip/加密.xlsx"
     assert list(result.forms["project"]) == ["项目甲"]

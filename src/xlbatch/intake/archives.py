@@ -61,7 +61,7 @@ class Member:
     raw: str  # zipfile's name for it (ZipInfo.filename): how the archive finds it again
     size: int  # uncompressed
     mtime: float  # the zip entry's date_time, read as local time (as unzip and Explorer show it)
-    sha256: str = ""
+    sha256: str = ""  # of its bytes; of its bytes as stored (encrypted, compressed) when they cannot be inflated
     refusal: ReadError | None = None  # this member cannot be read (encrypted, corrupt); the rest can
     members: list[Member] | None = None  # an archive inside the package, opened: what it holds
     too_deep: bool = False  # an archive nested deeper than NESTING: listed, not opened
@@ -101,12 +101,27 @@ def _members(data: bytes, limits: LimitSettings, budget: _Budget, prefix: str, d
             check_package_names(infos, shown)
             check_declared(infos, limits, shown)
             budget.spend(sum(i.file_size for i in infos))
-            return [_member(archive, info, names[info.filename], limits, budget, prefix, depth, fallback)
-                    for info in infos]
+            members = [_member(archive, info, names[info.filename], limits, budget, prefix, depth, fallback)
+                       for info in infos]
     except zipfile.BadZipFile as exc:
         raise ReadError(FILE_UNREADABLE, "bad_zip") from exc
     except (EOFError, zipfile.LargeZipFile, NotImplementedError, RuntimeError, OSError) as exc:
         raise ReadError(FILE_UNREADABLE, "unzip", why=exc) from exc
+    for info, member in zip(infos, members, strict=True):
+        if member.refusal and not member.sha256:  # not inflated: its bytes as stored identify it
+            member.sha256 = _stored_sha256(data, info)
+    return members
+
+
+def _stored_sha256(data: bytes, info: zipfile.ZipInfo) -> str:
+    """sha256 of a member's bytes as stored in the archive (compressed, encrypted): what identifies a
+    member that cannot be inflated. The local header (30 bytes, then name and extra field) precedes them."""
+    try:
+        name_len, extra_len = struct.unpack_from("<HH", data, info.header_offset + 26)
+    except struct.error:
+        return ""
+    start = info.header_offset + 30 + name_len + extra_len
+    return hashlib.sha256(data[start:start + info.compress_size]).hexdigest()
 
 
 def _member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, limits: LimitSettings, budget: _Budget,
