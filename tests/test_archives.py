@@ -25,12 +25,14 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from seed import seed_form
 
 import xlbatch.form.analyse as analyse
 from xlbatch.config import Config, parse_config
 from xlbatch.intake.archives import decoded_name
-from xlbatch.intake.discover import discover
+from xlbatch.intake.discover import discover, file_bytes
 from xlbatch.nightly import run
 from xlbatch.ops.execute import local_processes, serial
 from xlbatch.outputs.template import write_workbook
@@ -404,3 +406,41 @@ def test_a_package_moved_out_of_the_way_between_listing_and_reading_is_refused_n
     result = evaluate(files, CFG, serial, run_id="r", started_at="", inbox=str(package))
     assert {(f.status, f.code) for f in result.files if f.path in wanted} == {("rejected", "FILE_UNREADABLE")}
     assert result.forms.empty
+
+
+def test_file_bytes_gives_a_members_bytes_as_listed(package):
+    files = {f.record.path: f for f in discover(package, CFG.limits)}
+    report = files["社保中心.zip/自评报告.docx"]
+    assert (report.record.kind, file_bytes(report, CFG.limits)) == ("report", b"PK report")
+    form = files["社保中心.zip/自评表/项目甲.xlsx"]
+    assert hashlib.sha256(file_bytes(form, CFG.limits)).hexdigest() == form.record.sha256
+
+
+# --- fuzzing ------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def packed(tmp_path_factory) -> bytes:
+    tmp = tmp_path_factory.mktemp("fuzz")
+    return _zip({"自评表/项目甲.xlsx": _form(tmp, "项目甲"), "内层.zip": _zip({"乙.xlsx": _form(tmp, "项目乙")})},
+                {"自评表/项目甲.xlsx": "gbk"})
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.integers(0, 10**9), st.integers(0, 255)), min_size=1, max_size=8), st.integers(0, 3))
+def test_fuzzed_packages_end_listed_and_judged_and_the_inbox_is_untouched(tmp_path_factory, packed, flips, cut):
+    inbox = tmp_path_factory.mktemp("inbox")
+    data = bytearray(packed)
+    for offset, value in flips:
+        data[offset % len(data)] = value
+    if cut:
+        data = data[: len(data) * cut // 4]
+    (inbox / "包.zip").write_bytes(bytes(data))
+    before = _tree(inbox)
+    result = process(inbox, CFG, local_processes(2))
+    for record in result.files:
+        assert record.status in {"opened", "accepted", "rejected", "ignored"}, record
+        assert record.path == "包.zip" or record.path.startswith("包.zip/")
+        if record.status == "rejected":
+            assert record.code in {"FILE_UNREADABLE", "FILE_UNSAFE", "NO_FORM_FOUND", "MISSING_FIELD",
+                                   "BAD_NUMBER"} and record.message
+    assert _tree(inbox) == before

@@ -105,8 +105,9 @@ def _members(data: bytes, limits: LimitSettings, budget: _Budget, prefix: str, d
                        for info in infos]
     except zipfile.BadZipFile as exc:
         raise ReadError(FILE_UNREADABLE, "bad_zip") from exc
-    except (EOFError, zipfile.LargeZipFile, NotImplementedError, RuntimeError, OSError) as exc:
-        raise ReadError(FILE_UNREADABLE, "unzip", why=exc) from exc
+    except (EOFError, zipfile.LargeZipFile, NotImplementedError, RuntimeError, OSError, ValueError,
+            struct.error) as exc:  # ValueError: a name flagged UTF-8 that is not
+        raise ReadError(FILE_UNREADABLE, "unzip", why=_why(exc)) from exc
     for info, member in zip(infos, members, strict=True):
         if member.refusal and not member.sha256:  # not inflated: its bytes as stored identify it
             member.sha256 = _stored_sha256(data, info)
@@ -139,7 +140,8 @@ def _member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, limits: 
                 kept.append(chunk)
     except ReadError:
         raise  # inflating beyond the member limit: the package is unsafe
-    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, OSError) as exc:
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, OSError, ValueError,
+            struct.error) as exc:
         member.refusal = ReadError(FILE_UNREADABLE, "member_unzip", why=_why(exc))
         return member
     member.sha256 = digest.hexdigest()
@@ -255,5 +257,6 @@ def _inflated(data: bytes, name: str, limits: LimitSettings) -> bytes:
         raise ReadError(FILE_UNREADABLE, "member_unzip", why=f"压缩包内已没有 {name}") from exc
     except zipfile.BadZipFile as exc:
         raise ReadError(FILE_UNREADABLE, "bad_zip") from exc
-    except (zlib.error, EOFError, zipfile.LargeZipFile, NotImplementedError, RuntimeError) as exc:
+    except (zlib.error, EOFError, zipfile.LargeZipFile, NotImplementedError, RuntimeError, ValueError,
+            struct.error) as exc:
         raise ReadError(FILE_UNREADABLE, "member_unzip", why=_why(exc)) from exc

@@ -22,9 +22,9 @@ from pathlib import Path, PurePosixPath
 
 from ..config import LimitSettings
 from ..models import IGNORED, OPENED, REJECTED, FileRecord
-from .archives import Member, is_archive, open_package
+from .archives import Member, is_archive, member_bytes, open_package
 from .read import read_file
-from .read_rules import FILE_UNSAFE
+from .read_rules import FILE_UNREADABLE, FILE_UNSAFE
 from .safety import ReadError
 
 SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods", ".xlsb"}
@@ -128,6 +128,8 @@ def _package(path: Path, record: FileRecord, limits: LimitSettings) -> list[Inbo
         members = open_package(data, limits, record.mtime)
     except ReadError as refusal:
         return [_refused(archive, refusal)]
+    except Exception as exc:  # whatever else a broken package does costs the package, never the run
+        return [_refused(archive, ReadError(FILE_UNREADABLE, "unzip", why=f"{type(exc).__name__}: {exc}"[:120]))]
     return [archive, *_listed(archive, members, ())]
 
 
@@ -201,6 +203,14 @@ def ignore_reason(rel: str) -> str:
     if suffix in OTHER_ARCHIVES:
         return f"压缩格式 {suffix} 无法打开，请改用 .zip 压缩包或直接报送文件"
     return f"不是电子表格文件（扩展名 {PurePosixPath(name).suffix or '无'}），未处理"
+
+
+def file_bytes(file: InboxFile, limits: LimitSettings) -> bytes:
+    """The bytes of an inbox entry under the limits: a file's, or a member's, inflated in memory from its
+    package (for readers other than the spreadsheet reader, e.g. of 自评报告 members)."""
+    if file.member:
+        return member_bytes(file.path, file.member, file.archive_sha256, limits)
+    return read_file(file.path, limits)
 
 
 def sha256_of(path: Path) -> str:
