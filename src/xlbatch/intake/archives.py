@@ -26,7 +26,7 @@ name almost never happens to be valid UTF-8, while every UTF-8 name is also
 
 The workers read a member's bytes again from the archive on disk
 (`member_bytes`), so parsing never happens in the run's own process; a worker
-keeps the last archive it read while its bytes still hash as discover recorded,
+keeps the last archive it read, opened, while its bytes hash as discover recorded,
 so a package of 100 forms is read from disk once per worker, not 100 times.
 """
 
@@ -218,45 +218,52 @@ def _why(exc: BaseException) -> str:
 class _Kept:
     path: str = ""
     sha256: str = ""
-    data: bytes = field(default=b"", repr=False)
+    archive: zipfile.ZipFile | None = field(default=None, repr=False)
 
 
-_kept = _Kept()  # per process: the last archive read whose bytes hash as discover recorded
+# Per process: the last archive read whose bytes hash as discover recorded, opened (its directory
+# parsed once: a package of 1,000 members would otherwise cost 1,000 parses of 1,000 entries).
+_kept = _Kept()
 
 
 def member_bytes(path: str | Path, chain: tuple[str, ...], archive_sha256: str, limits: LimitSettings,
                  data: bytes | None = None) -> bytes:
     """The bytes of the member `chain` (zipfile's names, outer archive first) of the archive at `path`
     (or of `data`, its bytes already read), inflated under the limits as open_package inflated them."""
-    if data is None:
-        data = _archive(str(path), archive_sha256, limits)
-    for name in chain:
-        data = _inflated(data, name, limits)
-    return data
-
-
-def _archive(path: str, sha256: str, limits: LimitSettings) -> bytes:
-    if sha256 and (_kept.path, _kept.sha256) == (path, sha256):
-        return _kept.data
-    data = read_file(Path(path), limits)
-    if sha256 and hashlib.sha256(data).hexdigest() == sha256:
-        _kept.path, _kept.sha256, _kept.data = path, sha256, data
-    return data
-
-
-def _inflated(data: bytes, name: str, limits: LimitSettings) -> bytes:
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            info = archive.getinfo(name)
-            shown = decoded_name(info)
-            check_declared([info], limits, {info.filename: shown})
-            if info.flag_bits & _ENCRYPTED_FLAG:
-                raise ReadError(FILE_UNREADABLE, "member_encrypted")
-            return b"".join(inflate(archive, info, limits, shown))
-    except KeyError as exc:  # the archive changed since it was listed: the member is gone
-        raise ReadError(FILE_UNREADABLE, "member_unzip", why=f"压缩包内已没有 {name}") from exc
+        if data is None:
+            data = _inflated(_archive(str(path), archive_sha256, limits), chain[0], limits)
+            chain = chain[1:]
+        for name in chain:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                data = _inflated(archive, name, limits)
+        return data
     except zipfile.BadZipFile as exc:
         raise ReadError(FILE_UNREADABLE, "bad_zip") from exc
-    except (zlib.error, EOFError, zipfile.LargeZipFile, NotImplementedError, RuntimeError, ValueError,
-            struct.error) as exc:
+
+
+def _archive(path: str, sha256: str, limits: LimitSettings) -> zipfile.ZipFile:
+    if sha256 and (_kept.path, _kept.sha256) == (path, sha256) and _kept.archive is not None:
+        return _kept.archive
+    data = read_file(Path(path), limits)
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    if sha256 and hashlib.sha256(data).hexdigest() == sha256:
+        if _kept.archive is not None:
+            _kept.archive.close()
+        _kept.path, _kept.sha256, _kept.archive = path, sha256, archive
+    return archive
+
+
+def _inflated(archive: zipfile.ZipFile, name: str, limits: LimitSettings) -> bytes:
+    try:
+        info = archive.getinfo(name)
+        shown = decoded_name(info)
+        check_declared([info], limits, {info.filename: shown})
+        if info.flag_bits & _ENCRYPTED_FLAG:
+            raise ReadError(FILE_UNREADABLE, "member_encrypted")
+        return b"".join(inflate(archive, info, limits, shown))
+    except KeyError as exc:  # the archive changed since it was listed: the member is gone
+        raise ReadError(FILE_UNREADABLE, "member_unzip", why=f"压缩包内已没有 {name}") from exc
+    except (zipfile.BadZipFile, zlib.error, EOFError, zipfile.LargeZipFile, NotImplementedError, RuntimeError,
+            ValueError, struct.error) as exc:
         raise ReadError(FILE_UNREADABLE, "member_unzip", why=_why(exc)) from exc
