@@ -227,6 +227,10 @@ def test_an_unchanged_package_is_served_by_the_ledger_and_a_changed_member_alone
     assert totals == {"项目甲": "95.7", "项目乙": "90.0", "䶮山项目": "95.7"}
     files = {f["path"]: f["change"] for f in changed.extra["changes"]["files"]}
     assert files == {"社保中心.zip": "changed", "社保中心.zip/自评表/二级/项目乙.xlsx": "changed"}
+    sheet = openpyxl.load_workbook(outbox / "consolidated.xlsx", read_only=True)["变更记录"]
+    rows = {r[4]: r[6:8] for r in sheet.iter_rows(values_only=True) if r[0] == "修改文件"}
+    assert rows == {"社保中心.zip": ("压缩包已打开", "压缩包已打开"),
+                    "社保中心.zip/自评表/二级/项目乙.xlsx": ("受理", "受理")}
 
 
 # --- duplicates: a member's date is its zip entry's --------------------------------------
