@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .config import Config
-from .form.analyse import FileTask
+from .form.analyse import FileTask, file_finding
 from .form.values import clean_text
-from .intake.discover import InboxFile, discover, inbox_file
+from .intake.discover import InboxFile, discover, inbox_file, package_message
 from .intake.roster import roster_of
-from .models import ACCEPTED, REJECTED, Arrival, FileRecord, Finding, FormRecord, RunResult, new_run_id
+from .models import ACCEPTED, IGNORED, OPENED, REJECTED, Arrival, FileRecord, Finding, FormRecord, RunResult, new_run_id
 from .ops.execute import Executor, serial
 
 if TYPE_CHECKING:
@@ -40,8 +40,8 @@ def process(inbox: str | Path, cfg: Config | None = None, executor: Executor = s
     `cfg` defaults to the national rules (`Config()`); `executor` to reading in this process.
     """
     started = datetime.now(UTC)
-    files = discover(Path(inbox))
     cfg = cfg if cfg is not None else Config()
+    files = discover(Path(inbox), cfg.limits)
     return evaluate(files, cfg, executor, run_id=new_run_id(started), started_at=_iso(started), inbox=str(inbox))
 
 
@@ -70,9 +70,8 @@ def evaluate(files: list[InboxFile], cfg: Config, executor: Executor, *, run_id:
     (`whole_inbox` False), whose forms are still judged against the year, county and roster.
     """
     roster = roster_of(cfg)
-    wanted = [f for f in files if not f.ignored]
-    tasks = [FileTask(str(f.path), f.record.path, f.record.sha256, cfg.limits, f.record.size, f.record.mtime,
-                      cfg.label_words) for f in wanted]
+    wanted = [f for f in files if f.wanted]
+    tasks = [_task(f, cfg) for f in wanted]
 
     def load() -> None:
         for name in (*CHECK_MODULES, *preload):
@@ -85,7 +84,8 @@ def evaluate(files: list[InboxFile], cfg: Config, executor: Executor, *, run_id:
     from .checks.validate import run_stage
     from .form.normalize import Submission, build_frames
 
-    findings: list[Finding] = []
+    # Refused before any reading: a package as a whole, or one of its members (discover, archives.py).
+    findings: list[Finding] = [file_finding(f.record.path, f.refusal) for f in files if f.refusal]
     submissions: list[Submission] = []
     owners: list[FileRecord] = []
     for item, outcome in zip(wanted, outcomes, strict=True):
@@ -113,6 +113,7 @@ def evaluate(files: list[InboxFile], cfg: Config, executor: Executor, *, run_id:
     flags = run_stage(EVALUATE, forms_df, ind_df, cfg)
     findings.extend(flags)
     _record_forms(submissions, owners, rejections)
+    _tally_packages(files)
     file_records = [f.record for f in files]
     season_findings, season = [], None
     if whole_inbox:
@@ -130,6 +131,13 @@ def first_arrivals(files: list[FileRecord], seen: str) -> dict[str, Arrival]:
     """With no ledger to remember earlier runs: every file first seen now, come at its modification time."""
     now = datetime.fromisoformat(seen)
     return {f.path: Arrival(now, min(datetime.fromtimestamp(f.mtime, UTC), now), now) for f in files}
+
+
+def _task(file: InboxFile, cfg: Config) -> FileTask:
+    """What a worker needs to read `file`: for a member of a package, the archive on disk and the way in."""
+    size, mtime = file.disk
+    return FileTask(str(file.path), file.record.path, file.record.sha256, cfg.limits, size, mtime, cfg.label_words,
+                    file.member, file.archive_sha256)
 
 
 def _reject_file(record: FileRecord, finding: Finding) -> None:
@@ -156,6 +164,17 @@ def _record_forms(submissions: list[Submission], owners: list[FileRecord], rejec
             first = record.forms[0]
             record.status, record.code = REJECTED, first.code
             record.message = "；".join(f"工作表「{f.sheet}」：{f.message}" for f in record.forms)
+
+
+def _tally_packages(files: list[InboxFile]) -> None:
+    """Each package opened says what became of the files it holds (their own entries say why)."""
+    fates = Counter((f.record.archive, f.record.status) for f in files if f.record.archive)
+    for f in files:
+        if f.record.status == OPENED:
+            tally = "，".join(f"{name} {fates[(f.record.path, status)]}" for status, name in
+                             ((ACCEPTED, "受理"), (REJECTED, "未受理"), (IGNORED, "忽略"), (OPENED, "压缩包"))
+                             if fates[(f.record.path, status)])
+            f.record.message = package_message(f.record, tally)
 
 
 def _with_counts(forms: pd.DataFrame, flags: list[Finding]) -> pd.DataFrame:
