@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # pandas only for the annotations: a run that repeats its out
     import pandas as pd
 
     from .config import Config
+    from .intake.reports import ReportSet
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 SEVERITY_NAMES = {ERROR: "错误", WARNING: "警告", INFO: "提示"}  # as every output names them
@@ -244,6 +245,9 @@ class RunResult:
     finished_at: str = ""
     outbox: str = ""
     extra: dict = field(default_factory=dict)
+    # The units' 自评报告 read from the inbox and matched to their units; `reports.reasons_for(unit,
+    # project)` gives the reasons to show beside a project's findings. None for a repeated run.
+    reports: ReportSet | None = None
 
     def counts(self) -> dict[str, int]:
         if "counts" in self.extra:  # a run that repeated the published outputs: their counts

@@ -19,6 +19,7 @@ from .config import Config
 from .form.analyse import FileTask
 from .form.values import clean_text
 from .intake.discover import InboxFile, discover, inbox_file
+from .intake.reports import ReportSet, match_reports, read_reports
 from .models import ACCEPTED, REJECTED, FileRecord, Finding, FormRecord, RunResult, new_run_id
 from .ops.execute import Executor, serial
 
@@ -73,6 +74,7 @@ def evaluate(files: list[InboxFile], cfg: Config, executor: Executor, *, run_id:
 
     outcomes = executor(tasks, meanwhile=load)
     from .checks.rules import EVALUATE, VALIDATE
+    from .checks.rules.reports import report_findings
     from .checks.score import mark_duplicates, score_forms, score_indicators
     from .checks.validate import run_stage
     from .form.normalize import Submission, build_frames
@@ -102,10 +104,13 @@ def evaluate(files: list[InboxFile], cfg: Config, executor: Executor, *, run_id:
     ind_df = score_indicators(ind_df, cfg.scoring)
     forms_df = mark_duplicates(score_forms(forms_df, ind_df, cfg.scoring, cfg.rules))
     flags = run_stage(EVALUATE, forms_df, ind_df, cfg)
+    reports = match_reports(read_reports(files, cfg.limits), forms_df)  # the units' 自评报告 (SPEC section 6)
+    flags += report_findings(forms_df, reports, cfg)
     findings.extend(flags)
     _record_forms(submissions, owners, rejections)
+    _record_reports(files, reports)
     return RunResult(run_id=run_id, started_at=started_at, inbox=inbox, config=cfg, files=[f.record for f in files],
-                     forms=_with_counts(forms_df, flags), indicators=ind_df, findings=findings)
+                     forms=_with_counts(forms_df, flags), indicators=ind_df, findings=findings, reports=reports)
 
 
 def _reject_file(record: FileRecord, finding: Finding) -> None:
@@ -132,6 +137,13 @@ def _record_forms(submissions: list[Submission], owners: list[FileRecord], rejec
             first = record.forms[0]
             record.status, record.code = REJECTED, first.code
             record.message = "；".join(f"工作表「{f.sheet}」：{f.message}" for f in record.forms)
+
+
+def _record_reports(files: list[InboxFile], reports: ReportSet) -> None:
+    """A report's file (not a form, so still `ignored`) says what was read from it, or why it was not."""
+    records = {f.record.path: f.record for f in files}
+    for report in reports.reports:
+        records[report.path].message = reports.summary(report)
 
 
 def _with_counts(forms: pd.DataFrame, flags: list[Finding]) -> pd.DataFrame:

@@ -206,7 +206,7 @@ def read_report(source: str | Path | bytes, name: str, limits: LimitSettings | N
     except _Unreadable as exc:
         report.error = str(exc)
         return report
-    except Exception as exc:  # noqa: BLE001 - python-docx, lxml and pypdf raise a zoo of errors on a broken file
+    except Exception as exc:  # python-docx, lxml and pypdf raise a zoo of errors on a broken file: never a crash
         report.error = f"文件已损坏或格式不受支持，无法读取（{type(exc).__name__}: {exc}）"[:300]
         return report
     report.text = "\n".join(b.text for b in blocks)
@@ -222,7 +222,7 @@ def read_report(source: str | Path | bytes, name: str, limits: LimitSettings | N
 _NUMERALS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _CN = "零〇一二两三四五六七八九十百"
 _COUNT = rf"(?P<n>\d+|[{_CN}]+)"
-# Phrasings of the number of projects (on folded text), each seen in a real report (tests/test_reports.py names them).
+# Phrasings of the number of projects (on the text without spaces), each seen in a real report (tests/test_reports.py names them).
 _DECLARED = [re.compile(p) for p in (
     rf"共(?:设|有|涉及|计|实施|安排)?(?:预算|支出|专项)?(?:支出)?项目(?:共计?|合计)?{_COUNT}[个项]",
     rf"(?:预算|实施|支出)项目共(?:计|有)?{_COUNT}[个项]",
@@ -256,7 +256,8 @@ _LABELLED_UNIT = re.compile(r"(?:实施单位|单位名称|项目单位|填报�
 _ORG_END = re.compile(r"(?:局|中心|院|所|站|办公室|办|委员会|委|会|学校|校|队|馆|社|公司|街道办事处|镇|乡|政府|部)$")
 _DATE = re.compile(r"\d{4}年\d{1,2}月\d{1,2}日$")
 _PROJECT_LABEL = re.compile(r"项目名称[:：](?P<name>[^,，。;；|]{2,60})")
-_PROJECT_HEADING = re.compile(r"^(?P<name>.+)项目(?=绩效|目标|资金|基本|实施|概况|情况|自评|预算|执行|支出|完成|的|\)|$)")
+_PROJECT_HEADING = re.compile(r"^(?P<name>.+)项目"
+                              r"(?=绩效|目标|资金|基本|实施|概况|情况|自评|预算|执行|支出|完成|的|\)|$)")
 _PROJECT_PAREN = re.compile(r"^[(（](?P<name>.{2,60})项目[)）]$")
 _GENERIC = {"预算", "支出", "专项", "部门", "单位", "本", "该", "重点", "绩效", "预算支出", "本单位", "我单位",
             "部门预算", "财政", "财政支出", "专项资金"}
@@ -275,13 +276,13 @@ def _extract(report: Report, blocks: list[_Block], tables: list[_Table]) -> None
     report.unit, report.unit_from = _unit_named(blocks)
     current: ReportProject | None = None
     for block in blocks:
-        folded = fold(block.text)
+        squeezed = re.sub(r"\s+", "", block.text)  # names and phrases as written, only without spaces
         if report.declared is None:
-            _declared(report, folded, block.where)
-        name = _project_named(block, folded)
+            _declared(report, squeezed, block.where)
+        name = _project_named(block, squeezed)
         if name:
             current = _project(report, name, block.where)
-        elif block.heading and _TOP_HEADING.match(folded):
+        elif block.heading and _TOP_HEADING.match(squeezed):
             current = None  # a new section that names no project: what follows is the unit's
         for sentence in _sentences(block.text):
             if current is not None:
@@ -299,9 +300,9 @@ def _tidy(sentence: str) -> str:
     return re.sub(r"(?<=[^\x00-\x7f]) | (?=[^\x00-\x7f])", "", text)
 
 
-def _declared(report: Report, folded: str, where: str) -> None:
+def _declared(report: Report, text: str, where: str) -> None:
     for pattern in _DECLARED:
-        found = pattern.search(folded)
+        found = pattern.search(text)
         if found and (count := chinese_count(found["n"])):
             report.declared, report.declared_text, report.declared_where = count, found.group(0), where
             return
@@ -328,17 +329,17 @@ def _unit_named(blocks: list[_Block]) -> tuple[str, str]:
     return "", ""
 
 
-def _project_named(block: _Block, folded: str) -> str:
+def _project_named(block: _Block, text: str) -> str:
     """The project a heading, a 「（XXX项目）」 line or a 「项目名称：」 line names; "" if none."""
-    found = _PROJECT_LABEL.search(folded)
+    found = _PROJECT_LABEL.search(text)
     if found:
         return _clean_name(found["name"])
-    found = _PROJECT_PAREN.match(folded)
+    found = _PROJECT_PAREN.match(text)
     if found:
         return _clean_name(found["name"])
     if not block.heading:
         return ""
-    first = re.split(r"[。:：]", _HEADING.sub("", folded), maxsplit=1)[0]
+    first = re.split(r"[。:：]", _HEADING.sub("", text), maxsplit=1)[0]
     found = _PROJECT_HEADING.match(first)
     return _clean_name(found["name"]) if found else ""
 
@@ -360,7 +361,8 @@ def _project(report: Report, name: str, where: str) -> ReportProject:
 # Keywords before a figure → its kind (None: a figure not compared, e.g. 年初预算, 到位资金).
 _KEYWORDS: dict[str, str | None] = {
     **dict.fromkeys(("全年预算数", "全年预算", "调整后预算数", "调整后预算", "预算数", "预算资金", "预算金额",
-                     "预算指标", "项目指标", "预算安排", "安排资金", "安排预算", "预算总额", "总预算", "预算"), "budget"),
+                     "预算指标", "项目指标", "预算安排", "安排资金", "安排预算", "预算总额", "总预算", "预算"),
+                    "budget"),
     **dict.fromkeys(("年初预算数", "年初预算", "实际到位", "到位资金", "到位"), None),
     **dict.fromkeys(("全年执行数", "执行数", "执行金额", "实际执行", "实际支出", "实际使用", "已支出", "支出",
                      "使用", "执行", "决算数", "完成预算资金", "完成支出", "支付", "实际支付"), "executed"),
@@ -417,7 +419,7 @@ def _table_projects(report: Report, table: _Table) -> None:
             continue
         name_col, kinds = columns
         for r, row in enumerate(table.rows[h + 1:], h + 2):
-            name = _clean_name(fold(row[name_col])) if name_col < len(row) else ""
+            name = _clean_name(re.sub(r"\s+", "", row[name_col])) if name_col < len(row) else ""
             if not name or name in ("合计", "总计", "小计"):
                 continue
             project = _project(report, name, f"{table.where} 第 {r} 行")
@@ -494,6 +496,24 @@ class ReportSet:
         return list(dict.fromkeys(out))
 
 
+    def unit_of(self, report: Report) -> str:
+        return next((unit for unit, reports in self.by_unit.items() if report in reports), "")
+
+    def summary(self, report: Report) -> str:
+        """What the run read from a report, as its file's message in run.json and the file lists."""
+        if report.error:
+            return f"自评报告，无法读取：{report.error}"
+        unit = self.unit_of(report)
+        named = f"（报告所署单位「{report.unit}」）" if report.unit else ""
+        parts = [f"自评报告，已读取，对应实施单位「{unit}」（依据：{self.matched_by[report.path]}）" if unit
+                 else f"自评报告，已读取，未能对应到已报送自评表的实施单位{named}"]
+        if report.declared:
+            parts.append(f"称项目共 {report.declared} 个")
+        if report.projects:
+            parts.append("述及项目" + "、".join(f"「{p.name}」" for p in report.projects))
+        return "；".join(parts)
+
+
 def match_reports(reports: Iterable[Report], forms: pd.DataFrame) -> ReportSet:
     """Match each readable report to one 实施单位 of `forms` (columns unit, source_file), first rule that decides:
 
@@ -502,7 +522,7 @@ def match_reports(reports: Iterable[Report], forms: pd.DataFrame) -> ReportSet:
        unit's; if they name several, the folder decides nothing (and its parents are not asked);
     2. file name: the report's path (folders and file name) contains a unit's name; the longest wins;
     3. the text: the unit the report names (标题, 实施单位, 落款 …) is a unit's name, or one contains
-       the other.
+       the other (a report that could not be read has no text: only 1 and 2 apply to it).
 
     Names are compared normalized (`normalize_unit`: full-width folded, no spaces or brackets,
     the 县 prefix dropped). A near miss (社保保险 for 社会保险) is not matched.
@@ -511,8 +531,6 @@ def match_reports(reports: Iterable[Report], forms: pd.DataFrame) -> ReportSet:
     files = list(zip(forms["source_file"].tolist(), forms["unit"].tolist(), strict=True))
     out = ReportSet(reports=list(reports))
     for report in out.reports:
-        if report.error:
-            continue
         unit, how = _by_folder(report.path, files) or _by_name(report.path, units) or _by_text(report.unit, units)
         if unit:
             out.by_unit.setdefault(unit, []).append(report)

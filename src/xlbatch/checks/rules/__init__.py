@@ -11,6 +11,8 @@ goes into its module at the place it should take in that order.
     scores                SCORE_OUT_OF_RANGE … SELF_SCORE_INFLATED
     indicators            UNEXPLAINED_DEVIATION … INCOMPARABLE_VALUES
     submissions           DUPLICATE_SUBMISSION, AMOUNT_SCALE_SUSPECT
+    reports               REPORT_MISSING, FORMS_MISSING, REPORT_FIGURE_MISMATCH (reports stage: forms and
+                          自评报告 together; messages, no frame check)
 
 A description may name settings ({rules.low_execution:percent}): `explain(rule, cfg)` fills them in,
 and everything a person reads shows the description so. Importing the catalogue loads neither
@@ -19,7 +21,7 @@ pandas nor pandera: validate.py runs the checks.
 
 from __future__ import annotations
 
-from ...catalogue import EVALUATE, FORMS, INDICATORS, READ, RULES, VALIDATE, Check, Detail, Rule, registered
+from ...catalogue import EVALUATE, FORMS, INDICATORS, READ, REPORTS, RULES, VALIDATE, Check, Detail, Rule, registered
 from ._shared import explain
 
 # isort: off
@@ -32,15 +34,18 @@ from .scores import (INDICATOR_SCORE_MISMATCH, SCORE_OUT_OF_RANGE, SELF_SCORE_IN
                      WEIGHTS_INVALID)
 from .indicators import INCOMPARABLE_VALUES, MISSING_ACTUAL, REQUIRED_CATEGORY_EMPTY, UNEXPLAINED_DEVIATION
 from .submissions import AMOUNT_SCALE_SUSPECT, DUPLICATE_SUBMISSION
+from .reports import FORMS_MISSING, REPORT_FIGURE_MISMATCH, REPORT_MISSING
 # isort: on
 
 CATALOGUE: tuple[Rule, ...] = registered()
 
 __all__ = [
     "AMOUNT_SCALE_SUSPECT", "BAD_NUMBER", "BUDGET_SCORE_MISMATCH", "BUDGET_ZERO", "CATALOGUE", "DUPLICATE_SUBMISSION",
-    "EVALUATE", "FILE_UNREADABLE", "FILE_UNSAFE", "FORMS", "FUNDS_DONT_ADD_UP", "HIGH_SCORE_LOW_EXECUTION",
+    "EVALUATE", "FILE_UNREADABLE", "FILE_UNSAFE", "FORMS", "FORMS_MISSING", "FUNDS_DONT_ADD_UP",
+    "HIGH_SCORE_LOW_EXECUTION",
     "INCOMPARABLE_VALUES", "INDICATORS", "INDICATOR_SCORE_MISMATCH", "LOW_EXECUTION", "MISSING_ACTUAL",
-    "MISSING_FIELD", "NO_FORM_FOUND", "OVER_BUDGET", "RATE_MISMATCH", "READ", "REQUIRED_CATEGORY_EMPTY",
+    "MISSING_FIELD", "NO_FORM_FOUND", "OVER_BUDGET", "RATE_MISMATCH", "READ", "REPORTS",
+    "REPORT_FIGURE_MISMATCH", "REPORT_MISSING", "REQUIRED_CATEGORY_EMPTY",
     "RULES", "SCORE_OUT_OF_RANGE", "SELF_SCORE_INFLATED", "TOTAL_MISMATCH", "UNEXPLAINED_DEVIATION",
     "VALIDATE", "WEIGHTS_INVALID", "Check", "Detail", "Rule", "explain",
 ]
