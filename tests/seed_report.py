@@ -70,8 +70,8 @@ REPLACEABLE = {"executed": "实际使用 3.07 万元", "count": "共设预算项
 
 
 def write_report_docx(path: Path, paragraphs: list[tuple[str, str]], tables: list[list[list[str]]] = ()) -> Path:
-    """A Word document as a unit writes one: a centred title, numbered headings, body text in 仿宋,
-    and `tables` (rows of cell texts) after the body."""
+    """A Word document as a unit writes one: a title, numbered headings, body text in 仿宋, and
+    `tables` (rows of cell texts, ruled) after the body."""
     doc = Document()
     normal = doc.styles["Normal"]
     normal.font.name = "FangSong"
@@ -85,8 +85,16 @@ def write_report_docx(path: Path, paragraphs: list[tuple[str, str]], tables: lis
             doc.add_paragraph(text)
     for rows in tables:
         table = doc.add_table(rows=len(rows), cols=len(rows[0]))
+        table.style = "Table Grid"  # ruled, as reports' tables are
         for r, row in enumerate(rows):
             for c, value in enumerate(row):
                 table.cell(r, c).text = value
     doc.save(str(path))
     return path
+
+
+# A table of the unit's projects as reports give one (columns as in the 2019 专项资金 report cited in
+# tests/test_reports.py), the seed's project first with its figures.
+PROJECT_TABLE = [["项目名称", "预算数（万元）", "执行数（万元）", "执行率"],
+                 [PROJECT, "5.4", "3.07", "56.85%"],
+                 ["机关退休人员活动经费", "12.5", "12.5", "100%"]]

@@ -21,7 +21,7 @@ from forms import clean_form
 from msoffcrypto.format.ooxml import OOXMLFile
 from pypdf import PdfReader, PdfWriter
 from seed import seed_form
-from seed_report import PROJECT, REASONS, UNIT, seed_report, write_report_docx
+from seed_report import PROJECT, PROJECT_TABLE, REASONS, UNIT, seed_report, write_report_docx
 
 from xlbatch.catalogue import titled
 from xlbatch.checks.rules import FORMS_MISSING, LOW_EXECUTION, REPORT_FIGURE_MISMATCH, REPORT_MISSING
@@ -49,7 +49,8 @@ def report_files(libreoffice, pdftoppm, tmp_path_factory) -> dict[str, Path]:
 
     base = tmp_path_factory.mktemp("reports")
     docs = {"seed": write_report_docx(base / "seed.docx", seed_report()),
-            "variant": write_report_docx(base / "variant.docx", seed_report(executed="实际使用 3.50 万元"))}
+            "variant": write_report_docx(base / "variant.docx", seed_report(executed="实际使用 3.50 万元")),
+            "table": write_report_docx(base / "table.docx", seed_report()[:3], tables=[PROJECT_TABLE])}
     pdfs = _to_pdf(libreoffice, list(docs.values()), base / "pdf")
     page = base / "page"
     code, _out, err = _run([pdftoppm, "-png", "-r", "70", "-f", "1", "-l", "1", str(pdfs[0]), str(page)], 60)
@@ -59,8 +60,8 @@ def report_files(libreoffice, pdftoppm, tmp_path_factory) -> dict[str, Path]:
     scan.add_picture(str(picture))
     scan.save(str(base / "scan.docx"))
     scanned = _to_pdf(libreoffice, [base / "scan.docx"], base / "scan")[0]
-    return {"seed.docx": docs["seed"], "variant.docx": docs["variant"], "seed.pdf": pdfs[0],
-            "variant.pdf": pdfs[1], "scan.pdf": scanned}
+    return {"seed.docx": docs["seed"], "variant.docx": docs["variant"], "table.docx": docs["table"],
+            "seed.pdf": pdfs[0], "variant.pdf": pdfs[1], "table.pdf": pdfs[2], "scan.pdf": scanned}
 
 
 def _to_pdf(libreoffice, sources: list[Path], outdir: Path) -> list[Path]:
@@ -340,6 +341,19 @@ def test_a_table_of_projects():
     assert stated == {"教育专项": [("budget", 850.0), ("executed", 830.0), ("rate", 0.976)],
                       "医疗保障专项": [("budget", 620.0), ("executed", 600.0), ("rate", 0.968)]}
     assert [{f.where for f in p.figures} for p in report.projects] == [{"表 1 第 2 行"}, {"表 1 第 3 行"}]
+
+
+@pytest.mark.parametrize(("fmt", "where"), [("docx", "表 1"), ("pdf", "第 1 页表 1")])
+def test_a_ruled_table_in_a_word_report_and_in_its_pdf(report_files, fmt, where):
+    """The PDF's table is read from pypdf's layout text: a row per line, the cells apart, a name
+    wrapped in its cell joined back."""
+    report = read_report(report_files[f"table.{fmt}"], f"报告.{fmt}")
+    stated = {p.name: [(f.kind, round(f.value, 6), f.where) for f in p.figures] for p in report.projects}
+    assert stated == {
+        PROJECT: [(kind, value, f"{where} 第 2 行") for kind, value in
+                  (("budget", 5.4), ("executed", 3.07), ("rate", 0.5685))],
+        "机关退休人员活动经费": [(kind, value, f"{where} 第 3 行") for kind, value in
+                       (("budget", 12.5), ("executed", 12.5), ("rate", 1.0))]}
 
 
 def test_amounts_without_a_unit_are_not_amounts():

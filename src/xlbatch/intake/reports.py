@@ -86,8 +86,10 @@ class _Unreadable(Exception):
 
 
 def fold(text: str) -> str:
-    """Text for matching: NFKC (full-width digits and punctuation folded), no whitespace at all."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+    """Text for matching: NFKC (full-width digits and punctuation folded), no whitespace but one space
+    between two numbers (a table row's "5.4 3.07" must not read as 5.43.07)."""
+    text = re.sub(r"(?<=[\d.%])\s+(?=\d)", "\0", unicodedata.normalize("NFKC", text))
+    return re.sub(r"\s+", "", text).replace("\0", " ")
 
 
 def _join(left: str, right: str) -> str:
@@ -162,7 +164,7 @@ def _distinct(cells: list[str]) -> list[str]:
 
 def _pdf_text(data: bytes) -> tuple[list[_Block], list[_Table]]:
     """The pages' lines joined back into paragraphs: a line ends one where it ends a sentence (。：！？),
-    and a heading or a title line is a block of its own. pypdf gives no tables: their rows arrive as lines."""
+    and a heading or a title line is a block of its own. Tables: see `_pdf_tables`."""
     from pypdf import PdfReader
     from pypdf.errors import FileNotDecryptedError
 
@@ -170,15 +172,41 @@ def _pdf_text(data: bytes) -> tuple[list[_Block], list[_Table]]:
     if reader.is_encrypted and not reader.decrypt(""):  # a PDF only restricting copying opens with ""
         raise _Unreadable("PDF 设置了打开密码（已加密），请取消密码后重新报送")
     blocks: list[_Block] = []
+    tables: list[_Table] = []
     ended = True
     try:
-        pages = reader.pages[:MAX_PDF_PAGES]
-        for number, page in enumerate(pages, 1):
-            for line in (page.extract_text() or "").splitlines():
+        for number, page in enumerate(reader.pages[:MAX_PDF_PAGES], 1):
+            text = page.extract_text() or ""
+            for line in text.splitlines():
                 ended = _add_line(blocks, line.strip(), f"第 {number} 页", ended)
+            if _TABLE_HINT.search(text):
+                tables += _pdf_tables(page.extract_text(extraction_mode="layout"), number, len(tables))
     except FileNotDecryptedError as exc:
         raise _Unreadable("PDF 设置了打开密码（已加密），请取消密码后重新报送") from exc
-    return blocks, []
+    return blocks, tables
+
+
+_TABLE_HINT = re.compile(r"项目(?:名称)?\s+\S*(?:预算|执行|支出)")  # a header line with a project column
+
+
+def _pdf_tables(layout: str, page: int, before: int) -> list[_Table]:
+    """Tables of a page in pypdf's layout mode, where a row is one line and its cells are apart by two
+    or more spaces: a header row `_table_columns` accepts (short cells), then rows of as many cells; a
+    line of one cell without a figure continues the name of the row above (a name wrapped in its cell)."""
+    tables: list[_Table] = []
+    current: _Table | None = None
+    for line in layout.splitlines():
+        cells = re.split(r"\s{2,}", line.strip())
+        if len(cells) >= 3 and all(len(c) <= 16 for c in cells) and _table_columns(cells) is not None:
+            current = _Table([cells], f"第 {page} 页表 {before + len(tables) + 1}")
+            tables.append(current)
+        elif current is not None and len(cells) == len(current.rows[0]):
+            current.rows.append(cells)
+        elif current is not None and len(cells) == 1 and len(current.rows) > 1 and not _FIGURE.search(cells[0]):
+            current.rows[-1][0] += cells[0]
+        else:
+            current = None
+    return tables
 
 
 def _add_line(blocks: list[_Block], line: str, where: str, ended: bool) -> bool:
