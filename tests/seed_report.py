@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from docx import Document
+from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 
 UNIT = "承德县社会保险事业服务中心"
@@ -70,17 +71,19 @@ REPLACEABLE = {"executed": "实际使用 3.07 万元", "count": "共设预算项
 
 
 def write_report_docx(path: Path, paragraphs: list[tuple[str, str]], tables: list[list[list[str]]] = ()) -> Path:
-    """A Word document as a unit writes one: a title, numbered headings, body text in 仿宋, and
-    `tables` (rows of cell texts, ruled) after the body."""
+    """A Word document as a unit writes one: a centred title, numbered headings, body text in 仿宋, the
+    signature and date set right, and `tables` (rows of cell texts, ruled) after the body."""
     doc = Document()
     normal = doc.styles["Normal"]
     normal.font.name = "FangSong"
     normal.element.rPr.rFonts.set(qn("w:eastAsia"), "仿宋")
     for style, text in paragraphs:
         if style == "title":
-            doc.add_heading(text, level=1)
+            doc.add_heading(text, level=1).alignment = WD_ALIGN_PARAGRAPH.CENTER
         elif style == "heading":
             doc.add_heading(text, level=2)
+        elif style == "signature":
+            doc.add_paragraph(text).alignment = WD_ALIGN_PARAGRAPH.RIGHT
         else:
             doc.add_paragraph(text)
     for rows in tables:

@@ -25,7 +25,7 @@ from seed_report import PROJECT, PROJECT_TABLE, REASONS, UNIT, seed_report, writ
 
 from xlbatch.catalogue import titled
 from xlbatch.checks.rules import FORMS_MISSING, LOW_EXECUTION, REPORT_FIGURE_MISMATCH, REPORT_MISSING
-from xlbatch.intake.reports import legacy_message, match_reports, read_report
+from xlbatch.intake.reports import is_report, legacy_message, match_reports, read_report
 from xlbatch.models import INFO, WARNING, Report
 from xlbatch.outputs.template import write_workbook
 from xlbatch.pipeline import process
@@ -116,8 +116,10 @@ def test_the_seed_package_forms_missing_and_the_reasons_beside_low_execution(rep
     assert missing.severity == WARNING and missing.unit == UNIT
     assert (missing.value, missing.expected) == ("1", "6")
     assert missing.source_file == f"{FOLDER}/自评报告.{fmt}"
-    assert "共 6 个项目" in missing.message and "自评表 1 份" in missing.message and "尚缺 5 份" in missing.message
-    assert f"「{PROJECT}」" in missing.message
+    assert missing.message == (
+        f"自评报告 {FOLDER}/自评报告.{fmt}（{missing.cell}）称「共设预算项目6个」，共 6 个项目，但已受理的该单位"
+        f"自评表只有 1 份（「{PROJECT}」）；尚缺 5 份，请补报其余项目的自评表")
+    assert missing.cell == {"docx": "第 5 段", "pdf": "第 1 页"}[fmt]
     rules = {f.rule for f in result.findings}
     assert REPORT_FIGURE_MISMATCH.code not in rules and REPORT_MISSING.code not in rules  # the figures agree
     low = _only(result, LOW_EXECUTION)
@@ -254,6 +256,11 @@ def test_unreadable_reports_in_the_inbox_are_listed_never_a_crash(report_files, 
     assert missing.message.startswith(f"实施单位「{UNIT}」的自评报告 {FOLDER}/")
     assert "无法读取：" in missing.message
     assert FORMS_MISSING.code not in {f.rule for f in result.findings}
+
+
+def test_lock_files_and_hidden_files_are_no_reports():
+    assert [is_report(n) for n in ("a/报告.docx", "报告.PDF", "a/~$报告.docx", ".x/报告.pdf", "a/.报告.docx",
+                                   "报告.doc")] == [True, True, False, False, False, False]
 
 
 @pytest.mark.parametrize(("name", "message"), [
@@ -409,3 +416,12 @@ def test_a_folder_of_several_units_decides_nothing():
     forms = pd.DataFrame({"unit": ["甲单位", "乙单位"], "source_file": ["共享/a.xlsx", "共享/b.xlsx"]})
     reports = match_reports([Report(path="共享/报告.docx", unit="乙单位")], forms)
     assert reports.matched_by == {"共享/报告.docx": "报告所署单位"}
+
+
+def test_a_rejected_form_is_not_one_of_the_forms_received(report_files, tmp_path):
+    """FORMS_MISSING counts the forms accepted: a form refused (here MISSING_FIELD) is still to be sent."""
+    inbox = _package(tmp_path / "inbox", report_files["seed.docx"])
+    write_workbook(inbox / FOLDER / "第二个项目.xlsx", [("自评表", clean_form(project=""))])
+    result = process(inbox)
+    assert "MISSING_FIELD" in {f.rule for f in result.findings}
+    assert _only(result, FORMS_MISSING).value == "1"

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import difflib
 import io
+import logging
 import re
 import unicodedata
 import zipfile
@@ -49,10 +50,6 @@ MAX_PDF_PAGES = 200  # a self-evaluation report has a few pages; a longer PDF is
 
 _SEND_NEW = {".doc": "自评报告请另存为 .docx 或 .pdf 后报送", ".wps": "自评报告请另存为 .docx 或 .pdf 后报送",
              ".et": "自评表请另存为 .xlsx 后报送"}
-
-
-def is_report(name: str) -> bool:
-    return PurePosixPath(name).suffix.lower() in REPORT_SUFFIXES
 
 
 def legacy_message(name: str) -> str:
@@ -168,6 +165,8 @@ def _pdf_text(data: bytes) -> tuple[list[_Block], list[_Table]]:
     from pypdf import PdfReader
     from pypdf.errors import FileNotDecryptedError
 
+    # pypdf logs what it repairs in a damaged file; what matters to the unit is in report.error.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
     reader = PdfReader(io.BytesIO(data))
     if reader.is_encrypted and not reader.decrypt(""):  # a PDF only restricting copying opens with ""
         raise _Unreadable("PDF 设置了打开密码（已加密），请取消密码后重新报送")
@@ -613,5 +612,15 @@ def _by_text(named: str, units: list[str]) -> tuple[str, str]:
 
 
 def read_reports(files: Iterable[Any], limits: LimitSettings) -> list[Report]:
-    """Every report among the inbox files (`InboxFile`s: .docx/.pdf by name), read in order."""
+    """Every report among the inbox files (`InboxFile`s: .docx/.pdf by name), read in order; Word's
+    lock files (~$报告.docx) and hidden files are no reports. An archive's member is read from its
+    bytes: `read_report(data, "ARCHIVE.zip/MEMBER")`."""
     return [read_report(f.path, f.record.path, limits) for f in files if is_report(f.record.path)]
+
+
+def is_report(name: str) -> bool:
+    """A .docx/.pdf that is not a lock file (~$) and not hidden (a part starting with ".")."""
+    parts = PurePosixPath(name).parts
+    if not parts or parts[-1].startswith("~$") or any(p.startswith(".") for p in parts):
+        return False
+    return PurePosixPath(name).suffix.lower() in REPORT_SUFFIXES

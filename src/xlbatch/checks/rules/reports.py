@@ -45,10 +45,10 @@ def _report_missing(unit: str, rows: list[dict], reports: list[Report]) -> list[
 
 FORMS_MISSING = register(Rule(
     "FORMS_MISSING", WARNING, "自评表未报齐",
-    "自评报告所述项目个数（如「共设预算项目 N 个」）多于收到的该单位自评表份数", REPORTS,
+    "自评报告所述项目个数（如「共设预算项目 N 个」）多于已受理的该单位自评表份数", REPORTS,
     messages={
-        "fewer_forms": "自评报告 {report}（{where}）称「{phrase}」，共 {declared} 个项目，但只收到该单位自评表 "
-                       "{received} 份（{projects}）；尚缺 {missing} 份，请补报其余项目的自评表",
+        "fewer_forms": "自评报告 {report}（{where}）称「{phrase}」，共 {declared} 个项目，但已受理的该单位自评表"
+                       "只有 {received} 份（{projects}）；尚缺 {missing} 份，请补报其余项目的自评表",
     }))
 
 
