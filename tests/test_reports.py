@@ -167,10 +167,17 @@ def test_the_anomaly_id_holds_when_the_report_is_renamed(report_files, tmp_path)
 
 # --- REPORT_MISSING --------------------------------------------------------------------------
 
-def test_a_unit_with_forms_and_no_report_raises_report_missing(report_files, tmp_path):
-    inbox = _package(tmp_path / "inbox", report_files["seed.docx"])
+def _education(inbox: Path, report: Path | None = None) -> None:
+    """A second unit, 承德县教育局, in its folder: one form, and `report` if given."""
     (inbox / "教育局").mkdir()
     write_workbook(inbox / "教育局" / "营养餐.xlsx", [("自评表", clean_form(unit="承德县教育局", project="营养餐"))])
+    if report is not None:
+        shutil.copy(report, inbox / "教育局" / f"自评报告{report.suffix}")
+
+
+def test_a_unit_with_forms_and_no_report_raises_report_missing(report_files, tmp_path):
+    inbox = _package(tmp_path / "inbox", report_files["seed.docx"])
+    _education(inbox)
     result = process(inbox)
     missing = _only(result, REPORT_MISSING)
     assert (missing.severity, missing.unit, missing.source_file) == (INFO, "承德县教育局", "教育局/营养餐.xlsx")
@@ -178,12 +185,17 @@ def test_a_unit_with_forms_and_no_report_raises_report_missing(report_files, tmp
                                "（.docx 或 .pdf）；请补报自评报告")
 
 
-def test_an_inbox_without_any_report_raises_no_report_finding(tmp_path):
-    """A bureau not collecting reports sees no REPORT_MISSING: the run is as before reports were read."""
-    result = process(_package(tmp_path / "inbox", None))
+def test_an_inbox_without_any_report_read_raises_no_report_finding(tmp_path):
+    """A bureau not collecting reports sees no REPORT_MISSING: the run is as before reports were read.
+    So does one whose only report could not be read (the sample inbox's placeholder PDF)."""
+    inbox = _package(tmp_path / "inbox", None)
+    (inbox / "教育局").mkdir()
+    (inbox / "教育局" / "自评报告.pdf").write_bytes(b"%PDF-1.4\n% not a report\n%%EOF\n")
+    result = process(inbox)
     assert sorted(f.rule for f in result.findings) == ["HIGH_SCORE_LOW_EXECUTION", "LOW_EXECUTION",
                                                         "REQUIRED_CATEGORY_EMPTY"]
-    assert result.reports.reports == [] and result.reports.reasons_for(UNIT, PROJECT) == []
+    assert [r.path for r in result.reports.reports] == ["教育局/自评报告.pdf"]
+    assert result.reports.reasons_for(UNIT, PROJECT) == []
 
 
 # --- reports that cannot be read ------------------------------------------------------------
@@ -244,18 +256,22 @@ def test_a_pdf_only_restricting_copying_is_read(report_files):
 
 
 def test_unreadable_reports_in_the_inbox_are_listed_never_a_crash(report_files, tmp_path):
+    """Another unit's report was read, so the bureau collects them: a unit whose reports are all
+    unreadable gets REPORT_MISSING saying why."""
     inbox = _package(tmp_path / "inbox", None)
     for name, (data, _why) in _unreadable(report_files).items():
         (inbox / FOLDER / name).write_bytes(data)
+    _education(inbox, report_files["seed.docx"])
     result = process(inbox)
-    listed = {f.path: f.message for f in result.files if f.path != f"{FOLDER}/自评表.xlsx"}
+    listed = {f.path: f.message for f in result.files if f.path.startswith(FOLDER) and f.path.endswith(("x", "f"))
+              and not f.path.endswith(".xlsx")}
     assert len(listed) == 7
     for path, message in listed.items():
         assert message.startswith("自评报告，无法读取："), path
     missing = _only(result, REPORT_MISSING)  # the unit's reports are all unreadable
     assert missing.message.startswith(f"实施单位「{UNIT}」的自评报告 {FOLDER}/")
     assert "无法读取：" in missing.message
-    assert FORMS_MISSING.code not in {f.rule for f in result.findings}
+    assert [f.unit for f in result.findings if f.rule == FORMS_MISSING.code] == ["承德县教育局"]  # its report, read
 
 
 def test_lock_files_and_hidden_files_are_no_reports():
@@ -363,6 +379,13 @@ def test_a_ruled_table_in_a_word_report_and_in_its_pdf(report_files, fmt, where)
                        (("budget", 12.5), ("executed", 12.5), ("rate", 1.0))]}
 
 
+def test_a_tables_reason_column_is_no_reason_sentence():
+    rows = [["项目名称", "预算数（万元）", "执行数（万元）", "未执行原因"],
+            ["教育专项", "850", "830", "资金拨付周期较长"]]
+    report = _read("一、基本情况", tables=[rows])
+    assert report.reasons == [] and report.projects[0].reasons == []
+
+
 def test_amounts_without_a_unit_are_not_amounts():
     report = _read("一、环境整治经费项目基本情况", "项目预算资金为 5.4，实际支出 3.07。")
     assert report.projects[0].figures == []
@@ -371,6 +394,8 @@ def test_amounts_without_a_unit_are_not_amounts():
 # (paragraphs, unit, where, source)
 UNITS = [
     (["红河州数据发展中心2024年度项目支出绩效单位自评报告", "一、基本情况"], "红河州数据发展中心", "标题", HH),
+    (["承德县教育局关于2023年度项目支出绩效自评的报告", "承德县财政局："], "承德县教育局", "标题",
+     "constructed: a title 「XX关于……的报告」"),
     (["项目单位：甘孜州商务和经济合作局", "项目属性：新增"], "甘孜州商务和经济合作局", "「实施单位」等栏目", GZ),
     (["实施单位（盖章）：青神县发展和改革局"], "青神县发展和改革局", "「实施单位」等栏目",
      "部门预算项目支出绩效自评表 (https://www.scqs.gov.cn/info/13206/211004.htm)"),

@@ -70,6 +70,7 @@ class _Block:
     text: str
     where: str
     heading: bool = False
+    table: bool = False  # a table's row: its figures are read by column (`_table_projects`), not as prose
 
 
 @dataclass
@@ -127,7 +128,7 @@ def _docx_text(data: bytes, limits: LimitSettings) -> tuple[list[_Block], list[_
         if isinstance(item, Table):
             table = _Table([[cell.text.strip() for cell in row.cells] for row in item.rows], f"表 {len(tables) + 1}")
             tables.append(table)
-            blocks += [_Block(" | ".join(_distinct(row)), f"{table.where} 第 {r} 行")
+            blocks += [_Block(" | ".join(_distinct(row)), f"{table.where} 第 {r} 行", table=True)
                        for r, row in enumerate(table.rows, 1) if any(row)]
             continue
         text = item.text.strip()
@@ -291,7 +292,7 @@ def chinese_count(text: str) -> int | None:
 _HEADING = re.compile(r"^(?:第[一二三四五六七八九十]+(?:部分|章|节)|[一二三四五六七八九十]+[、.．]"
                       r"|[(（][一二三四五六七八九十]+[)）]|\d{1,2}、)")
 _TOP_HEADING = re.compile(r"^(?:第[一二三四五六七八九十]+(?:部分|章|节)|[一二三四五六七八九十]+[、.．])")
-_TITLE = re.compile(r"^(?:关于)?(?P<unit>.{2,40}?)(?:\d{4}年度?|关于).{0,30}?(?:自评|评价)(?:工作)?报告")
+_TITLE = re.compile(r"^(?:关于)?(?P<unit>.{2,40}?)(?:\d{4}年度?|关于).{0,30}?(?:自评|评价)(?:工作)?的?报告")
 _LABELLED_UNIT = re.compile(r"(?:实施单位|单位名称|项目单位|填报单位|报送单位|申报单位)(?:\(盖章\))?[:：]"
                             r"(?P<unit>[^,，。;；:：|()（）]{2,40})")
 _ORG_END = re.compile(r"(?:局|中心|院|所|站|办公室|办|委员会|委|会|学校|校|队|馆|社|公司|街道办事处|镇|乡|政府|部)$")
@@ -316,7 +317,7 @@ def _sentences(text: str) -> list[str]:
 def _extract(report: Report, blocks: list[_Block], tables: list[_Table]) -> None:
     report.unit, report.unit_from = _unit_named(blocks)
     current: ReportProject | None = None
-    for block in blocks:
+    for block in (b for b in blocks if not b.table):
         squeezed = re.sub(r"\s+", "", block.text)  # names and phrases as written, only without spaces
         if report.declared is None:
             _declared(report, squeezed, block.where)

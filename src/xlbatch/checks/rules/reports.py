@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 
 REPORT_MISSING = register(Rule(
     "REPORT_MISSING", INFO, "缺自评报告",
-    "实施单位报送了自评表，但其文件中没有自评报告（.docx 或 .pdf）；仅在本次收到的文件中有自评报告时检查", REPORTS,
+    "实施单位报送了自评表，但其文件中没有可读取的自评报告（.docx 或 .pdf）；本次运行至少读取了一份自评报告时才检查",
+    REPORTS,
     messages={
         "no_report": "实施单位「{unit}」报送了 {forms} 份自评表（{projects}），但其文件中没有自评报告"
                      "（.docx 或 .pdf）；请补报自评报告",
@@ -134,8 +135,9 @@ def _unit_finding(rule: Rule, unit: str, source: str, where: str, message: str, 
 
 def report_findings(forms: pd.DataFrame, reports: ReportSet, cfg: Config) -> list[Finding]:
     """The findings of the three rules, in catalogue order, over the forms that count (a superseded
-    copy does not) and the reports matched to their units. REPORT_MISSING only when the run holds
-    at least one report: an inbox without any is a bureau not collecting them."""
+    copy does not) and the reports matched to their units. REPORT_MISSING only when the run read at
+    least one report: an inbox where none was read is a bureau not (yet) collecting them, and its
+    units are not told of a report nobody asked for."""
     if forms.empty:
         return []
     live = forms[forms["superseded_by"] == ""]
@@ -147,10 +149,11 @@ def report_findings(forms: pd.DataFrame, reports: ReportSet, cfg: Config) -> lis
     for row in rows:
         if row["unit"]:
             by_unit.setdefault(row["unit"], []).append(row)
+    collecting = any(not r.error for r in reports.reports)
     missing, fewer, figures = [], [], []
     for unit, unit_rows in by_unit.items():
         matched = reports.by_unit.get(unit, [])
-        if reports.reports:
+        if collecting:
             missing += _report_missing(unit, unit_rows, matched)
         readable = [r for r in matched if not r.error]
         fewer += _forms_missing(unit, unit_rows, readable)
