@@ -450,3 +450,15 @@ def test_a_rejected_form_is_not_one_of_the_forms_received(report_files, tmp_path
     result = process(inbox)
     assert "MISSING_FIELD" in {f.rule for f in result.findings}
     assert _only(result, FORMS_MISSING).value == "1"
+
+
+def test_reports_are_read_while_worker_processes_read_the_forms(report_files, tmp_path):
+    """With a process pool the reports are read in this process meanwhile: the same findings as serial."""
+    from xlbatch.ops.execute import local_processes
+
+    inbox = _package(tmp_path / "inbox", report_files["variant.docx"])
+    _education(inbox)
+    serial_result, pooled = process(inbox), process(inbox, executor=local_processes(2))
+    assert sorted((f.rule, f.unit, f.message) for f in pooled.findings) == \
+        sorted((f.rule, f.unit, f.message) for f in serial_result.findings)
+    assert {f.rule for f in pooled.findings} >= {FORMS_MISSING.code, REPORT_FIGURE_MISMATCH.code, REPORT_MISSING.code}

@@ -20,7 +20,7 @@ from .form.analyse import FileTask
 from .form.values import clean_text
 from .intake.discover import InboxFile, discover, inbox_file
 from .intake.reports import ReportSet, match_reports, read_reports
-from .models import ACCEPTED, REJECTED, FileRecord, Finding, FormRecord, RunResult, new_run_id
+from .models import ACCEPTED, REJECTED, FileRecord, Finding, FormRecord, Report, RunResult, new_run_id
 from .ops.execute import Executor, serial
 
 if TYPE_CHECKING:
@@ -62,15 +62,18 @@ def evaluate(files: list[InboxFile], cfg: Config, executor: Executor, *, run_id:
     """Everything between discovering the files and writing the outputs.
 
     While the executor reads the files, this process imports the checking stages
-    and the modules named in `preload` (e.g. the writer).
+    and the modules named in `preload` (e.g. the writer), and reads the units' reports.
     """
     wanted = [f for f in files if not f.ignored]
     tasks = [FileTask(str(f.path), f.record.path, f.record.sha256, cfg.limits, f.record.size, f.record.mtime,
                       cfg.label_words) for f in wanted]
 
+    reports: list[Report] = []
+
     def load() -> None:
         for name in (*CHECK_MODULES, *preload):
             importlib.import_module(name)
+        reports.extend(read_reports(files, cfg.limits))  # the units' 自评报告 (SPEC section 6), never raises
 
     outcomes = executor(tasks, meanwhile=load)
     from .checks.rules import EVALUATE, VALIDATE
@@ -104,13 +107,13 @@ def evaluate(files: list[InboxFile], cfg: Config, executor: Executor, *, run_id:
     ind_df = score_indicators(ind_df, cfg.scoring)
     forms_df = mark_duplicates(score_forms(forms_df, ind_df, cfg.scoring, cfg.rules))
     flags = run_stage(EVALUATE, forms_df, ind_df, cfg)
-    reports = match_reports(read_reports(files, cfg.limits), forms_df)  # the units' 自评报告 (SPEC section 6)
-    flags += report_findings(forms_df, reports, cfg)
+    matched = match_reports(reports, forms_df)
+    flags += report_findings(forms_df, matched, cfg)
     findings.extend(flags)
     _record_forms(submissions, owners, rejections)
-    _record_reports(files, reports)
+    _record_reports(files, matched)
     return RunResult(run_id=run_id, started_at=started_at, inbox=inbox, config=cfg, files=[f.record for f in files],
-                     forms=_with_counts(forms_df, flags), indicators=ind_df, findings=findings, reports=reports)
+                     forms=_with_counts(forms_df, flags), indicators=ind_df, findings=findings, reports=matched)
 
 
 def _reject_file(record: FileRecord, finding: Finding) -> None:
