@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import shutil
+import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -241,6 +242,15 @@ def test_each_unreadable_report_is_listed_with_why(report_files):
         else:
             assert report.error.startswith("文件已损坏或格式不受支持，无法读取（"), report.error
         assert report.projects == [] and report.declared is None
+
+
+def test_a_docx_bomb_is_refused_before_python_docx_inflates_it(report_files):
+    """A member declaring 20 MB at a ratio of ~1000:1 (limits.max_compression_ratio is 100)."""
+    out = io.BytesIO(report_files["seed.docx"].read_bytes())
+    with zipfile.ZipFile(out, "a", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("word/media/image1.bin", b"\0" * (20 * 1024 * 1024))
+    report = read_report(out.getvalue(), "炸弹.docx")
+    assert report.error == "压缩包内 word/media/image1.bin 压缩比超过上限（疑似压缩炸弹），拒绝读取"
 
 
 def test_the_scan_is_an_image_and_no_text(report_files):
