@@ -213,7 +213,7 @@ def _add_line(blocks: list[_Block], line: str, where: str, ended: bool) -> bool:
     """Add one PDF line to the blocks; whether it ends its block."""
     if not line:
         return ended
-    own = _is_heading(line) or _TITLE.search(fold(line)) is not None
+    own = _is_heading(line) or (len(blocks) < 3 and _TITLE.search(fold(line)) is not None)  # the title: first
     if ended or own or blocks[-1].heading:
         blocks.append(_Block(line, where, own))
     else:
