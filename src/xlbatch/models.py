@@ -18,7 +18,6 @@ if TYPE_CHECKING:  # pandas only for the annotations: a run that repeats its out
     import pandas as pd
 
     from .config import Config
-    from .intake.reports import ReportSet
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 SEVERITY_NAMES = {ERROR: "错误", WARNING: "警告", INFO: "提示"}  # as every output names them
@@ -245,9 +244,10 @@ class RunResult:
     finished_at: str = ""
     outbox: str = ""
     extra: dict = field(default_factory=dict)
-    # The units' 自评报告 read from the inbox and matched to their units; `reports.reasons_for(unit,
-    # project)` gives the reasons to show beside a project's findings. None for a repeated run.
-    reports: ReportSet | None = None
+    # The units' 自评报告 read from the inbox and matched to their units (an intake.reports.ReportSet:
+    # models imports no stage); `reports.reasons_for(unit, project)` gives the reasons to show beside
+    # a project's findings. None for a run that repeated the published outputs.
+    reports: Any = None
 
     def counts(self) -> dict[str, int]:
         if "counts" in self.extra:  # a run that repeated the published outputs: their counts
