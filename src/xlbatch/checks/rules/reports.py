@@ -23,8 +23,7 @@ if TYPE_CHECKING:
 
 REPORT_MISSING = register(Rule(
     "REPORT_MISSING", INFO, "缺自评报告",
-    "实施单位报送了自评表，但其文件中没有可读取的自评报告（.docx 或 .pdf）；本次运行至少读取了一份自评报告时才检查",
-    REPORTS,
+    "有自评表而无可读取的自评报告（本次至少读取了一份自评报告时才检查）", REPORTS,
     messages={
         "no_report": "实施单位「{unit}」报送了 {forms} 份自评表（{projects}），但其文件中没有自评报告"
                      "（.docx 或 .pdf）；请补报自评报告",
@@ -46,7 +45,7 @@ def _report_missing(unit: str, rows: list[dict], reports: list[Report]) -> list[
 
 FORMS_MISSING = register(Rule(
     "FORMS_MISSING", WARNING, "自评表未报齐",
-    "自评报告所述项目个数（如「共设预算项目 N 个」）多于已受理的该单位自评表份数", REPORTS,
+    "自评报告所述项目个数多于已受理的该单位自评表份数", REPORTS,
     messages={
         "fewer_forms": "自评报告 {report}（{where}）称「{phrase}」，共 {declared} 个项目，但已受理的该单位自评表"
                        "只有 {received} 份（{projects}）；尚缺 {missing} 份，请补报其余项目的自评表",
@@ -68,7 +67,7 @@ def _forms_missing(unit: str, rows: list[dict], reports: list[Report]) -> list[F
 
 REPORT_FIGURE_MISMATCH = register(Rule(
     "REPORT_FIGURE_MISMATCH", WARNING, "报告与自评表数字不符",
-    "自评报告写明的某项目预算、执行（支出、使用）数或执行率与该项目自评表不符（超出报告所写位数的舍入）", REPORTS,
+    "自评报告写明的项目预算、执行数或执行率与自评表不符", REPORTS,
     messages={
         "figure": "自评报告 {report}（{where}）写明该项目{what} {stated}，自评表 {form_file} 单元格 {cell} 的"
                   "{label}为 {form_value}，两者不符",
