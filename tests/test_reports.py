@@ -493,3 +493,25 @@ def test_reports_are_read_while_worker_processes_read_the_forms(report_files, tm
     assert sorted((f.rule, f.unit, f.message) for f in pooled.findings) == \
         sorted((f.rule, f.unit, f.message) for f in serial_result.findings)
     assert {f.rule for f in pooled.findings} >= {FORMS_MISSING.code, REPORT_FIGURE_MISMATCH.code, REPORT_MISSING.code}
+
+
+def test_the_reasons_are_shown_beside_low_execution_and_on_the_unit_sheet(report_files, tmp_path):
+    """SPEC section 6: the report explains the 56.85% the form's 偏差原因 cells leave empty; the auditor
+    reads it in 异常清单's LOW_EXECUTION row and on the unit's sheet under its goals."""
+    import openpyxl
+
+    from xlbatch import run
+
+    run(_package(tmp_path / "inbox", report_files["seed.docx"]), tmp_path / "outbox")
+    book = openpyxl.load_workbook(tmp_path / "outbox" / "consolidated.xlsx")
+    rows = [[c.value for c in r] for r in book["异常清单"].iter_rows()]
+    top = next(i for i, r in enumerate(rows) if r[0] == "编号")
+    head = rows[top]
+    by_rule = {r[head.index("规则")]: r[head.index("自评报告所述原因")] for r in rows[top + 1:]}
+    assert "年终一次性支付" in by_rule[LOW_EXECUTION.code] and "财政资金问题" in by_rule[LOW_EXECUTION.code]
+    assert not by_rule[FORMS_MISSING.code]  # shown only beside what a reason explains
+    unit = book[next(n for n in book.sheetnames if UNIT[:10] in n)]
+    cells = {c.value: c for r in unit.iter_rows() for c in r if isinstance(c.value, str)}
+    label = cells["自评报告所述原因"]
+    beside = unit.cell(label.row, label.column + 1).value
+    assert "年终一次性支付" in beside

@@ -25,7 +25,15 @@ import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 
 from ..catalogue import titled
-from ..checks.rules import AMOUNT_SCALE_SUSPECT, RULES, SELF_SCORE_INFLATED, WRONG_YEAR
+from ..checks.rules import (
+    AMOUNT_SCALE_SUSPECT,
+    HIGH_SCORE_LOW_EXECUTION,
+    LOW_EXECUTION,
+    RULES,
+    SELF_SCORE_INFLATED,
+    UNEXPLAINED_DEVIATION,
+    WRONG_YEAR,
+)
 from ..checks.score import COUNTED, SCALE_SUSPECT, WRONG_SEASON, standing
 from ..form.normalize import records
 from ..intake.read import a1
@@ -52,7 +60,7 @@ from .formats import (
 from .overview import BEIJING, CHART_SHEET, INFO_SHEET, write_charts, write_run_info
 from .reviews import ANOMALY_SHEET, CLOSED_SHEET, ID_HEADERS, NOTE_HEADER, STATUS_HEADER, STATUSES, Review
 from .season_sheet import SEASON_SHEET, write_season
-from .unit_sheets import SUMMARY_SHEET, Places, write_unit_sheets
+from .unit_sheets import REPORT_REASONS, SUMMARY_SHEET, Places, write_unit_sheets
 
 REJECTED_SHEET = "未受理文件"
 IN_MEMORY_FORMS = 5000
@@ -74,12 +82,13 @@ def write_workbook(path: Path, result, reviews: dict[str, Review]) -> dict[str, 
               if name != SEASON_SHEET or "season" in result.extra}
     forms = result.forms
     names = sheet_names(units_with_sheets(result), FIXED_SHEETS)
-    places = write_unit_sheets(book, forms, result.indicators, result.findings, names, st)
+    reasons = result.reports.reasons_for if result.reports is not None else None
+    places = write_unit_sheets(book, forms, result.indicators, result.findings, names, st, reasons)
     head = heading(result)
     ranked = write_focus(sheets[FOCUS_SHEET], result, head, places, names, st)
     _summary(sheets[SUMMARY_SHEET], result, head, names, st)
     rejected = _rejected(sheets[REJECTED_SHEET], result, head, st)
-    _anomalies(sheets[ANOMALY_SHEET], result.findings, ranked, places, rejected, reviews, head, st)
+    _anomalies(sheets[ANOMALY_SHEET], result.findings, ranked, places, rejected, reviews, head, st, reasons)
     current = {f.anomaly_id for f in result.findings}
     closed = {k: v for k, v in reviews.items() if k not in current}
     for review in closed.values():
@@ -313,14 +322,17 @@ _ANOMALY = Columns(
     ("id", ID_HEADERS[0], 13), ("severity", "严重程度", 8), ("rule", "规则", 24), ("title", "规则名称", 14),
     ("unit", "实施单位", 18), ("project", "项目名称", 18), ("source_file", "来源文件", 20), ("sheet", "工作表", 10),
     ("cell", "单元格", 7), ("message", "问题说明", 40), ("value", "填报值", 12), ("expected", "应为", 12),
-    ("link", "定位", 6), ("review_status", STATUS_HEADER, 9), ("review_note", NOTE_HEADER, 24),
+    ("reasons", REPORT_REASONS, 24), ("link", "定位", 6), ("review_status", STATUS_HEADER, 9),
+    ("review_note", NOTE_HEADER, 24),
 )
+# The findings a unit's 自评报告 may explain: its reason sentences are shown beside them (SPEC section 6).
+EXPLAINED = {LOW_EXECUTION.code, UNEXPLAINED_DEVIATION.code, HIGH_SCORE_LOW_EXECUTION.code}
 ANOMALY_HEADER = 2  # the header row (0-based) of 异常清单, 未受理文件 and 已关闭: a title and 编制单位 / date above it
 
 
 def _anomalies(ws, findings: list[Finding], ranked: list[Ranked], places: Places,
                rejected: dict[tuple[str, str], int], reviews: dict[str, Review], head: Heading,
-               st: Styles) -> None:
+               st: Styles, reasons=None) -> None:
     top, plan = printed_table(ws, head.title("异常清单"), head.facts(unit=False), _ANOMALY.widths, 1, st)
     header(ws, _ANOMALY.header, st, row=top)
     ordered = finding_order(findings, ranked)  # 重点关注's order: by project rank, then rule weight
@@ -332,7 +344,8 @@ def _anomalies(ws, findings: list[Finding], ranked: list[Ranked], places: Places
         values = {"id": f.anomaly_id, "severity": SEVERITY_NAMES[f.severity], "rule": f.rule,
                   "title": RULES[f.rule].title, "unit": f.unit, "project": f.project, "source_file": f.source_file,
                   "sheet": f.sheet, "cell": f.cell, "message": f.message, "value": f.value,
-                  "expected": f.expected}
+                  "expected": f.expected,
+                  "reasons": "".join(reasons(f.unit, f.project)) if reasons and f.rule in EXPLAINED else ""}
         for key, value in values.items():
             fmt = st.flag[f.severity]["text"] if key == "severity" else b["text"]
             ws.write_string(i, _ANOMALY[key], value or "", fmt)
