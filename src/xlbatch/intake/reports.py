@@ -627,6 +627,9 @@ def read_reports(files: Iterable[Any], limits: LimitSettings) -> list[Report]:
             except ReadError as exc:
                 out.append(Report(path=f.record.path, error=exc.message))
                 continue
+            except OSError as exc:  # the package went away since it was listed
+                out.append(Report(path=f.record.path, error=f"压缩包无法打开（{exc.strerror or exc}）"))
+                continue
         else:
             source = f.path
         out.append(read_report(source, f.record.path, limits))

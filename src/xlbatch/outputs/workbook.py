@@ -36,8 +36,9 @@ from ..checks.rules import (
 )
 from ..checks.score import COUNTED, SCALE_SUSPECT, WRONG_SEASON, standing
 from ..form.normalize import records
+from ..intake.discover import ARCHIVE, OLD_FORMAT, OTHER, REPORT, SPREADSHEET
 from ..intake.read import a1
-from ..models import INFO, SEVERITY_NAMES, WARNING, Finding
+from ..models import IGNORED, INFO, OPENED, SEVERITY_NAMES, WARNING, Finding
 from .change_sheet import CHANGES_SHEET, write_changes
 from .focus import FOCUS_SHEET, Ranked, finding_order, write_focus
 from .formats import (
@@ -63,10 +64,10 @@ from .season_sheet import SEASON_SHEET, write_season
 from .unit_sheets import REPORT_REASONS, SUMMARY_SHEET, Places, write_unit_sheets
 
 REJECTED_SHEET = "未受理文件"
+OTHERS_SHEET = "其他文件"
 IN_MEMORY_FORMS = 5000
-FIXED_SHEETS = (FOCUS_SHEET, SEASON_SHEET, SUMMARY_SHEET, CHART_SHEET, ANOMALY_SHEET, REJECTED_SHEET, CHANGES_SHEET,
-                CLOSED_SHEET,
-                INFO_SHEET)
+FIXED_SHEETS = (FOCUS_SHEET, SEASON_SHEET, SUMMARY_SHEET, CHART_SHEET, ANOMALY_SHEET, REJECTED_SHEET, OTHERS_SHEET,
+                CHANGES_SHEET, CLOSED_SHEET, INFO_SHEET)
 
 
 def write_workbook(path: Path, result, reviews: dict[str, Review]) -> dict[str, Review]:
@@ -88,6 +89,7 @@ def write_workbook(path: Path, result, reviews: dict[str, Review]) -> dict[str, 
     ranked = write_focus(sheets[FOCUS_SHEET], result, head, places, names, st)
     _summary(sheets[SUMMARY_SHEET], result, head, names, st)
     rejected = _rejected(sheets[REJECTED_SHEET], result, head, st)
+    _others(sheets[OTHERS_SHEET], result, head, st)
     _anomalies(sheets[ANOMALY_SHEET], result.findings, ranked, places, rejected, reviews, head, st, reasons)
     current = {f.anomaly_id for f in result.findings}
     closed = {k: v for k, v in reviews.items() if k not in current}
@@ -322,8 +324,8 @@ _ANOMALY = Columns(
     ("id", ID_HEADERS[0], 13), ("severity", "严重程度", 8), ("rule", "规则", 24), ("title", "规则名称", 14),
     ("unit", "实施单位", 18), ("project", "项目名称", 18), ("source_file", "来源文件", 20), ("sheet", "工作表", 10),
     ("cell", "单元格", 7), ("message", "问题说明", 40), ("value", "填报值", 12), ("expected", "应为", 12),
-    ("reasons", REPORT_REASONS, 24), ("link", "定位", 6), ("review_status", STATUS_HEADER, 9),
-    ("review_note", NOTE_HEADER, 24),
+    ("link", "定位", 6), ("review_status", STATUS_HEADER, 9), ("review_note", NOTE_HEADER, 24),
+    ("reasons", REPORT_REASONS, 24),  # last: the auditors' columns keep their place of earlier workbooks
 )
 # The findings a unit's 自评报告 may explain: its reason sentences are shown beside them (SPEC section 6).
 EXPLAINED = {LOW_EXECUTION.code, UNEXPLAINED_DEVIATION.code, HIGH_SCORE_LOW_EXECUTION.code}
@@ -402,6 +404,37 @@ def _rejected(ws, result, head: Heading, st: Styles) -> dict[tuple[str, str], in
     ws.autofilter(top, 0, max(row - 1, top + 1), len(_REJECTED) - 1)
     ws.freeze_panes(top + 1, 0)
     return rows_of
+
+
+# --- 其他文件 ----------------------------------------------------------------------------------
+
+_OTHERS = Columns(("source_file", "文件", 40), ("kind", "类别", 12), ("reason", "说明", 70),
+                  ("size", "文件大小\n（字节）", 10))
+_KINDS = {SPREADSHEET: "电子表格", ARCHIVE: "压缩包", REPORT: "自评报告", OLD_FORMAT: "旧格式文档", OTHER: "其他文件"}
+
+
+def _others(ws, result, head: Heading, st: Styles) -> None:
+    """Every inbox file (and package member) that holds no form: ignored with its reason, a report with
+    what was read from it, a package opened with what it held. Nothing in the inbox goes unlisted."""
+    top, plan = printed_table(ws, head.title("其他文件清单"), head.facts(unit=False), _OTHERS.widths, 1, st)
+    header(ws, _OTHERS.header, st, row=top)
+    row = top + 1
+    for record in result.files:
+        if record.status not in (IGNORED, OPENED):
+            continue
+        values = {"source_file": record.path, "kind": _KINDS.get(record.kind, "其他文件"), "reason": record.message}
+        for key, value in values.items():
+            ws.write_string(row, _OTHERS[key], value or "", st.boxed["text"])
+        fit_row(ws, row, values.values(), [_OTHERS.widths[_OTHERS[key]] for key in values])
+        ws.write_number(row, _OTHERS["size"], record.size, st.boxed["number"])
+        row += 1
+    if row == top + 1:
+        ws.write_string(row, 0, "本次运行收件箱中没有自评表以外的文件。")
+        no_print(ws, row + 2, len(_OTHERS) + 1)
+    else:
+        print_table(ws, plan, top, keep_cols=1)
+    ws.autofilter(top, 0, max(row - 1, top + 1), len(_OTHERS) - 1)
+    ws.freeze_panes(top + 1, 0)
 
 
 _CLOSED = Columns(("id", ID_HEADERS[0], 13), ("rule", "规则", 24), ("title", "规则名称", 14),
