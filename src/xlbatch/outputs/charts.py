@@ -30,6 +30,8 @@ PREFERRED = ("WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "Noto Sans CJK SC", "No
 # How such fonts' files are named, to find one matplotlib has not indexed.
 _FILE_HINTS = ("wqy", "zenhei", "microhei", "notosanscjk", "notoserifcjk", "notosanssc", "sourcehan",
                "droidsansfallback", "uming", "ukai", "simhei", "simsun", "msyh", "deng", "pingfang")
+# The Chinese the charts write themselves (their labels add the grades and names): what a font must draw.
+WORDS = "项目数（个）预算执行率（红色为低于的区间）绩效等级单位自评按规则复算虚线为%"
 DPI = 200
 COLOURS = {"bar": "#4472C4", "low": "#C0504D", "reported": "#9BBB59", "recomputed": "#4472C4"}
 
@@ -119,7 +121,8 @@ def _style(font: Font):
                        "font.size": 10, "axes.spines.top": False, "axes.spines.right": False})
 
 
-def rate_bands(font: Font, labels: list[str], counts: list[int], low: list[bool], width_cm: float) -> BytesIO:
+def rate_bands(font: Font, labels: list[str], counts: list[int], low: list[bool], line: float,
+               width_cm: float) -> BytesIO:
     """Projects per execution-rate band; the bands below the low-execution line in red."""
     with _style(font):
         fig = _figure(width_cm, 7.5)
@@ -127,7 +130,7 @@ def rate_bands(font: Font, labels: list[str], counts: list[int], low: list[bool]
         bars = ax.bar(labels, counts, color=[COLOURS["low"] if x else COLOURS["bar"] for x in low])
         ax.bar_label(bars, labels=[f"{n} 个" for n in counts], padding=2)
         ax.set_ylabel("项目数（个）")
-        ax.set_xlabel("预算执行率")
+        ax.set_xlabel(f"预算执行率（红色为低于 {line:.0%} 的区间）")
         ax.set_ylim(0, max([*counts, 1]) * 1.18)
         ax.yaxis.get_major_locator().set_params(integer=True)
         return _png(fig)

@@ -38,6 +38,7 @@ HEADER_FILL = "D9D9D9"  # light grey behind a table's header row
 # Styles the documents use, by the names python-docx knows them by; every other style is dropped.
 TITLE, SUBTITLE, HEADING1, HEADING2 = "公文标题", "副标题", "Heading 1", "Heading 2"
 TABLE_TEXT, TABLE_CAPTION, NOTE, SIGNATURE = "表格文字", "表格标题", "注释", "落款"
+FIGURE_CAPTION = "图题"  # below its picture: unlike a table's caption, not kept with what follows
 _KEPT = {"Normal", "Header", "Header Char", "Footer", "Footer Char", "Heading 1", "Heading 2",
          "Heading 1 Char", "Heading 2 Char", "Default Paragraph Font", "Normal Table", "No List", "Table Grid"}
 TEXT_WIDTH_CM = 21.0 - 2.8 - 2.6  # A4 less the margins below
@@ -111,6 +112,7 @@ def _styles(doc) -> None:
             (TITLE, SONG, TITLE_PT, True, WD_ALIGN_PARAGRAPH.CENTER, 0, 6),
             (SUBTITLE, KAI, BODY_PT, False, WD_ALIGN_PARAGRAPH.CENTER, 0, 0),
             (TABLE_CAPTION, HEI, CAPTION_PT, False, WD_ALIGN_PARAGRAPH.CENTER, 8, 4),
+            (FIGURE_CAPTION, HEI, CAPTION_PT, False, WD_ALIGN_PARAGRAPH.CENTER, 2, 8),
             (TABLE_TEXT, SONG, TABLE_PT, False, None, 0, 0),
             (NOTE, SONG, TABLE_PT, False, None, 2, 6),
             (SIGNATURE, FANG, BODY_PT, False, WD_ALIGN_PARAGRAPH.RIGHT, 0, 0)):
@@ -221,11 +223,14 @@ def _repeat_header(row) -> None:
 
 
 def signature(doc, issuer: str, date: str) -> None:
-    """编制单位 and date at the foot, right-aligned, a blank line above."""
-    doc.add_paragraph("", SIGNATURE)
-    for text in (issuer, date):
-        if text:
-            doc.add_paragraph(text, SIGNATURE)
+    """编制单位 and date at the foot, right-aligned, a blank line above; kept on one page with the
+    paragraph before them (a signature alone on a page is a fault in a 公文)."""
+    last = doc.paragraphs[-1] if doc.paragraphs else None
+    if last is not None:
+        last.paragraph_format.keep_with_next = True
+    lines = [doc.add_paragraph("", SIGNATURE), *(doc.add_paragraph(t, SIGNATURE) for t in (issuer, date) if t)]
+    for para in lines[:-1]:
+        para.paragraph_format.keep_with_next = True
 
 
 _DIGITS = "零一二三四五六七八九"

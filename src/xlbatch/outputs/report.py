@@ -26,6 +26,7 @@ from ..models import ERROR, INFO, SEVERITY_NAMES, SEVERITY_ORDER, Finding
 from ..ops.logs import event
 from . import charts
 from .document import (
+    FIGURE_CAPTION,
     NOTE,
     SUBTITLE,
     TEXT_WIDTH_CM,
@@ -96,6 +97,9 @@ def figures(result) -> Figures:
     fig.senders = {id(f): addressee(f, departments)[0] for f in findings}
     inflated_ids = {f.form_id for f in findings if f.rule == "SELF_SCORE_INFLATED"}
     inflated = kept[kept.index.isin(inflated_ids)].copy()
+    if inflated.empty:  # a run without forms has no score columns to subtract
+        fig.inflated = inflated
+        return fig
     inflated["gap"] = inflated["total_reported"] - inflated["total_score"]
     fig.inflated = inflated.sort_values(["gap", "unit", "project"], ascending=[False, True, True])
     return fig
@@ -217,7 +221,7 @@ def _execution(doc, fig: Figures, cfg, font: charts.Font | None, numbering: _Num
         no_charts_note(doc)
     else:
         _picture(doc, charts.rate_bands(font, [b[0] for b in bands], [b[1] for b in bands], [b[4] for b in bands],
-                                        TEXT_WIDTH_CM), numbering.chart("项目预算执行率分布"))
+                                        line, TEXT_WIDTH_CM), numbering.chart("项目预算执行率分布"))
     _department_chart(doc, fig, line, font, numbering)
     lowest = forms.sort_values(["execution_rate", "unit", "project"]).head(LOWEST_SHOWN)
     paragraph(doc, f"执行率最低的 {len(lowest)} 个项目见表{numbering.tables + 1}。")
@@ -341,7 +345,7 @@ def _problems(doc, fig: Figures, numbering: _Numbering) -> None:
              str(len({fig.senders[id(f)] for f in by_rule[code]}))] for code in order]
     body.append(["合计", "", "", str(len(findings)), str(len(units))])
     table(doc, numbering.table("发现的问题（按问题类型）"),
-          ["问题类型", "规则代码", "严重程度", "问题（条）", "涉及单位（个）"], body, [3.8, 5.7, 1.8, 1.9, 2.4],
+          ["问题类型", "规则代码", "严重程度", "问题（条）", "涉及单位（个）"], body, [3.7, 6.8, 1.6, 1.6, 1.9],
           numeric={3, 4}, total_row=True)
     for i, code in enumerate(order, start=1):
         cases = by_rule[code]
@@ -407,9 +411,8 @@ def _chart_font(fig: Figures, cfg) -> charts.Font | None:
     charts, says so where they would be, and the run's log says why."""
     if fig.forms.empty:
         return None
-    sample = ("项目数（个）预算执行率绩效等级单位自评按规则复算虚线为以下及以上至" + "".join(cfg.scoring.grades)
-              + "".join(fig.forms["department"].unique()) + NO_DEPARTMENT)
-    font = charts.cjk_font(sample)
+    font = charts.cjk_font(charts.WORDS + "以下及以上至" + "".join(cfg.scoring.grades)
+                           + "".join(fig.forms["department"].unique()) + NO_DEPARTMENT)
     if font is None:
         event(logging.WARNING, "charts_skipped", "未找到可显示中文的字体，汇总报告不含图表"
               "（安装 fonts-wqy-zenhei 或 Noto CJK 字体后重新运行即可生成）")
@@ -427,7 +430,7 @@ def _picture(doc, png, caption: str) -> None:
     para.paragraph_format.space_before = Pt(6)
     para.paragraph_format.keep_with_next = True
     para.add_run().add_picture(png, width=Cm(TEXT_WIDTH_CM))
-    paragraph(doc, caption, "表格标题")
+    paragraph(doc, caption, FIGURE_CAPTION)
 
 
 def no_charts_note(doc) -> None:
