@@ -220,11 +220,11 @@ def test_a_failed_notice_leaves_no_half_folder_and_the_next_run_tidies_it(tmp_pa
     write_sample_inbox(inbox)
     calls = []
 
-    def second_fails(path, *args):
+    def second_fails(doc, path, *args):
         calls.append(path)
         if len(calls) == 2:
             raise RuntimeError("killed")
-        return real(path, *args)
+        return real(doc, path, *args)
 
     real = notices_module.write_notice
     monkeypatch.setattr(notices_module, "write_notice", second_fails)

@@ -48,7 +48,7 @@ from .ops.outbox import (
     REPORT,
     current_run,
     fsync_dir,
-    fsync_file,
+    fsync_files,
     locked,
     prune,
     publish,
@@ -238,8 +238,7 @@ def _copy_folder(source: Path, target: Path) -> None:
     tmp = target.with_name(f".{target.name}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     shutil.copytree(source, tmp)
-    for path in tmp.iterdir():
-        fsync_file(path)
+    fsync_files(list(tmp.iterdir()))
     fsync_dir(tmp)
     os.replace(tmp, target)
 

@@ -16,7 +16,7 @@ about 2 ms and hundreds of units stay cheap.
 from __future__ import annotations
 
 import functools
-from datetime import datetime
+from datetime import UTC, datetime
 from io import BytesIO
 
 from docx import Document
@@ -58,12 +58,37 @@ def _template() -> bytes:
 def new_document(title: str, author: str, when: datetime):
     """A blank document with the 公文 styles and page, its properties naming `title` and `author`."""
     doc = Document(BytesIO(_template()))
+    describe(doc, title, author, when)
+    return doc
+
+
+def describe(doc, title: str, author: str, when: datetime) -> None:
     props = doc.core_properties
     props.title, props.author, props.last_modified_by = title, author, author
-    props.created = props.modified = when.replace(tzinfo=None)  # core.xml keeps UTC without an offset
+    props.created = props.modified = when.astimezone(UTC).replace(tzinfo=None)  # core.xml keeps UTC
     props.revision = 1
     props.comments = props.keywords = props.subject = ""
-    return doc
+
+
+def blank(doc) -> None:
+    """Empty the body of `doc`, keeping its page settings, to write the next document with it: opening
+    the template again for each of hundreds of notices would cost more than writing them."""
+    body = doc.element.body
+    for child in list(body):
+        if child.tag != qn("w:sectPr"):
+            body.remove(child)
+
+
+@functools.cache
+def _style_ids() -> dict[str, str]:
+    return {style.name: style.style_id for style in Document(BytesIO(_template())).styles}
+
+
+def styled(para, style: str):
+    """Give `para` the style named `style`, by its id: python-docx's lookup by name searches every
+    style at each call, which was a third of the cost of a notice."""
+    para._p.style = _style_ids()[style]
+    return para
 
 
 def _lean(doc) -> None:
@@ -167,11 +192,12 @@ def _page(doc) -> None:
 # --- content ---------------------------------------------------------------------------
 
 def heading(doc, text: str, level: int = 1):
-    return doc.add_paragraph(text, HEADING1 if level == 1 else HEADING2)
+    return styled(doc.add_paragraph(text), HEADING1 if level == 1 else HEADING2)
 
 
 def paragraph(doc, text: str, style: str | None = None):
-    return doc.add_paragraph(text, style)
+    para = doc.add_paragraph(text)
+    return styled(para, style) if style else para
 
 
 def table(doc, caption: str, headers: list[str], rows: list[list[str]], widths_cm: list[float],
@@ -179,7 +205,7 @@ def table(doc, caption: str, headers: list[str], rows: list[list[str]], widths_c
     """A captioned table: header row shaded, bold and repeated on every page, numbers right-aligned,
     column widths fixed (they add up to the text width), the last row bold when it is a total."""
     if caption:
-        doc.add_paragraph(caption, TABLE_CAPTION)
+        paragraph(doc, caption, TABLE_CAPTION)
     scale = TEXT_WIDTH_CM / sum(widths_cm)
     widths = [Cm(w * scale) for w in widths_cm]
     grid = doc.add_table(rows=1 + len(rows), cols=len(headers))
@@ -194,7 +220,7 @@ def table(doc, caption: str, headers: list[str], rows: list[list[str]], widths_c
         for j, (cell, value) in enumerate(zip(row.cells, values, strict=True)):
             cell.width = widths[j]
             para = cell.paragraphs[0]
-            para.style = doc.styles[TABLE_TEXT]
+            styled(para, TABLE_TEXT)
             if header:
                 para.alignment = WD_ALIGN_PARAGRAPH.CENTER
                 _shade(cell, HEADER_FILL)
@@ -228,7 +254,7 @@ def signature(doc, issuer: str, date: str) -> None:
     last = doc.paragraphs[-1] if doc.paragraphs else None
     if last is not None:
         last.paragraph_format.keep_with_next = True
-    lines = [doc.add_paragraph("", SIGNATURE), *(doc.add_paragraph(t, SIGNATURE) for t in (issuer, date) if t)]
+    lines = [paragraph(doc, "", SIGNATURE), *(paragraph(doc, t, SIGNATURE) for t in (issuer, date) if t)]
     for para in lines[:-1]:
         para.paragraph_format.keep_with_next = True
 

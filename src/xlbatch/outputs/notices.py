@@ -32,8 +32,18 @@ import pandas as pd
 
 from ..catalogue import RULES
 from ..models import ERROR, INFO, Finding
-from ..ops.outbox import NOTICES, fsync_dir, fsync_file
-from .document import chinese_date, chinese_number, heading, new_document, paragraph, save, signature
+from ..ops.outbox import NOTICES, fsync_dir, fsync_files
+from .document import (
+    blank,
+    chinese_date,
+    chinese_number,
+    describe,
+    heading,
+    new_document,
+    paragraph,
+    save,
+    signature,
+)
 from .overview import BEIJING
 
 UNKNOWN_SENDER = "未能确定报送单位的文件"
@@ -168,9 +178,10 @@ def write_notices(run_folder: Path, result, year: int | None) -> list[str]:
     notices = gather(result)
     names = file_names(n.unit for n in notices)
     issuer, when = result.config.season.issuing_office, run_time(result)
+    doc = new_document("", issuer, when)  # one document, emptied and written again for each notice
     for notice, name in zip(notices, names, strict=True):
-        write_notice(tmp / name, notice, issuer, when, year)
-        fsync_file(tmp / name)
+        write_notice(doc, tmp / name, notice, issuer, when, year)
+    fsync_files([tmp / name for name in names])
     fsync_dir(tmp)
     if final.exists():
         shutil.rmtree(final)
@@ -178,10 +189,12 @@ def write_notices(run_folder: Path, result, year: int | None) -> list[str]:
     return sorted(f"{NOTICES}/{name}" for name in names)
 
 
-def write_notice(path: Path, notice: Notice, issuer: str, when: datetime, year: int | None) -> None:
+def write_notice(doc, path: Path, notice: Notice, issuer: str, when: datetime, year: int | None) -> None:
+    """Write `notice` to `path` with `doc` (a document from `new_document`, emptied first)."""
     season = f"{year}年度" if year else ""
     title = f"关于{season}项目支出绩效自评表审核问题的整改通知"
-    doc = new_document(title, issuer, when)
+    blank(doc)
+    describe(doc, title, issuer, when)
     paragraph(doc, title, "公文标题")
     addressed = paragraph(doc, f"{notice.unit}：")
     addressed.paragraph_format.first_line_indent = 0

@@ -115,7 +115,7 @@ def write_report(path, result) -> None:
     cfg = result.config
     title = f"{fig.county}{_year(fig)}项目支出绩效自评汇总报告"
     doc = new_document(title, fig.issuer, fig.when)
-    lead = doc.add_paragraph("", TITLE).add_run(title)
+    lead = paragraph(doc, "", TITLE).add_run(title)
     doc.add_comment(lead, f"本报告为初稿，由 {AUTHOR} 根据运行 {fig.run_id} 的汇总结果自动生成，数字均取自该次运行"
                           f"（与汇总工作簿 consolidated.xlsx 的「计入汇总」口径一致）。第五部分为参考文本，"
                           f"请结合实际修改后使用。", author=AUTHOR, initials="XL")
