@@ -223,6 +223,28 @@ def test_a_font_must_draw_every_character_asked_for():
     assert charts.cjk_font("\U000e0100" + charts.WORDS) is None  # a character no font here draws
 
 
+def test_matplotlib_keeps_its_font_index_in_the_outbox_when_home_is_not_writable(tmp_path, monkeypatch):
+    """Under systemd's ProtectHome=yes matplotlib would rebuild its font index in a temporary folder on
+    every run and warn on stderr (mail from cron); the run points it at outbox/.matplotlib instead.
+    (The tests run as root, for whom every folder is writable: the home's verdict is stood in for.)"""
+    for name in ("MPLCONFIGDIR", "XDG_CONFIG_HOME", "XDG_CACHE_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    asked = []
+    monkeypatch.setattr(charts, "_writable", lambda path: asked.append(path) or False)
+    charts.use_private_cache(tmp_path / "outbox" / ".matplotlib")
+    assert os.environ["MPLCONFIGDIR"] == str(tmp_path / "outbox" / ".matplotlib")
+    assert (tmp_path / "outbox" / ".matplotlib").is_dir() and asked == [tmp_path / "home" / ".config"]
+    monkeypatch.delenv("MPLCONFIGDIR")
+    monkeypatch.setattr(charts, "_writable", lambda path: True)
+    charts.use_private_cache(tmp_path / "outbox" / ".matplotlib")
+    assert "MPLCONFIGDIR" not in os.environ  # matplotlib's own places are used
+    monkeypatch.setenv("MPLCONFIGDIR", "/somewhere")
+    monkeypatch.setattr(charts, "_writable", lambda path: False)
+    charts.use_private_cache(tmp_path / "outbox" / ".matplotlib")
+    assert os.environ["MPLCONFIGDIR"] == "/somewhere"  # the operator's choice stands
+
+
 def test_a_run_without_forms_still_writes_the_report(tmp_path):
     inbox = tmp_path / "inbox"
     inbox.mkdir()

@@ -42,8 +42,9 @@ def use_private_cache(folder: Path) -> None:
     warns. Only when MPLCONFIGDIR is not set and the default place cannot be written."""
     if "MPLCONFIGDIR" in os.environ:
         return
-    home = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    if _writable(home):
+    config = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    if _writable(config) and _writable(cache):  # matplotlib's own places (~/.config, ~/.cache/matplotlib)
         return
     folder.mkdir(parents=True, exist_ok=True)
     os.environ["MPLCONFIGDIR"] = str(folder)

@@ -31,6 +31,22 @@ from pathlib import Path, PurePosixPath
 import pandas as pd
 
 from ..catalogue import RULES
+from ..checks.rules import (
+    BUDGET_SCORE_MISMATCH,
+    DUPLICATE_SUBMISSION,
+    FUNDS_DONT_ADD_UP,
+    HIGH_SCORE_LOW_EXECUTION,
+    INCOMPARABLE_VALUES,
+    INDICATOR_SCORE_MISMATCH,
+    LOW_EXECUTION,
+    MISSING_ACTUAL,
+    OVER_BUDGET,
+    RATE_MISMATCH,
+    SCORE_OUT_OF_RANGE,
+    SELF_SCORE_INFLATED,
+    TOTAL_MISMATCH,
+    WEIGHTS_INVALID,
+)
 from ..models import ERROR, INFO, Finding
 from ..ops.outbox import NOTICES, fsync_dir, fsync_files
 from .document import (
@@ -53,22 +69,22 @@ _RESERVED = re.compile(r"(CON|PRN|AUX|NUL|COM[0-9]|LPT[0-9])(\..*)?", re.IGNOREC
 _A1 = re.compile(r"([A-Z]+)(\d+)")
 
 # What the clerk does about a finding whose message does not already say it (most say 请…).
-ACTIONS = {
-    "RATE_MISMATCH": "请更正。",
-    "BUDGET_SCORE_MISMATCH": "请更正。",
-    "INDICATOR_SCORE_MISMATCH": "请按评分规则更正得分。",
-    "TOTAL_MISMATCH": "请更正总分。",
-    "SCORE_OUT_OF_RANGE": "请更正得分。",
-    "WEIGHTS_INVALID": "请按评分办法调整分值。",
-    "SELF_SCORE_INFLATED": "请按评分规则重新核定自评分。",
-    "OVER_BUDGET": "请核实全年执行数和全年预算数；如确属超预算执行，请在偏差原因中说明。",
-    "FUNDS_DONT_ADD_UP": "请核实各项资金来源的金额并更正。",
-    "LOW_EXECUTION": "请在偏差原因分析中说明执行率偏低的原因和改进措施。",
-    "HIGH_SCORE_LOW_EXECUTION": "请对照预算执行情况重新核定自评分，或说明理由。",
-    "MISSING_ACTUAL": "请填写实际完成值。",
-    "INCOMPARABLE_VALUES": "请核实年度指标值与实际完成值的计量单位是否一致。",
-    "DUPLICATE_SUBMISSION": "汇总以最新报送的文件为准；如最新文件有误，请重新报送正确的文件。",
-}
+ACTIONS = {rule.code: action for rule, action in (
+    (RATE_MISMATCH, "请更正。"),
+    (BUDGET_SCORE_MISMATCH, "请更正。"),
+    (INDICATOR_SCORE_MISMATCH, "请按评分规则更正得分。"),
+    (TOTAL_MISMATCH, "请更正总分。"),
+    (SCORE_OUT_OF_RANGE, "请更正得分。"),
+    (WEIGHTS_INVALID, "请按评分办法调整分值。"),
+    (SELF_SCORE_INFLATED, "请按评分规则重新核定自评分。"),
+    (OVER_BUDGET, "请核实全年执行数和全年预算数；如确属超预算执行，请在偏差原因中说明。"),
+    (FUNDS_DONT_ADD_UP, "请核实各项资金来源的金额并更正。"),
+    (LOW_EXECUTION, "请在偏差原因分析中说明执行率偏低的原因和改进措施。"),
+    (HIGH_SCORE_LOW_EXECUTION, "请对照预算执行情况重新核定自评分，或说明理由。"),
+    (MISSING_ACTUAL, "请填写实际完成值。"),
+    (INCOMPARABLE_VALUES, "请核实年度指标值与实际完成值的计量单位是否一致。"),
+    (DUPLICATE_SUBMISSION, "汇总以最新报送的文件为准；如最新文件有误，请重新报送正确的文件。"),
+)}
 DEFAULT_ACTION = "请核实更正。"
 
 
@@ -92,6 +108,11 @@ def addressee(f: Finding, departments: dict[str, str]) -> tuple[str, str]:
     if departments.get(f.source_file):
         return departments[f.source_file], "未填写实施单位的文件，按表中主管部门确定收件单位"
     return UNKNOWN_SENDER, "以下文件既未填写实施单位，也不在单位文件夹中，请转交报送单位"
+
+
+def departments_by_file(result) -> dict[str, str]:
+    """The 主管部门 each file's forms state: where a refused form's notice goes when 实施单位 is empty."""
+    return {record.path: form.department for record in result.files for form in record.forms if form.department}
 
 
 def run_time(result) -> datetime:
@@ -126,8 +147,7 @@ class Notice:
 
 def gather(result) -> list[Notice]:
     """One notice per unit with a finding to act on (not only 提示), ordered by unit."""
-    departments = {record.path: form.department for record in result.files for form in record.forms
-                   if form.department}
+    departments = departments_by_file(result)
     notices: dict[str, Notice] = {}
     for f in current_findings(result):
         unit, how = addressee(f, departments)

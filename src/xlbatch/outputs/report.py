@@ -21,6 +21,7 @@ from datetime import datetime
 import pandas as pd
 
 from ..catalogue import RULES
+from ..checks.rules import HIGH_SCORE_LOW_EXECUTION, SELF_SCORE_INFLATED
 from ..checks.score import counted
 from ..models import ERROR, INFO, SEVERITY_NAMES, SEVERITY_ORDER, Finding
 from ..ops.logs import event
@@ -40,7 +41,7 @@ from .document import (
     signature,
     table,
 )
-from .notices import addressee, current_findings, run_time, run_year
+from .notices import addressee, current_findings, departments_by_file, run_time, run_year
 
 LOWEST_SHOWN = 10  # rows of the lowest-execution and inflated-score tables
 CASES_PER_RULE = 3  # typical cases named per rule
@@ -93,9 +94,9 @@ def figures(result) -> Figures:
                   year=run_year(forms), when=run_time(result), run_id=result.run_id, counts=result.counts(),
                   received=len(forms), superseded=superseded, suspect=len(forms) - superseded - len(kept),
                   forms=kept, findings=findings)
-    departments = _departments_by_file(result)
+    departments = departments_by_file(result)
     fig.senders = {id(f): addressee(f, departments)[0] for f in findings}
-    inflated_ids = {f.form_id for f in findings if f.rule == "SELF_SCORE_INFLATED"}
+    inflated_ids = {f.form_id for f in findings if f.rule == SELF_SCORE_INFLATED.code}
     inflated = kept[kept.index.isin(inflated_ids)].copy()
     if inflated.empty:  # a run without forms has no score columns to subtract
         fig.inflated = inflated
@@ -103,11 +104,6 @@ def figures(result) -> Figures:
     inflated["gap"] = inflated["total_reported"] - inflated["total_score"]
     fig.inflated = inflated.sort_values(["gap", "unit", "project"], ascending=[False, True, True])
     return fig
-
-
-def _departments_by_file(result) -> dict[str, str]:
-    """主管部门 each file states, for a rejected form whose 实施单位 is empty."""
-    return {record.path: form.department for record in result.files for form in record.forms if form.department}
 
 
 def write_report(path, result) -> None:
@@ -302,7 +298,7 @@ def _grades(doc, fig: Figures, cfg, font: charts.Font | None, numbering: _Number
 def _inflated(doc, fig: Figures, cfg, numbering: _Numbering) -> None:
     inflated = fig.inflated
     threshold = points(cfg.rules.inflation_points)
-    high_low = sum(f.rule == "HIGH_SCORE_LOW_EXECUTION" and f.form_id in fig.forms.index for f in fig.findings)
+    high_low = sum(f.rule == HIGH_SCORE_LOW_EXECUTION.code and f.form_id in fig.forms.index for f in fig.findings)
     if inflated.empty:
         paragraph(doc, f"没有自评总分高于复算总分 {threshold} 分以上的项目。")
         return
@@ -363,9 +359,15 @@ def _rule_title(code: str) -> str:
 def _typical(cases: list[Finding], fig: Figures) -> list[str]:
     """Up to CASES_PER_RULE cases, one per unit while there are units enough, each naming who and what."""
     ordered = sorted(cases, key=lambda f: (fig.senders[id(f)], f.project, f.source_file, f.cell))
-    firsts = {fig.senders[id(f)]: f for f in reversed(ordered)}  # each unit's first case
-    chosen = sorted(firsts.values(), key=ordered.index)[:CASES_PER_RULE]
-    chosen += [f for f in ordered if f not in chosen][:CASES_PER_RULE - len(chosen)]
+    firsts, units = [], set()
+    for f in ordered:  # each unit's first case
+        if fig.senders[id(f)] not in units:
+            units.add(fig.senders[id(f)])
+            firsts.append(f)
+    chosen = firsts[:CASES_PER_RULE]
+    if len(chosen) < CASES_PER_RULE:  # fewer units than cases to show: more cases of the same units
+        taken = {id(f) for f in chosen}
+        chosen += [f for f in ordered if id(f) not in taken][:CASES_PER_RULE - len(chosen)]
     texts = []
     for i, f in enumerate(chosen, start=1):
         what = f"「{f.project}」" if f.project else f"（文件「{f.source_file}」）"
