@@ -229,8 +229,7 @@ def table(doc, caption: str, headers: list[str], rows: list[list[str]], widths_c
             run = para.add_run(value)
             if bold:
                 run.bold = True
-        if header:
-            _repeat_header(row)
+        _keep_row_whole(row, repeat=header)
     return grid
 
 
@@ -242,10 +241,13 @@ def _shade(cell, fill: str) -> None:
     cell._tc.get_or_add_tcPr().append(shd)
 
 
-def _repeat_header(row) -> None:
-    flag = OxmlElement("w:tblHeader")
-    flag.set(qn("w:val"), "true")
-    row._tr.get_or_add_trPr().append(flag)
+def _keep_row_whole(row, repeat: bool) -> None:
+    """A row never split across two pages; the header row repeated at the top of each page."""
+    props = row._tr.get_or_add_trPr()
+    for tag in ("w:cantSplit", *(("w:tblHeader",) if repeat else ())):
+        flag = OxmlElement(tag)
+        flag.set(qn("w:val"), "true")
+        props.append(flag)
 
 
 def signature(doc, issuer: str, date: str) -> None:

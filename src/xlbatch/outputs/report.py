@@ -156,12 +156,7 @@ def _opening(fig: Figures) -> str:
 
 def _basics(doc, fig: Figures, numbering: _Numbering) -> None:
     heading(doc, "一、基本情况")
-    c = fig.counts
-    paragraph(doc, f"本次共收到报送文件 {c['files']} 个，受理 {c['accepted']} 个，未受理 {c['rejected']} 个"
-                   f"（文件无法读取或必填项缺失等，须由单位更正后重新报送），另有 {c['ignored']} 个文件不是自评表"
-                   f"（如自评报告、临时文件），未作汇总。受理的文件中共有自评表 {fig.received} 张，"
-                   f"其中 {fig.superseded} 张已被同一项目后报送的文件替代，{fig.suspect} 张金额疑似按元填报，"
-                   f"暂不计入合计。")
+    paragraph(doc, _received(fig))
     if fig.forms.empty:
         paragraph(doc, "本次没有可计入汇总的自评表，以下各项均无数据。")
         return
@@ -179,6 +174,20 @@ def _basics(doc, fig: Figures, numbering: _Numbering) -> None:
     table(doc, numbering.table("各主管部门项目支出绩效自评情况（单位：万元）"),
           ["主管部门", "预算单位（个）", "项目（个）", "全年预算数", "全年执行数", "执行率"], body,
           [5.2, 2.0, 1.7, 2.5, 2.5, 1.8], numeric={1, 2, 3, 4, 5}, total_row=True)
+
+
+def _received(fig: Figures) -> str:
+    """What arrived and what of it enters the totals; a count of nothing is left unsaid."""
+    c = fig.counts
+    text = f"本次共收到报送文件 {c['files']} 个，受理 {c['accepted']} 个"
+    if c["rejected"]:
+        text += f"，未受理 {c['rejected']} 个（文件无法读取或必填项缺失等，须由单位更正后重新报送）"
+    if c["ignored"]:
+        text += f"，另有 {c['ignored']} 个文件不是自评表（如自评报告、临时文件），未作汇总"
+    text += f"。受理的文件中共有自评表 {fig.received} 张"
+    left_out = [f"{fig.superseded} 张已被同一项目后报送的文件替代"] if fig.superseded else []
+    left_out += [f"{fig.suspect} 张金额疑似按元填报，暂不计入合计"] if fig.suspect else []
+    return text + (f"，其中 {'，'.join(left_out)}。" if left_out else "。")
 
 
 def _department_rows(forms: pd.DataFrame) -> list[tuple]:
