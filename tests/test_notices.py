@@ -190,8 +190,13 @@ def test_an_unchanged_run_repeats_the_documents(tmp_path):
     assert _documents(outbox) == before
     copied = outbox / "runs" / second.run_id
     assert {f"{NOTICES}/{p.name}" for p in (copied / NOTICES).iterdir()} | {REPORT} == set(before)
+    # A notice open in Word from the share leaves Word's lock file beside it: still a repeat, not copied.
+    (outbox / NOTICES / f"~${FARM}.docx").write_bytes(b"\x0bclerk")
+    again = run(inbox, outbox, CFG)
+    assert again.extra["outputs_from"] == first.run_id
+    assert not (outbox / NOTICES / f"~${FARM}.docx").exists() and _documents(outbox) == before
     # A notice changed in the published run: the next run does not repeat, it writes them anew.
-    victim = next((copied / NOTICES).iterdir())
+    victim = outbox / NOTICES / f"{FARM}.docx"  # in the folder of the run now published
     victim.write_bytes(b"edited")
     third = run(inbox, outbox, CFG)
     assert "outputs_from" not in third.extra

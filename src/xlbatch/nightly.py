@@ -172,7 +172,8 @@ def _hashes(folder: Path, names=OUTPUTS) -> dict[str, str]:
 
 def _written(folder: Path) -> list[str]:
     """Every output a run folder holds, notices by name ("通知/UNIT.docx"); OSError when one is missing."""
-    notices = sorted(f"{NOTICES}/{p.name}" for p in (folder / NOTICES).iterdir())
+    # Word's lock file (~$NAME.docx) beside a notice open from the share is no output.
+    notices = sorted(f"{NOTICES}/{p.name}" for p in (folder / NOTICES).iterdir() if not p.name.startswith(("~$", ".")))
     return [*OUTPUTS, REPORT, *notices]
 
 
@@ -237,7 +238,7 @@ def _copy_folder(source: Path, target: Path) -> None:
     """A copy of the notices' folder under a temporary name, each file flushed to disk, renamed whole."""
     tmp = target.with_name(f".{target.name}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
-    shutil.copytree(source, tmp)
+    shutil.copytree(source, tmp, ignore=shutil.ignore_patterns("~$*", ".*"))
     fsync_files(list(tmp.iterdir()))
     fsync_dir(tmp)
     os.replace(tmp, target)
