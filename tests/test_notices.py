@@ -131,6 +131,7 @@ def test_refused_files_come_first_and_replaced_copies_are_not_listed(tmp_path):
     ("...", "未命名单位"),
     ("  示例县：教育局?  ", "示例县：教育局_"),  # a full-width colon is no separator
     ("", "未命名单位"),
+    ("~$示例县文化馆", "示例县文化馆"),  # never a name like Word's lock files
 ])
 def test_unit_names_become_safe_file_names(unit, name):
     assert safe_stem(unit) == name
@@ -148,7 +149,7 @@ def test_any_unit_names_give_distinct_harmless_file_names(units):
     names = file_names(units)
     assert len({n.casefold() for n in names}) == len(names)
     for name in names:
-        assert name.endswith(".docx") and not name.startswith(".")
+        assert name.endswith(".docx") and not name.startswith((".", "~$"))
         assert not re.search(r'[\\/:*?"<>|\x00-\x1f]', name)
         assert len(name.encode("utf-8")) < 255
 

@@ -178,8 +178,9 @@ def _written(folder: Path) -> list[str]:
 
 
 def _published_outputs(outbox: Path, run_id: str, ledger: Ledger, files) -> tuple[dict, dict] | None:
-    """The published run's run.json and the hashes of its outputs, if its four outputs are exactly as it
-    wrote them and it speaks of exactly these files; else None, and the run evaluates.
+    """The published run's run.json and the hashes of its outputs, if its outputs (the report and every
+    notice included) are exactly as it wrote them and it speaks of exactly these files; else None, and the
+    run evaluates.
 
     The hashes come from the ledger, recorded when the outputs were written (a run from before they
     were recorded, or whose rows fail their checksums, never matches). What the outbox's

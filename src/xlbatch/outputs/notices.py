@@ -180,7 +180,9 @@ def safe_stem(unit: str) -> str:
     """A unit's name as a file name on Linux, Windows and Samba shares."""
     text = unicodedata.normalize("NFC", unit)
     text = _UNSAFE.sub("_", text)
-    text = text.strip().strip(".").strip()  # a leading dot hides a file; Windows drops trailing ones
+    # A leading dot hides a file, a leading ~$ is what Word's lock files look like (nightly.py skips those);
+    # Windows drops trailing dots and spaces.
+    text = text.strip().lstrip("~").strip(".").strip()
     text = text[:NAME_LIMIT].rstrip(" .")
     if not text:
         return "未命名单位"
