@@ -182,7 +182,7 @@ def safe_stem(unit: str) -> str:
     text = _UNSAFE.sub("_", text)
     # A leading dot hides a file, a leading ~$ is what Word's lock files look like (nightly.py skips those);
     # Windows drops trailing dots and spaces.
-    text = text.strip().lstrip("~$").strip(".").strip()
+    text = re.sub(r"^[\s.~$]+", "", text).rstrip(" .")
     text = text[:NAME_LIMIT].rstrip(" .")
     if not text:
         return "未命名单位"
