@@ -44,6 +44,7 @@ TARGETS = {
     "ods": "ods:calc8",
     "pdf": "pdf:calc_pdf_Export",
 }
+WRITER_PDF = "pdf:writer_pdf_Export"  # Word documents (the county report, the notices) to PDF
 
 # Always recalculate on load (0 = always, 1 = never (the default), 2 = ask) for
 # OOXML (.xlsx) and ODF (.ods) files. The sources here are all .xlsx.
@@ -86,14 +87,33 @@ class LibreOffice:
                         f"stdout: {out}\nstderr: {err}")
         return results
 
-    def convert_raw(self, sources: list[Path], fmt: str, outdir: Path) -> tuple[int, str, str, list[Path]]:
-        """One soffice run: (exit code, stdout, stderr, the paths the outputs should have)."""
+    def convert_raw(self, sources: list[Path], fmt: str, outdir: Path,
+                    target: str | None = None) -> tuple[int, str, str, list[Path]]:
+        """One soffice run: (exit code, stdout, stderr, the paths the outputs should have).
+        `target` overrides TARGETS[fmt] (e.g. WRITER_PDF for .docx)."""
         outdir.mkdir(parents=True, exist_ok=True)
         cmd = [self.exe, f"-env:UserInstallation={self.profile.as_uri()}", "--headless", "--norestore",
-               "--nologo", "--nolockcheck", "--convert-to", TARGETS[fmt], "--outdir", str(outdir),
+               "--nologo", "--nolockcheck", "--convert-to", target or TARGETS[fmt], "--outdir", str(outdir),
                *map(str, sources)]
         code, out, err = _run(cmd, TIMEOUT_S)
         return code, out, err, [outdir / f"{src.stem}.{fmt}" for src in sources]
+
+    def print_documents(self, sources: list[Path], outdir: Path) -> list[Path]:
+        """Word documents printed to PDF by Writer in one soffice run; the PDFs, in order. A soffice
+        without Writer (libreoffice-calc-nogui alone) cannot load them: that is `missing`."""
+        if not has_writer(self.exe):
+            missing(f"LibreOffice Writer not installed (soffice cannot open .docx): {INSTALL}")
+        code, out, err, results = self.convert_raw(sources, "pdf", outdir, WRITER_PDF)
+        if code != 0 or not all(p.is_file() for p in results):
+            pytest.fail(f"soffice --convert-to {WRITER_PDF} failed (exit {code}):\nstdout: {out}\nstderr: {err}")
+        return results
+
+
+def has_writer(exe: str) -> bool:
+    """Whether Writer's library lies beside the soffice program (libswlo.so on Linux, .dylib on macOS,
+    swlo.dll on Windows): Debian's libreoffice-calc-nogui alone has soffice without it."""
+    program = Path(os.path.realpath(exe)).parent
+    return any(program.glob("libswlo.*")) or any(program.glob("swlo.dll"))
 
 
 def _run(cmd: list[str], timeout: float) -> tuple[int, str, str]:

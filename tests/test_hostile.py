@@ -28,7 +28,7 @@ from xlbatch.config import Config, parse_config
 from xlbatch.intake import safety
 from xlbatch.nightly import run
 from xlbatch.ops.execute import local_processes
-from xlbatch.ops.outbox import OUTPUTS
+from xlbatch.ops.outbox import NOTICES, OUTPUTS, PUBLISHED, REPORT
 from xlbatch.outputs.template import write_workbook
 from xlbatch.pipeline import process
 
@@ -449,16 +449,18 @@ def test_submission_paths_never_name_an_output(tmp_path):
     existed = {path: path.exists() for path in escapes}
     result = run(inbox, outbox, CFG)
     names = {p.name for p in outbox.iterdir()}
-    assert names <= {"consolidated.xlsx", "projects.csv", "anomalies.csv", "run.json", "runs", "ledger.sqlite",
-                     ".xlbatch.lock"} | {n for n in names if n.startswith(".")}
+    assert names <= {"consolidated.xlsx", "projects.csv", "anomalies.csv", "run.json", REPORT, NOTICES, "runs",
+                     "ledger.sqlite", ".xlbatch.lock"} | {n for n in names if n.startswith(".")}
     assert [p.name for p in (outbox / "runs").iterdir()] == [result.run_id]
     assert not (tmp_path / "tmp").exists() and not (tmp_path.parent / "tmp" / "evil").exists()
     # Nothing was written anywhere but the fixed names: not beside the outbox, not up the tree.
     assert sorted(p.name for p in tmp_path.iterdir()) == ["inbox", "outbox"]
+    # The one name a submission lends a file, its unit's 整改通知, is made safe (notices.safe_stem).
     assert _files_under(tmp_path) == {
         "inbox/x.xlsx", "outbox/.current", "outbox/.xlbatch.lock", "outbox/ledger.sqlite",
-        *(f"outbox/{name}" for name in OUTPUTS),
-        *(f"outbox/runs/{result.run_id}/{name}" for name in (*OUTPUTS, "run.log.jsonl"))}
+        *(f"outbox/{name}" for name in PUBLISHED),
+        *(f"outbox/runs/{result.run_id}/{name}" for name in (*OUTPUTS, REPORT, "run.log.jsonl")),
+        f"outbox/runs/{result.run_id}/{NOTICES}/_.._.._tmp_evil.docx"}
     assert {path: path.exists() for path in escapes} == existed
 
 

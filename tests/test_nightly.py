@@ -35,7 +35,7 @@ import xlbatch.ops.ledger as ledger_module
 from xlbatch.cli import main
 from xlbatch.config import Config
 from xlbatch.nightly import run
-from xlbatch.ops.outbox import CURRENT, LOCK, OUTPUTS, locked
+from xlbatch.ops.outbox import CURRENT, LOCK, NOTICES, OUTPUTS, REPORT, locked
 from xlbatch.outputs.template import write_workbook
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -189,8 +189,9 @@ def test_crash_at_every_rename_leaves_previous_outputs_whole_and_consistent(samp
             continue
         assert published(outbox) == result.run_id
         break
-    # Four outputs into the run's folder, then the pointer: the crash points covered.
-    assert n == 5 and calls[-1] == str(outbox / CURRENT)
+    # Three outputs, the report and the notices' folder into the run's folder, run.json, then the pointer:
+    # the crash points covered.
+    assert n == 7 and calls[-1] == str(outbox / CURRENT)
 
 
 @pytest.fixture(scope="module")
@@ -409,7 +410,8 @@ def test_a_tampered_run_json_or_an_upgraded_library_means_a_full_run(sample, mon
     inbox, outbox = sample
     first = run(inbox, outbox, CFG)
     recorded = _ledger(outbox, "SELECT name FROM outputs WHERE run_id=? ORDER BY name", first.run_id)
-    assert [r[0] for r in recorded] == sorted(OUTPUTS)
+    notices = sorted(f"{NOTICES}/{p.name}" for p in (outbox / "runs" / first.run_id / NOTICES).iterdir())
+    assert notices and [r[0] for r in recorded] == sorted([*OUTPUTS, REPORT, *notices])
     path = outbox / "runs" / first.run_id / "run.json"
     data = json.loads(path.read_text(encoding="utf-8"))
     rejected = next(f for f in data["files"] if f["status"] == "rejected")

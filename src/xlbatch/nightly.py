@@ -10,8 +10,9 @@ Under the outbox's lock (outbox.py), with a JSON-lines log per run, it either
   published workbook nobody has saved over (the auditors' 复核状态 typed into it
   must be carried into a new workbook, so an edited workbook means a full run).
   The run's folder then gets byte-for-byte copies of the previous run's
-  consolidated.xlsx, projects.csv and anomalies.csv, checked against the hashes
-  the ledger recorded when they were written, and a run.json of its own that
+  consolidated.xlsx, projects.csv, anomalies.csv, 县级绩效自评汇总报告.docx and
+  通知/ (every notice), checked against the hashes the ledger recorded when they
+  were written, and a run.json of its own that
   names the run that computed them (`outputs_from`). Evaluating again would give
   the same figures and findings at about 10× the cost (README, "Speed"); only
   the workbook's 运行说明 and 变更记录 would name this run and compare with the
@@ -19,8 +20,9 @@ Under the outbox's lock (outbox.py), with a JSON-lines log per run, it either
   `recompute=True` (`--recompute`) evaluates anyway.
 
 This module does not load pandas or pandera until a run evaluates, so a
-repeated run costs hashing the inbox and copying three files; a full run loads
-them while its worker processes read the files.
+repeated run costs hashing the inbox and copying the outputs; a full run loads
+them (and python-docx and matplotlib, for the report) while its worker
+processes read the files.
 """
 
 from __future__ import annotations
@@ -41,8 +43,12 @@ from .ops.logs import event, json_log
 from .ops.outbox import (
     DEFAULT_KEEP,
     LOG_NAME,
+    NOTICES,
     OUTPUTS,
+    REPORT,
     current_run,
+    fsync_dir,
+    fsync_files,
     locked,
     prune,
     publish,
@@ -51,10 +57,11 @@ from .ops.outbox import (
     write_atomically,
 )
 from .ops.stopping import check_stop
+from .outputs import charts
 from .outputs.reviews import settle, uncarried_copies
 from .pipeline import evaluate
 
-COPIED = tuple(name for name in OUTPUTS if name != "run.json")
+COPIED = (*(name for name in OUTPUTS if name != "run.json"), REPORT)  # files; and the folder NOTICES
 
 
 def run(inbox: str | Path, outbox: str | Path, cfg: Config | None = None, executor: Executor = serial, *,
@@ -135,9 +142,10 @@ def _evaluate_and_write(stub: RunResult, files, cfg: Config, executor: Executor,
                         arrivals: dict) -> RunResult:
     """The full run: read what the ledger does not hold, evaluate everything, write runs/RUN_ID/."""
     reader = CachingExecutor(executor, ledger, stub.run_id, progress)
-    # The writer and the change report (pandas, XlsxWriter) load while the workers read.
+    charts.use_private_cache(Path(stub.outbox) / ".matplotlib")  # before matplotlib loads
+    # The writer and the change report (pandas, XlsxWriter, python-docx, matplotlib) load while the workers read.
     result = evaluate(files, cfg, reader, run_id=stub.run_id, started_at=stub.started_at, inbox=stub.inbox,
-                      progress=progress, preload=("xlbatch.outputs.changes", "xlbatch.outputs.write"),
+                      progress=progress, preload=("xlbatch.outputs.changes", "xlbatch.outputs.write", *charts.MODULES),
                       arrivals=arrivals)
     from .outputs.changes import compare, snapshot
     from .outputs.write import write_outputs
@@ -165,9 +173,17 @@ def _hashes(folder: Path, names=OUTPUTS) -> dict[str, str]:
     return {name: sha256_of(folder / name) for name in names}
 
 
+def _written(folder: Path) -> list[str]:
+    """Every output a run folder holds, notices by name ("通知/UNIT.docx"); OSError when one is missing."""
+    # Word's lock file (~$NAME.docx) beside a notice open from the share is no output.
+    notices = sorted(f"{NOTICES}/{p.name}" for p in (folder / NOTICES).iterdir() if not p.name.startswith(("~$", ".")))
+    return [*OUTPUTS, REPORT, *notices]
+
+
 def _published_outputs(outbox: Path, run_id: str, ledger: Ledger, files) -> tuple[dict, dict] | None:
-    """The published run's run.json and the hashes of its outputs, if its four outputs are exactly as it
-    wrote them and it speaks of exactly these files; else None, and the run evaluates.
+    """The published run's run.json and the hashes of its outputs, if its outputs (the report and every
+    notice included) are exactly as it wrote them and it speaks of exactly these files; else None, and the
+    run evaluates.
 
     The hashes come from the ledger, recorded when the outputs were written (a run from before they
     were recorded, or whose rows fail their checksums, never matches). What the outbox's
@@ -176,7 +192,9 @@ def _published_outputs(outbox: Path, run_id: str, ledger: Ledger, files) -> tupl
     """
     recorded, folder = ledger.outputs(run_id), outbox / "runs" / run_id
     try:
-        if set(recorded) != set(OUTPUTS) or _hashes(folder) != recorded:
+        # A run of an xlbatch that wrote no report or notices never matches: this run writes them.
+        names = _written(folder)
+        if set(recorded) != set(names) or _hashes(folder, names) != recorded:
             return None
         shown = outbox / "consolidated.xlsx"  # usually a link to the file just hashed
         if not shown.samefile(folder / "consolidated.xlsx") and sha256_of(shown) != recorded["consolidated.xlsx"]:
@@ -198,8 +216,10 @@ def _repeat(result: RunResult, kept: tuple[dict, dict], previous_id: str, previo
     source, folder = outbox / "runs" / previous_id, run_dir(outbox, result.run_id)
     for name in COPIED:
         write_atomically(folder / name, lambda tmp, name=name: shutil.copyfile(source / name, tmp))
-    if _hashes(folder, COPIED) != {name: recorded[name] for name in COPIED}:  # changed since checked: stop
-        raise RuntimeError(f"运行 {previous_id} 的输出在复制过程中被改动，本次运行未发布")
+    _copy_folder(source / NOTICES, folder / NOTICES)
+    copied = [name for name in _written(folder) if name != "run.json"]
+    if _hashes(folder, copied) != {name: recorded[name] for name in recorded if name != "run.json"}:
+        raise RuntimeError(f"运行 {previous_id} 的输出在复制过程中被改动，本次运行未发布")  # changed since checked
     origin = shown.get("outputs_from") or previous_id
     _restore_fates(result.files, shown["files"])
     nothing = {"new": 0, "changed": 0, "withdrawn": 0, "forms_changed": 0}
@@ -213,9 +233,19 @@ def _repeat(result: RunResult, kept: tuple[dict, dict], previous_id: str, previo
     text = json.dumps(data, ensure_ascii=False, indent=2)
     write_atomically(folder / "run.json", lambda tmp: tmp.write_text(text, encoding="utf-8"))
     ledger.record_run(result, status="repeated", inputs=inputs, read=0, reused=result.extra["reading"]["reused"],
-                      snapshot=previous["snapshot"], same_as=origin, outputs=_hashes(folder))
+                      snapshot=previous["snapshot"], same_as=origin, outputs=_hashes(folder, _written(folder)))
     event(logging.INFO, "repeated",
           f"收件箱、配置与程序自运行 {previous_id} 以来均无变化，沿用运行 {origin} 计算的输出", outputs_from=origin)
+
+
+def _copy_folder(source: Path, target: Path) -> None:
+    """A copy of the notices' folder under a temporary name, each file flushed to disk, renamed whole."""
+    tmp = target.with_name(f".{target.name}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    shutil.copytree(source, tmp, ignore=shutil.ignore_patterns("~$*", ".*"))
+    fsync_files(list(tmp.iterdir()))
+    fsync_dir(tmp)
+    os.replace(tmp, target)
 
 
 def _restore_fates(files, recorded: list[dict]) -> None:

@@ -1,11 +1,12 @@
-"""Write the run's outputs (SPEC section 4): consolidated.xlsx, projects.csv, anomalies.csv, run.json.
+"""Write the run's outputs (SPEC sections 4 and 7): consolidated.xlsx, projects.csv, anomalies.csv,
+县级绩效自评汇总报告.docx, 通知/UNIT.docx and run.json.
 
-All four are written into the run's own folder runs/RUN_ID/ (each to a
-temporary name, flushed to disk and renamed), run.json last; `outbox.publish`
-then flips the outbox's `.current` pointer to that folder in one rename, so
-the four names in the outbox change together (see outbox.py). CSVs are UTF-8
-with a BOM; submission text that Excel would take for a formula gets a leading
-apostrophe.
+All are written into the run's own folder runs/RUN_ID/ (each file to a
+temporary name, flushed to disk and renamed; the notices into a temporary
+folder renamed whole), run.json last; `outbox.publish` then flips the outbox's
+`.current` pointer to that folder in one rename, so the names in the outbox
+change together (see outbox.py). CSVs are UTF-8 with a BOM; submission text
+that Excel would take for a formula gets a leading apostrophe.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from .. import xlbatch_version
 from ..checks.rules import CATALOGUE, explain
 from ..form.normalize import records
 from ..intake.discover import sha256_of
-from ..ops.outbox import run_dir, write_atomically
+from ..ops.outbox import REPORT, run_dir, write_atomically
+from .notices import run_year, write_notices
+from .report import write_report
 from .reviews import gather_reviews
 from .workbook import write_workbook
 
@@ -44,10 +47,13 @@ def write_outputs(result, outbox: Path) -> Path:
     closed = write_atomically(folder / "consolidated.xlsx", lambda tmp: write_workbook(tmp, result, reviews))
     write_atomically(folder / "projects.csv", lambda tmp: write_projects_csv(tmp, result.forms))
     write_atomically(folder / "anomalies.csv", lambda tmp: write_anomalies_csv(tmp, result.findings))
+    write_atomically(folder / REPORT, lambda tmp: write_report(tmp, result))
+    notices = write_notices(folder, result, run_year(result.forms))
     result.extra["closed_reviews"] = len(closed)
     # What a later run checks before repeating these outputs (nightly.py), and what anyone can verify.
+    names = ("consolidated.xlsx", "projects.csv", "anomalies.csv", REPORT, *notices)
     result.extra["outputs"] = {name: {"sha256": sha256_of(folder / name), "bytes": (folder / name).stat().st_size}
-                               for name in ("consolidated.xlsx", "projects.csv", "anomalies.csv")}
+                               for name in names}
     write_atomically(folder / "run.json", lambda tmp: write_run_json(tmp, result))  # last: the folder is complete
     return folder
 
