@@ -253,3 +253,24 @@ def test_a_folder_made_where_the_notices_link_is_kept(tmp_path):
     assert os.readlink(outbox / NOTICES) == f"{CURRENT}/{NOTICES}"
     kept = outbox / "runs" / result.run_id / f"replaced-{NOTICES}" / "手工整理.docx"
     assert kept.read_bytes() == b"by hand"
+
+
+@pytest.mark.parametrize(("n", "text"), [(1, "一"), (10, "十"), (12, "十二"), (20, "二十"), (99, "九十九"),
+                                         (100, "一百"), (101, "一百零一"), (110, "一百一十"), (1010, "一千零一十"),
+                                         (10000, "10000")])
+def test_headings_are_numbered_in_chinese_past_a_hundred(n, text):
+    from xlbatch.outputs.document import chinese_number
+
+    assert chinese_number(n) == text
+
+
+def test_a_unit_with_more_than_a_hundred_forms_gets_its_notice(tmp_path):
+    """Found on a corpus of 60 copies of the seed and more: the 100th form's heading failed the run."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for i in range(101):
+        write_workbook(inbox / f"项目{i:03d}.xlsx", [("自评表", seed_form(project=f"项目{i:03d}"))])
+    run(inbox, tmp_path / "outbox", Config())
+    (notice,) = (tmp_path / "outbox" / "通知").iterdir()
+    text = "\n".join(p.text for p in Document(str(notice)).paragraphs)
+    assert "（一百零一）项目「项目100」" in text

@@ -265,11 +265,23 @@ _DIGITS = "零一二三四五六七八九"
 
 
 def chinese_number(n: int) -> str:
-    """1 → 一, 10 → 十, 12 → 十二, 23 → 二十三: the （一）（二） numbering of 公文 headings."""
-    tens, ones = divmod(n, 10)
+    """1 → 一, 10 → 十, 12 → 十二, 105 → 一百零五, 1010 → 一千零一十: the （一）（二） numbering of 公文
+    headings (a unit may send more than a hundred forms). From 10,000 on, Arabic digits."""
+    if not 0 <= n < 10_000:
+        return str(n)
     if n < 10:
         return _DIGITS[n]
-    return (_DIGITS[tens] if tens > 1 else "") + "十" + (_DIGITS[ones] if ones else "")
+    if n < 20:  # 十, 十一 … 十九: no leading 一
+        return "十" + (_DIGITS[n - 10] if n > 10 else "")
+    out, zero = "", False
+    for place, unit in ((1000, "千"), (100, "百"), (10, "十"), (1, "")):
+        digit, n = divmod(n, place)
+        if digit:
+            out += ("零" if zero and out else "") + _DIGITS[digit] + unit
+            zero = False
+        else:
+            zero = True
+    return out
 
 
 def chinese_date(when: datetime) -> str:
