@@ -2,7 +2,8 @@
 
 `process()` does everything but writing and returns a `RunResult`; the nightly
 job (`nightly.run`) adds the outputs, the lock, the ledger and the history.
-`check_files()` is the same path for a unit checking its own forms.
+`check_files()` is the same path for a unit checking its own forms; it also lists, beside the
+finding that rejects a form, every other finding the rules can compute on what the form has.
 One bad file never stops the run: whatever goes wrong inside one file becomes a
 finding on that file.
 """
@@ -45,11 +46,17 @@ def process(inbox: str | Path, cfg: Config | None = None, executor: Executor = s
 
 
 def check_files(paths: list[str | Path], cfg: Config | None = None, executor: Executor = serial) -> RunResult:
-    """Evaluate files given on the command line, as `run` would if they were in the inbox."""
+    """Evaluate files given on the command line, as `run` would if they were in the inbox.
+
+    Unlike a run, a form that will be rejected is checked further: after its rejection, the
+    findings lists every finding the rules can still compute on what the form has (see
+    `beside_rejections`), so a unit learns them all in one round. The form stays rejected and its
+    figures are in no frame of the result."""
     started = datetime.now(UTC)
     files = [inbox_file(path.parent, path) for path in map(Path, paths)]  # each named by its file name
     cfg = cfg if cfg is not None else Config()
-    return evaluate(files, cfg, executor, run_id=new_run_id(started), started_at=_iso(started), inbox="")
+    return evaluate(files, cfg, executor, run_id=new_run_id(started), started_at=_iso(started), inbox="",
+                    all_findings=True)
 
 
 def _iso(moment: datetime) -> str:
@@ -57,11 +64,12 @@ def _iso(moment: datetime) -> str:
 
 
 def evaluate(files: list[InboxFile], cfg: Config, executor: Executor, *, run_id: str, started_at: str,
-             inbox: str, progress=None, preload: tuple[str, ...] = ()) -> RunResult:
+             inbox: str, progress=None, preload: tuple[str, ...] = (), all_findings: bool = False) -> RunResult:
     """Everything between discovering the files and writing the outputs.
 
     While the executor reads the files, this process imports the checking stages
-    and the modules named in `preload` (e.g. the writer).
+    and the modules named in `preload` (e.g. the writer). With `all_findings` (`check`), the
+    rejected forms' other findings follow their rejections (`beside_rejections`).
     """
     wanted = [f for f in files if not f.ignored]
     tasks = [FileTask(str(f.path), f.record.path, f.record.sha256, cfg.limits, f.record.size, f.record.mtime,
@@ -97,6 +105,12 @@ def evaluate(files: list[InboxFile], cfg: Config, executor: Executor, *, run_id:
     rejections = run_stage(VALIDATE, forms_df, ind_df, cfg)
     findings.extend(rejections)
     rejected_ids = {f.form_id for f in rejections}
+    extra: dict = {}
+    if all_findings and rejected_ids:
+        rejected = sorted(rejected_ids)
+        more, extra["not_computed"] = beside_rejections(forms_df.loc[rejected],
+                                                        ind_df[ind_df["form_id"].isin(rejected)], cfg)
+        findings.extend(more)
     forms_df = forms_df.drop(index=list(rejected_ids))
     ind_df = ind_df[~ind_df["form_id"].isin(rejected_ids)]
     ind_df = score_indicators(ind_df, cfg.scoring)
@@ -105,7 +119,51 @@ def evaluate(files: list[InboxFile], cfg: Config, executor: Executor, *, run_id:
     findings.extend(flags)
     _record_forms(submissions, owners, rejections)
     return RunResult(run_id=run_id, started_at=started_at, inbox=inbox, config=cfg, files=[f.record for f in files],
-                     forms=_with_counts(forms_df, flags), indicators=ind_df, findings=findings)
+                     forms=_with_counts(forms_df, flags), indicators=ind_df, findings=findings, extra=extra)
+
+
+# The columns checks/score.py derives from the 年度资金总额 row's 全年预算数 and 全年执行数. On a form
+# rejected for one of those (empty, no number, a zero budget) they are no figures: a rule reading one
+# is not computed there, its finding would be false (a budget score of 0 "recomputed" from nothing).
+FROM_AMOUNTS = frozenset({"budget_full_year", "executed", "execution_rate", "budget_score", "total_score"})
+# A rejected form enters no consolidation: it supersedes no other form and none supersedes it.
+CONSOLIDATED_ONLY = frozenset({"duplicate_count"})
+
+
+def beside_rejections(forms: pd.DataFrame, indicators: pd.DataFrame,
+                      cfg: Config) -> tuple[list[Finding], dict[int, list[str]]]:
+    """The findings of the rejected `forms` other than their rejections, and per form lacking a
+    usable amount the rule codes not computed for that reason (in catalogue order).
+
+    The forms are scored on their own and the evaluate stage run over them; a finding is kept
+    only where its rule can be computed on what the form has (`not_computable`)."""
+    from .checks.rules import EVALUATE
+    from .checks.score import mark_duplicates, score_forms, score_indicators
+    from .checks.validate import run_stage
+
+    indicators = score_indicators(indicators, cfg.scoring)
+    scored = mark_duplicates(score_forms(forms, indicators, cfg.scoring, cfg.rules))
+    lacking = forms.index[~_amounts_usable(forms)].tolist()
+    kept = [f for f in run_stage(EVALUATE, scored, indicators, cfg)
+            if f.rule not in not_computable(f.form_id in lacking)]
+    for_lack = [code for code in not_computable(True) if code not in not_computable(False)]
+    return kept, {form_id: for_lack for form_id in lacking}
+
+
+def not_computable(lacks_amounts: bool) -> list[str]:
+    """The rule codes not computed on a rejected form: those reading whether it is consolidated, and,
+    when it lacks a usable 全年预算数 or 全年执行数, those reading a figure derived from them."""
+    from .checks.rules import CATALOGUE
+
+    unknown = CONSOLIDATED_ONLY | (FROM_AMOUNTS if lacks_amounts else frozenset())
+    return [rule.code for rule in CATALOGUE if any(unknown & set(check.reads) for check in rule.checks)]
+
+
+def _amounts_usable(forms: pd.DataFrame) -> pd.Series:
+    """Per form, whether its 全年预算数 and 全年执行数 are numbers and the budget is not 0."""
+    filled = (forms["budget_full_year_raw"] != "") & (forms["executed_raw"] != "")
+    valid = forms["budget_full_year_ok"].astype(bool) & forms["executed_ok"].astype(bool)
+    return filled & valid & (forms["fund_total_full_year"] != 0)
 
 
 def _reject_file(record: FileRecord, finding: Finding) -> None:

@@ -207,3 +207,20 @@ def print_setup(ws, repeat_rows: int) -> None:
     if repeat_rows:
         ws.repeat_rows(0, repeat_rows - 1)
     ws.set_footer("&L&A&R第 &P 页，共 &N 页")
+
+
+class CheckStyles:
+    """The formats of `xlbatch check --format xlsx` (check_book.py): 宋体 10 in bordered, wrapped cells;
+    the rows of a finding that rejects the form in the error colour."""
+
+    def __init__(self, book: xlsxwriter.Workbook):
+        add = book.add_format
+        cell = {"font_name": FORM_FONT, "font_size": 10, "border": 1, "valign": "top", "text_wrap": True}
+        self.title = add({"font_name": FORM_TITLE_FONT, "font_size": 16, "align": "center", "valign": "vcenter"})
+        self.note = add({"font_name": FORM_FONT, "font_size": 10, "valign": "vcenter", "text_wrap": True})
+        self.header = add({**cell, "bold": True, "bg_color": HEADER_FILL, "align": "center", "valign": "vcenter"})
+        self.cell = add(cell)
+        self.center = add({**cell, "align": "center"})
+        rejected = {"bg_color": SEVERITY_FILLS[ERROR], "font_color": SEVERITY_FONTS[ERROR]}
+        self.reject = add({**cell, **rejected})
+        self.reject_center = add({**cell, **rejected, "align": "center"})

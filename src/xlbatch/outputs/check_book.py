@@ -1,0 +1,149 @@
+"""`xlbatch check`'s findings, grouped as a unit reads them, and as a small workbook (--format xlsx).
+
+`grouped` orders a check's findings per file and per form: the finding that rejects a form (or the
+whole file) first, then every other finding the rules computed on what the form has. The terminal
+(cli.print_check) and the workbook show the same groups, in the same order.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import xlsxwriter
+
+from ..catalogue import READ, RULES, VALIDATE
+from ..models import ACCEPTED, IGNORED, REJECTED, SEVERITY_NAMES, FileRecord, Finding, RunResult
+from .formats import CheckStyles, display_width
+
+STATUS_NAMES = {ACCEPTED: "可受理", REJECTED: "将被退回", IGNORED: "不是自评表文件，未检查"}
+REJECTS = "会被退回"  # beside the finding that rejects a form or a file
+
+
+@dataclass
+class Group:
+    """One form of a file (or the file itself, `sheet` ""), its rejections and its other findings."""
+
+    sheet: str
+    status: str
+    rejections: list[Finding] = field(default_factory=list)
+    others: list[Finding] = field(default_factory=list)
+    not_computed: list[str] = field(default_factory=list)  # rule codes the form's missing figures stop
+
+
+def rejects(finding: Finding) -> bool:
+    """Whether the finding is one that rejects its form or file (read or validate stage)."""
+    return RULES[finding.rule].stage in (READ, VALIDATE)
+
+
+def grouped(result: RunResult) -> list[tuple[FileRecord, list[Group]]]:
+    """Per file checked, in order: its groups, the file's own rejection or one per form."""
+    by_form: dict[int | None, list[Finding]] = {}
+    by_file: dict[str, list[Finding]] = {}
+    for f in result.findings:
+        if f.form_id is None:
+            by_file.setdefault(f.source_file, []).append(f)
+        else:
+            by_form.setdefault(f.form_id, []).append(f)
+    lacking = result.extra.get("not_computed", {})
+    out = []
+    for record in result.files:
+        groups = [Group("", record.status, rejections=by_file[record.path])] if record.path in by_file else []
+        for form in record.forms:
+            found = by_form.get(form.form_id, [])
+            groups.append(Group(form.sheet, form.status, [f for f in found if rejects(f)],
+                                [f for f in found if not rejects(f)], lacking.get(form.form_id, [])))
+        out.append((record, groups))
+    return out
+
+
+# --- the workbook ----------------------------------------------------------------------------
+
+TITLE = "项目支出绩效自评表自查结果"
+# (header, width in Excel's character units): the columns a unit reads, left to right.
+COLUMNS = (("序号", 5), ("文件", 18), ("工作表", 9), ("单元格", 7), ("规则", 18), ("说明", 44),
+           ("填报值", 11), ("应为", 13), ("是否导致退回", 8))
+_LINE_HEIGHT = 14.5  # points per line of 10-point text, as LibreOffice and Excel space it
+
+
+def write_check_book(result: RunResult, path: Path, checked_at: datetime | None = None) -> Path:
+    """The check's findings as one printable sheet: a title, what was checked, one row per finding
+    (a file with none gets a row saying so). Headers are repeated on every printed page."""
+    book = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False})
+    st = CheckStyles(book)
+    ws = book.add_worksheet("自查结果")
+    last = len(COLUMNS) - 1
+    ws.merge_range(0, 0, 0, last, TITLE, st.title)
+    ws.set_row(0, 28)
+    when = (checked_at or datetime.now()).strftime("%Y年%m月%d日 %H:%M")
+    summary = f"检查时间：{when}　　{check_summary(result)}"
+    ws.merge_range(1, 0, 1, last, summary, st.note)
+    _fit(ws, 1, [summary], [sum(w for _, w in COLUMNS)], minimum=18)
+    for col, (name, width) in enumerate(COLUMNS):
+        ws.write_string(2, col, name, st.header)
+        ws.set_column(col, col, width)
+    ws.set_row(2, 30)
+    row = 3
+    for number, cells in enumerate(_rows(result), start=1):
+        fmt, center = (st.reject, st.reject_center) if cells[-1] == "是" else (st.cell, st.center)
+        ws.write_number(row, 0, number, center)
+        for col, value in enumerate(cells, start=1):
+            ws.write_string(row, col, value, center if col in (3, 8) else fmt)
+        _fit(ws, row, ["", *cells], [w for _, w in COLUMNS])
+        row += 1
+    ws.freeze_panes(3, 0)
+    ws.autofilter(2, 0, max(row - 1, 3), last)
+    ws.set_landscape()
+    ws.set_paper(9)  # A4
+    ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+    ws.fit_to_pages(1, 0)  # the columns above add up to one A4 landscape width at 100%
+    ws.repeat_rows(2)
+    ws.set_footer("&C第 &P 页，共 &N 页")
+    book.close()
+    return path
+
+
+def _rows(result: RunResult) -> list[list[str]]:
+    rows = []
+    for record, groups in grouped(result):
+        if record.status == IGNORED:
+            rows.append([record.path, "", "", "", f"{STATUS_NAMES[IGNORED]}（{record.message}）", "", "", "否"])
+            continue
+        for group in groups:
+            rows.extend(_finding_row(record.path, f, "是") for f in group.rejections)
+            rows.extend(_finding_row(record.path, f, "否") for f in group.others)
+            if group.not_computed:
+                names = "、".join(RULES[code].titled for code in group.not_computed)
+                rows.append([record.path, group.sheet, "", "", "未能检查：这些检查需要有效的全年预算数和全年执行数，"
+                             f"填写后请重新自查：{names}", "", "", "否"])
+            if not group.rejections and not group.others and group.sheet:
+                rows.append([record.path, group.sheet, "", "", "未发现问题", "", "", "否"])
+    return rows
+
+
+def _finding_row(path: str, f: Finding, rejected: str) -> list[str]:
+    rule = RULES[f.rule]
+    severity = SEVERITY_NAMES[f.severity]
+    return [path, f.sheet, f.cell, f"{severity}：{rule.titled}", f.message, f.value, f.expected, rejected]
+
+
+def check_summary(result: RunResult) -> str:
+    counts = {status: sum(r.status == status for r in result.files) for status in STATUS_NAMES}
+    rejecting = sum(rejects(f) for f in result.findings)
+    ignored = f"，不是自评表 {counts[IGNORED]} 个" if counts[IGNORED] else ""
+    return (f"共检查 {len(result.files)} 个文件：可受理 {counts[ACCEPTED]} 个，将被退回 {counts[REJECTED]} 个"
+            f"{ignored}；问题 {len(result.findings)} 条，其中导致退回 {rejecting} 条")
+
+
+def _fit(ws, row: int, values: list[str], widths: list[float], minimum: float = 0) -> None:
+    """A row tall enough for its wrapped text: XlsxWriter cannot autofit, nor will LibreOffice."""
+    lines = max((_lines(v, w) for v, w in zip(values, widths, strict=True)), default=1)
+    ws.set_row(row, max(lines * _LINE_HEIGHT + 4, minimum))
+
+
+def _lines(text: str, width: float) -> int:
+    # About one unit of width per Latin character, two per Chinese one, less the cell's padding.
+    usable = max(width - 1.5, 1)
+    return sum(max(1, math.ceil(display_width(part) / usable)) for part in str(text).split("\n"))
