@@ -126,6 +126,7 @@ class FormStyles:
         self.title = book.add_format({"font_name": FORM_TITLE_FONT, "font_size": 16, "bold": True,
                                       "align": "center", "valign": "vcenter"})
         self.subtitle = book.add_format({"font_name": FORM_FONT, "font_size": 11, "align": "center"})
+        self.attachment = book.add_format({"font_name": FORM_TITLE_FONT, "font_size": 12, "valign": "vcenter"})
         cells = _format_set(book, _FORM_CELL, _FORM_KINDS)
         self.label, self.text, self.number = cells["label"], cells["text"], cells["number"]
         self.points, self.percent, self.center = cells["points"], cells["percent"], cells["center"]
