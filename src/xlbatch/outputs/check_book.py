@@ -63,8 +63,10 @@ def grouped(result: RunResult) -> list[tuple[FileRecord, list[Group]]]:
 
 TITLE = "项目支出绩效自评表自查结果"
 # (header, width in Excel's character units): the columns a unit reads, left to right.
-COLUMNS = (("序号", 5), ("文件", 18), ("工作表", 9), ("单元格", 7), ("规则", 18), ("说明", 44),
+# 规则 is wide enough for the longest code on a line of its own (（INDICATOR_SCORE_MISMATCH）).
+COLUMNS = (("序号", 5), ("文件", 16), ("工作表", 9), ("单元格", 7), ("规则", 28), ("说明", 40),
            ("填报值", 11), ("应为", 13), ("是否导致退回", 8))
+HEADER_LINES = {"是否导致退回": "是否导致\n退回"}  # broken where a reader would, not where the width falls
 _LINE_HEIGHT = 14.5  # points per line of 10-point text, as LibreOffice and Excel space it
 
 
@@ -82,7 +84,7 @@ def write_check_book(result: RunResult, path: Path, checked_at: datetime | None 
     ws.merge_range(1, 0, 1, last, summary, st.note)
     _fit(ws, 1, [summary], [sum(w for _, w in COLUMNS)], minimum=18)
     for col, (name, width) in enumerate(COLUMNS):
-        ws.write_string(2, col, name, st.header)
+        ws.write_string(2, col, HEADER_LINES.get(name, name), st.header)
         ws.set_column(col, col, width)
     ws.set_row(2, 30)
     row = 3
@@ -125,8 +127,9 @@ def _rows(result: RunResult) -> list[list[str]]:
 
 def _finding_row(path: str, f: Finding, rejected: str) -> list[str]:
     rule = RULES[f.rule]
-    severity = SEVERITY_NAMES[f.severity]
-    return [path, f.sheet, f.cell, f"{severity}：{rule.titled}", f.message, f.value, f.expected, rejected]
+    # The code on a line of its own: a code cut in the middle by wrapping reads as two words.
+    titled = f"{SEVERITY_NAMES[f.severity]}：{rule.title}\n（{rule.code}）"
+    return [path, f.sheet, f.cell, titled, f.message, f.value, f.expected, rejected]
 
 
 def check_summary(result: RunResult) -> str:
@@ -144,6 +147,7 @@ def _fit(ws, row: int, values: list[str], widths: list[float], minimum: float = 
 
 
 def _lines(text: str, width: float) -> int:
-    # About one unit of width per Latin character, two per Chinese one, less the cell's padding.
-    usable = max(width - 1.5, 1)
-    return sum(max(1, math.ceil(display_width(part) / usable)) for part in str(text).split("\n"))
+    # A column's width unit is a digit of the default 11-point font: 10-point text takes about 0.9 of
+    # one per Latin character and twice that per Chinese one; the cell's padding takes one.
+    usable = max(width - 1, 1)
+    return sum(max(1, math.ceil(0.9 * display_width(part) / usable)) for part in str(text).split("\n"))
