@@ -212,7 +212,8 @@ def _run(args) -> int:
         return TERMINATED
     except Exception as exc:  # unattended runs: a failed run says so and exits 1, outputs untouched
         traceback.print_exc(file=sys.stderr)
-        print(f"xlbatch: 运行失败（{type(exc).__name__}: {exc}），上次的输出保持不变；"
+        # The exception's type and place are in the traceback above and in the run's log.
+        print(f"xlbatch: 运行失败（{str(exc) or type(exc).__name__}），上次的输出保持不变；"
               f"详情见 {outbox / 'runs'} 中本次运行的 run.log.jsonl", file=sys.stderr)
         return 1
     if not args.quiet:
@@ -248,6 +249,22 @@ def summary_line(result, outbox: Path, seconds: float) -> str:
     return f"xlbatch {result.run_id}: {counts}{read}，用时 {seconds:.1f} 秒 → {outbox / 'consolidated.xlsx'}"
 
 
+LEVEL_NAMES = {logging.DEBUG: "调试", logging.INFO: "信息", logging.WARNING: "警告", logging.ERROR: "错误",
+               logging.CRITICAL: "严重错误"}
+
+
+class LevelNames(logging.Formatter):
+    """A log record on the terminal, `prefix` and its level in Chinese before the message; the run's
+    JSON-lines log keeps its own keys and values (logs.JsonFormatter), the record is left unchanged."""
+
+    def __init__(self, prefix: str = ""):
+        super().__init__("%(message)s")
+        self.prefix = prefix
+
+    def format(self, record: logging.LogRecord) -> str:
+        return f"{self.prefix}{LEVEL_NAMES.get(record.levelno, record.levelname)} {super().format(record)}"
+
+
 @contextlib.contextmanager
 def _console_log(console: Console, args, rich: bool):
     """Log records on stderr: WARNING and up, DEBUG and up with --verbose, none with --quiet."""
@@ -255,10 +272,12 @@ def _console_log(console: Console, args, rich: bool):
     if rich:
         from rich.logging import RichHandler
 
-        handler: logging.Handler = RichHandler(console=console, show_path=False, markup=False)
+        # The level in Chinese (LevelNames), not RichHandler's own English column.
+        handler: logging.Handler = RichHandler(console=console, show_path=False, show_level=False, markup=False)
+        handler.setFormatter(LevelNames())
     else:
         handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("xlbatch: %(levelname)s %(message)s"))
+        handler.setFormatter(LevelNames("xlbatch: "))
     handler.setLevel(logging.DEBUG if args.verbose else logging.CRITICAL + 1 if args.quiet else logging.WARNING)
     # A failed run is reported by _run itself (message and traceback), once.
     handler.addFilter(lambda record: getattr(record, "event", "") != "failed")
@@ -405,10 +424,7 @@ def _fill(text: str, tokens: list[tuple[int, int]], width: int) -> list[tuple[in
             continue
         used = sum(cell_len(text[a:b]) for a, b in line)
         if used + cell_len(token) > width and line:
-            carry = []
-            if not token.isspace() and len(line) > 1 and (token[0] in _NO_LINE_START
-                                                          or text[line[-1][0]] in _NO_LINE_END):
-                carry = [line.pop()]
+            carry = [] if token.isspace() else _carried(text, line, start, width)
             lines.append(_span(text, line))
             line = carry
             if token.isspace():
@@ -417,6 +433,21 @@ def _fill(text: str, tokens: list[tuple[int, int]], width: int) -> list[tuple[in
     if line:
         lines.append(_span(text, line))
     return lines
+
+
+def _carried(text: str, line: list[tuple[int, int]], next_start: int, width: int) -> list[tuple[int, int]]:
+    """The tokens taken from the end of `line` to the next line (禁则), so that the next line does
+    not start with closing punctuation nor this one end with opening punctuation; none when that
+    would leave this line less than half full (a run of brackets)."""
+    carry: list[tuple[int, int]] = []
+    first = next_start
+    while len(line) > 1 and (text[first] in _NO_LINE_START or text[line[-1][0]] in _NO_LINE_END):
+        carry.insert(0, line.pop())
+        first = carry[0][0]
+    if sum(cell_len(text[a:b]) for a, b in line) * 2 < width:
+        line.extend(carry)
+        return []
+    return carry
 
 
 def _cut_wide(text: str, tokens, width: int):

@@ -1,0 +1,227 @@
+"""`xlbatch check` (issue 14): every finding of a form that will be rejected, after the finding that
+rejects it; output that fits 80 columns; --format xlsx; the run unchanged by any of it."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import openpyxl
+import pytest
+from conftest import rules_of, run_specs
+from forms import SATISFACTION, edit
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rich.cells import cell_len
+from rich.console import Console
+from seed import seed_form
+
+import xlbatch
+from xlbatch.cli import main, print_check, wrap
+from xlbatch.nightly import run
+from xlbatch.outputs.check_book import COLUMNS, grouped
+from xlbatch.outputs.template import write_workbook
+
+pytest_plugins = ["lo"]  # fixtures libreoffice, pdftotext (lo must load as a plugin)
+
+# Rules that read a figure derived from 全年预算数 and 全年执行数 (pipeline.FROM_AMOUNTS), in catalogue order.
+FROM_AMOUNTS = ["RATE_MISMATCH", "BUDGET_SCORE_MISMATCH", "OVER_BUDGET", "LOW_EXECUTION", "HIGH_SCORE_LOW_EXECUTION",
+                "SELF_SCORE_INFLATED"]
+
+
+def busy_form(**overrides):
+    """The seed with more to find: 年初预算数 sources that do not add up (5.4 against 4), 满意率 90%
+    against ≥95% scored in full with no reason given; and the seed's own low execution (56.85%)
+    under a 95.7 self-score, an empty 成本指标."""
+    spec = seed_form(funds={"年度资金总额": (5.4, 5.4, 3.07), "当年财政拨款": (4, 5.4, 3.07)})
+    edit(spec, SATISFACTION, actual="90%")
+    for key, value in overrides.items():
+        setattr(spec, key, value)
+    return spec
+
+
+def findings_of(path) -> list[tuple]:
+    return [(f.rule, f.cell, f.message, f.value, f.expected) for f in xlbatch.check_files([path]).findings]
+
+
+def book(tmp_path, name, spec):
+    return write_workbook(tmp_path / name, [("自评表", spec)])
+
+
+# --- all findings of a form that will be rejected -----------------------------------------------------
+
+def test_the_accepted_form_has_the_findings_the_rejected_ones_are_compared_with(tmp_path):
+    rules = [f[0] for f in findings_of(book(tmp_path, "好.xlsx", busy_form()))]
+    assert rules == ["FUNDS_DONT_ADD_UP", "LOW_EXECUTION", "HIGH_SCORE_LOW_EXECUTION", "INDICATOR_SCORE_MISMATCH",
+                     "UNEXPLAINED_DEVIATION", "REQUIRED_CATEGORY_EMPTY"]
+
+
+def test_a_form_missing_its_unit_shows_its_rejection_then_every_finding_the_accepted_form_has(tmp_path):
+    accepted = findings_of(book(tmp_path, "好.xlsx", busy_form()))
+    path = book(tmp_path, "缺单位.xlsx", busy_form(unit=None))
+    result = xlbatch.check_files([path])
+    assert [(r.status, r.code) for r in result.files] == [("rejected", "MISSING_FIELD")]
+    assert result.forms.empty and result.indicators.empty  # its figures enter nothing
+    found = [(f.rule, f.cell, f.message, f.value, f.expected) for f in result.findings]
+    assert found[0][:2] == ("MISSING_FIELD", "G4")
+    assert found[1:] == accepted  # nothing in them needs the unit's name
+    assert result.extra["not_computed"] == {}
+
+
+@pytest.mark.parametrize(("total", "rule"), [(None, "MISSING_FIELD"), ("五点四", "BAD_NUMBER"), (-5.4, "BAD_NUMBER")])
+def test_a_form_without_a_usable_budget_shows_what_can_be_computed_without_it(tmp_path, total, rule):
+    """No figure derived from the budget (rate, budget score, recomputed total) is stated: those rules
+    are named as not computed. The 年初预算数 column's gap is still found; the 全年预算数 column,
+    whose total is no figure, is not compared (its sources hold 5.4: a gap "0 against 5.4" would be
+    false)."""
+    accepted = findings_of(book(tmp_path, "好.xlsx", busy_form()))
+    spec = busy_form(funds={"年度资金总额": (5.4, total, 3.07), "当年财政拨款": (4, 5.4, 3.07)})
+    result = xlbatch.check_files([book(tmp_path, "缺预算.xlsx", spec)])
+    found = [(f.rule, f.cell, f.message, f.value, f.expected) for f in result.findings]
+    assert found[0][:2] == (rule, "D6")
+    assert found[1:] == [f for f in accepted if f[0] not in FROM_AMOUNTS]
+    gap = next(f for f in found if f[0] == "FUNDS_DONT_ADD_UP")
+    assert "年初预算数" in gap[2] and "全年预算数" not in gap[2]
+    (form_id,) = result.extra["not_computed"]
+    assert result.extra["not_computed"][form_id] == FROM_AMOUNTS
+
+
+def test_a_form_without_its_executed_amount_is_treated_alike(tmp_path):
+    spec = busy_form(funds={"年度资金总额": (5.4, 5.4, None), "当年财政拨款": (4, 5.4, 3.07)})
+    result = xlbatch.check_files([book(tmp_path, "缺执行数.xlsx", spec)])
+    assert rules_of(result) == ["FUNDS_DONT_ADD_UP", "INDICATOR_SCORE_MISMATCH", "MISSING_FIELD",
+                                "REQUIRED_CATEGORY_EMPTY", "UNEXPLAINED_DEVIATION"]
+    assert list(result.extra["not_computed"].values()) == [FROM_AMOUNTS]
+
+
+def test_a_zero_budget_is_a_figure_its_sources_are_compared_with(tmp_path):
+    """BUDGET_ZERO: no rate, so nothing derived from it; but 0 is what the form states, and its
+    source rows hold 5.4: that gap is true and shown."""
+    spec = busy_form(funds={"年度资金总额": (5.4, 0, 3.07), "当年财政拨款": (5.4, 5.4, 3.07)})
+    result = xlbatch.check_files([book(tmp_path, "零预算.xlsx", spec)])
+    assert result.findings[0].rule == "BUDGET_ZERO"
+    gap = next(f for f in result.findings if f.rule == "FUNDS_DONT_ADD_UP")
+    assert "全年预算数：年度资金总额 0，各来源合计 5.4" in gap.message
+    assert not set(FROM_AMOUNTS) & set(rules_of(result))
+
+
+def test_two_copies_of_a_rejected_form_are_no_duplicate_submission(tmp_path):
+    """A rejected form enters no consolidation: it supersedes nothing, nothing supersedes it."""
+    first = book(tmp_path, "一.xlsx", busy_form(unit=None))
+    second = book(tmp_path, "二.xlsx", busy_form(unit=None))
+    assert "DUPLICATE_SUBMISSION" not in rules_of(xlbatch.check_files([first, second]))
+
+
+def test_a_run_still_reports_only_the_rejection_and_takes_no_figure(tmp_path, inbox):
+    """`run` is unchanged: anomalies.csv has the rejection alone for that file, projects.csv no row."""
+    run_specs(inbox)  # an empty inbox folder exists
+    book(inbox, "缺单位.xlsx", busy_form(unit=None))
+    book(inbox, "缺预算.xlsx", busy_form(funds={"年度资金总额": (5.4, None, 3.07)}))
+    book(inbox, "好.xlsx", busy_form(project="另一个项目"))
+    run(inbox, tmp_path / "out")
+    anomalies = list(csv.DictReader((tmp_path / "out" / "anomalies.csv").open(encoding="utf-8-sig")))
+    by_file = {}
+    for row in anomalies:
+        by_file.setdefault(row["source_file"], []).append(row["rule"])
+    assert by_file["缺单位.xlsx"] == ["MISSING_FIELD"] and by_file["缺预算.xlsx"] == ["MISSING_FIELD"]
+    assert len(by_file["好.xlsx"]) == 6
+    projects = list(csv.DictReader((tmp_path / "out" / "projects.csv").open(encoding="utf-8-sig")))
+    assert [p["source_file"] for p in projects] == ["好.xlsx"]
+
+
+# --- the terminal ------------------------------------------------------------------------------------
+
+def _lines(text: str) -> list[str]:
+    return text.splitlines()
+
+
+def test_check_prints_the_rejection_first_saying_it_rejects_the_form(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    spec = busy_form(funds={"年度资金总额": (5.4, None, 3.07), "当年财政拨款": (4, 5.4, 3.07)})
+    assert main(["check", str(book(tmp_path, "缺预算.xlsx", spec))]) == 1
+    lines = _lines(capsys.readouterr().out)
+    assert lines[:3] == [
+        "缺预算.xlsx：将被退回",
+        "  工作表「自评表」：将被退回，问题 5 条",
+        "    【会被退回】错误 必填项为空（MISSING_FIELD），单元格 D6",
+    ]
+    others = lines.index("    其他问题（请一并更正）：")
+    assert others > 3
+    assert lines[others + 1] == "    1. 警告 资金来源不平（FUNDS_DONT_ADD_UP），单元格 C6"
+    numbered = [line.strip() for line in lines if re.match(r" {4}\d\. ", line)]
+    assert numbered == ["1. 警告 资金来源不平（FUNDS_DONT_ADD_UP），单元格 C6",
+                        "2. 警告 指标得分有误（INDICATOR_SCORE_MISMATCH），单元格 H34",
+                        "3. 警告 偏差未说明（UNEXPLAINED_DEVIATION），单元格 I34",
+                        "4. 警告 必填二级指标为空（REQUIRED_CATEGORY_EMPTY），单元格 C21"]
+    text = "".join(line.strip() for line in lines)
+    assert ("未能检查（需要有效的全年预算数和全年执行数，填写后请重新自查）：执行率填报有误（RATE_MISMATCH）、"
+            "预算执行得分有误（BUDGET_SCORE_MISMATCH）、超预算执行（OVER_BUDGET）、执行率偏低（LOW_EXECUTION）、"
+            "高分低执行（HIGH_SCORE_LOW_EXECUTION）、自评分虚高（SELF_SCORE_INFLATED）") in text
+    assert lines[-1].startswith("共检查 1 个文件：可受理 0 个，将被退回 1 个；问题 5 条，其中导致退回 1 条")
+
+
+def test_an_accepted_form_numbers_its_findings_and_exits_0(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    assert main(["check", str(book(tmp_path, "好.xlsx", busy_form()))]) == 0
+    lines = _lines(capsys.readouterr().out)
+    assert lines[:3] == ["好.xlsx：可受理", "  工作表「自评表」：可受理，问题 6 条",
+                         "    1. 警告 资金来源不平（FUNDS_DONT_ADD_UP），单元格 C6"]
+    assert not any("会被退回" in line for line in lines)
+
+
+LONG_NAME = "示例县" + "基本公共卫生服务项目补助资金" * 4 + "绩效自评表（第二次修改稿，请以此为准）.xlsx"
+
+
+@pytest.fixture
+def varied(tmp_path):
+    """A long file name, a rejected form, a busy accepted one, a broken file and the seed."""
+    broken = tmp_path / "损坏.xlsx"
+    broken.write_bytes(b"PK\x03\x04 not a workbook")
+    return [book(tmp_path, LONG_NAME, busy_form(unit=None)), book(tmp_path, "好.xlsx", busy_form()), broken,
+            book(tmp_path, "seed.xlsx", seed_form())]
+
+
+def test_every_line_fits_80_columns_and_says_everything(varied, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    assert main(["check", *map(str, varied)]) == 1
+    out = capsys.readouterr().out
+    assert max(cell_len(line) for line in _lines(out)) <= 80
+    joined = re.sub(r"\s", "", out)
+    result = xlbatch.check_files(varied)
+    for f in result.findings:  # no text lost to the wrapping: each message is there, whole
+        assert re.sub(r"\s", "", f.message) in joined
+    assert LONG_NAME in joined
+
+
+@pytest.mark.parametrize("width", [40, 60, 80, 100])
+def test_a_narrow_console_gets_lines_no_wider_than_itself(varied, width):
+    out = io.StringIO()
+    print_check(xlbatch.check_files(varied), Console(file=out, width=width))
+    assert max(cell_len(line) for line in _lines(out.getvalue())) <= width
+
+
+def _wrapped(text: str, width: int) -> list[str]:
+    return [text[a:b] for a, b in wrap(text, width)]
+
+
+def test_wrap_breaks_chinese_between_characters_and_keeps_words_and_punctuation_in_place():
+    text = "指标「新建高标准农田面积」未完全达成（年度指标值「≥5000 亩」，实际完成值「4200 亩」，得分 15/15）"
+    lines = _wrapped(text, 30)
+    # 「≥5000 亩」 does not fit: 亩 goes along with its 」 (no line starts with closing punctuation).
+    assert lines == ["指标「新建高标准农田面积」未完", "全达成（年度指标值「≥5000", "亩」，实际完成值「4200 亩」，",
+                     "得分 15/15）"]
+    # A comma that does not fit takes the number before it along; an opening bracket goes with what follows.
+    assert _wrapped("预算执行率为 72.00%，低于下限", 20) == ["预算执行率为", "72.00%，低于下限"]
+    assert _wrapped("预算执行率达到了「完成」", 18) == ["预算执行率达到了", "「完成」"]
+    # Less than half a line left by taking tokens along: the break stays where the width falls.
+    assert _wrapped("「「「「「「「「", 6) == ["「「「", "「「「", "「「"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("执行率填报有误指标 abcXYZ0123456789.%，。、）「」（“”\n")),
+               max_size=120), st.integers(min_value=4, max_value=50))
+def test_wrap_never_exceeds_the_width_nor_loses_a_character(text, width):
+    lines = _wrapped(text, width)
+    assert all(cell_len(line) <= width for line in lines)
+    assert "".join(lines).replace(" ", "") == text.replace(" ", "").replace("\n", "")
