@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import subprocess
 
 import openpyxl
 import pytest
@@ -225,3 +226,105 @@ def test_wrap_never_exceeds_the_width_nor_loses_a_character(text, width):
     lines = _wrapped(text, width)
     assert all(cell_len(line) <= width for line in lines)
     assert "".join(lines).replace(" ", "") == text.replace(" ", "").replace("\n", "")
+
+
+# --- --format xlsx --------------------------------------------------------------------------------------
+
+HEADERS = ["序号", "文件", "工作表", "单元格", "规则", "说明", "填报值", "应为", "是否导致\n退回"]
+
+
+@pytest.fixture
+def check_book(varied, tmp_path, capsys):
+    out = tmp_path / "自查结果.xlsx"
+    assert main(["check", *map(str, varied), "--format", "xlsx", "-o", str(out)]) == 1
+    said = capsys.readouterr().out
+    assert f"已写入自查结果：{out}" in said.replace("\n", "")
+    return out
+
+
+def test_the_workbook_holds_the_findings_the_terminal_shows_in_its_order(check_book, varied):
+    ws = openpyxl.load_workbook(check_book)["自查结果"]
+    assert ws["A1"].value == "项目支出绩效自评表自查结果"
+    assert ws["A2"].value.startswith("检查时间：") and "共检查 4 个文件：可受理 2 个，将被退回 2 个" in ws["A2"].value
+    assert [c.value for c in ws[3]] == HEADERS
+    rows = [[c.value for c in row] for row in ws.iter_rows(min_row=4)]
+    assert [r[0] for r in rows] == list(range(1, len(rows) + 1))
+    expected = []
+    for record, groups in grouped(xlbatch.check_files(varied)):
+        for group in groups:
+            for f, rejecting in [(f, "是") for f in group.rejections] + [(f, "否") for f in group.others]:
+                expected.append([record.path, f.sheet or None, f.cell or None, f.message, f.value or None,
+                                 f.expected or None, rejecting])
+            if group.not_computed:
+                expected.append([record.path, group.sheet, None, "not computed", None, None, "否"])
+            elif group.sheet and not (group.rejections or group.others):
+                expected.append([record.path, group.sheet, None, "未发现问题", None, None, "否"])
+    got = [[r[1], r[2], r[3], "not computed" if r[5].startswith("未能检查") else r[5], r[6], r[7], r[8]]
+           for r in rows]
+    assert got == expected
+    rules = [r[4] for r in rows if r[4]]
+    assert all(re.fullmatch(r"(错误|警告|提示)：\S+\n（[A-Z_]+）", rule) for rule in rules)
+    assert rows[0][4] == "错误：必填项为空\n（MISSING_FIELD）" and rows[0][8] == "是"
+    broken = next(r for r in rows if r[1] == "损坏.xlsx")
+    assert broken[4] == "错误：文件无法读取\n（FILE_UNREADABLE）" and broken[8] == "是"
+    assert next(r[5] for r in rows if r[1] == "seed.xlsx").startswith("预算执行率 56.85%")
+
+
+def test_the_workbook_is_print_ready(check_book):
+    ws = openpyxl.load_workbook(check_book)["自查结果"]
+    setup = ws.page_setup
+    assert (setup.orientation, int(setup.paperSize), setup.fitToWidth or 1, setup.fitToHeight) == (
+        "landscape", 9, 1, 0)
+    assert ws.print_title_rows == "$3:$3" and ws.freeze_panes == "A4" and ws.auto_filter.ref.startswith("A3:I")
+    assert "第 &P 页，共 &N 页" in ws.oddFooter.center.text
+    widths = [ws.column_dimensions[chr(ord("A") + i)].width for i in range(len(COLUMNS))]
+    assert [round(w) for w in widths] == [round(w + 0.71) for _, w in COLUMNS]  # XlsxWriter adds the padding
+    for row in ws.iter_rows(min_row=4):
+        assert all(c.alignment.wrap_text for c in row)
+        message = row[5].value
+        assert ws.row_dimensions[row[0].row].height >= 14.5 * (1 + len(message) * 2 // 80)
+
+
+def _text_lines(pdftotext: str, pdf) -> list[tuple]:
+    """Every text line of the PDF: (page, xMin, yMin, xMax, yMax, text), from pdftotext -bbox-layout."""
+    xml = subprocess.run([pdftotext, "-bbox-layout", str(pdf), "-"], capture_output=True, text=True,
+                         check=True).stdout
+    out = []
+    for page, body in enumerate(xml.split("<page ")[1:]):
+        for m in re.finditer(r'<line xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</line>',
+                             body, re.S):
+            out.append((page, *map(float, m.groups()[:4]), "".join(re.findall(r">([^<]*)</word>", m[5]))))
+    return out
+
+
+def overlapping(lines: list[tuple]) -> list[tuple[str, str]]:
+    """Pairs of text lines drawn over each other: a row too short for its wrapped text runs into the next."""
+    return [(a[5], b[5]) for i, a in enumerate(lines) for b in lines[i + 1:]
+            if a[0] == b[0] and min(a[3], b[3]) - max(a[1], b[1]) > 1 and min(a[4], b[4]) - max(a[2], b[2]) > 1]
+
+
+def test_libreoffice_prints_the_workbook_on_a4_landscape_without_overlaps(check_book, libreoffice, pdftotext,
+                                                                          tmp_path):
+    (pdf,) = libreoffice.convert([check_book], "pdf", tmp_path / "pdf")
+    lines = _text_lines(pdftotext, pdf)
+    text = "".join(line[5] for line in lines)
+    for needed in ("项目支出绩效自评表自查结果", "是否导致", "（MISSING_FIELD）", "（FILE_UNREADABLE）",
+                   "（INDICATOR_SCORE_MISMATCH）", "损坏.xlsx", "seed.xlsx", "第1页，共"):
+        assert needed in text, needed
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert re.search(r"Page size:\s+841\.\d+ x 595\.\d+ pts \(A4\)", info)
+    assert overlapping(lines) == []
+
+
+def test_libreoffice_prints_the_template_as_one_portrait_a4_page(libreoffice, pdftotext, tmp_path, capsys):
+    out = tmp_path / "模板.xlsx"
+    assert main(["template", "-o", str(out)]) == 0
+    (pdf,) = libreoffice.convert([out], "pdf", tmp_path / "pdf")
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert re.search(r"Page size:\s+595\.\d+ x 841\.\d+ pts \(A4\)", info)
+    assert re.search(r"Pages:\s+2\n", info)  # 填报说明, then the form on one page
+    form = [line for line in _text_lines(pdftotext, pdf) if line[0] == 1]
+    texts = [line[5] for line in form]
+    assert texts[0] == "附件1" and texts[1] == "项目支出绩效自评表"
+    assert form[0][2] < form[1][2]  # 附件1 above the title
+    assert "总分" in texts and overlapping(form) == []

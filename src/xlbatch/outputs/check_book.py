@@ -92,7 +92,11 @@ def write_check_book(result: RunResult, path: Path, checked_at: datetime | None 
         fmt, center = (st.reject, st.reject_center) if cells[-1] == "是" else (st.cell, st.center)
         ws.write_number(row, 0, number, center)
         for col, value in enumerate(cells, start=1):
-            ws.write_string(row, col, value, center if col in (3, 8) else fmt)
+            cell_format = center if col in (3, 8) else fmt
+            if value:
+                ws.write_string(row, col, value, cell_format)
+            else:  # bordered and filled like its row, and empty
+                ws.write_blank(row, col, None, cell_format)
         _fit(ws, row, ["", *cells], [w for _, w in COLUMNS])
         row += 1
     ws.freeze_panes(3, 0)
