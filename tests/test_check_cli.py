@@ -16,12 +16,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.cells import cell_len
 from rich.console import Console
+from sample_inbox import missing_unit
 from seed import seed_form
 
 import xlbatch
 from xlbatch.cli import main, print_check, wrap
 from xlbatch.nightly import run
-from xlbatch.outputs.check_book import COLUMNS, grouped
+from xlbatch.outputs.check_book import COLUMNS, NO_OTHER, grouped
 from xlbatch.outputs.template import write_workbook
 
 pytest_plugins = ["lo"]  # fixtures libreoffice, pdftotext (lo must load as a plugin)
@@ -171,6 +172,16 @@ def test_an_accepted_form_numbers_its_findings_and_exits_0(tmp_path, capsys, mon
     assert not any("会被退回" in line for line in lines)
 
 
+def test_a_rejection_with_nothing_else_says_the_rest_was_checked(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    assert main(["check", str(book(tmp_path, "少年宫.xlsx", missing_unit()))]) == 1
+    lines = _lines(capsys.readouterr().out)
+    assert lines[2:6] == ["    【会被退回】错误 必填项为空（MISSING_FIELD），单元格 G4",
+                          "      必填项「实施单位」（G4）为空，请填写后重新报送",
+                          "      填报值：（空）　应为：实施单位",
+                          "    其余各项规则均已检查，未发现其他问题"]
+
+
 LONG_NAME = "示例县" + "基本公共卫生服务项目补助资金" * 4 + "绩效自评表（第二次修改稿，请以此为准）.xlsx"
 
 
@@ -180,7 +191,7 @@ def varied(tmp_path):
     broken = tmp_path / "损坏.xlsx"
     broken.write_bytes(b"PK\x03\x04 not a workbook")
     return [book(tmp_path, LONG_NAME, busy_form(unit=None)), book(tmp_path, "好.xlsx", busy_form()), broken,
-            book(tmp_path, "seed.xlsx", seed_form())]
+            book(tmp_path, "seed.xlsx", seed_form()), book(tmp_path, "少年宫.xlsx", missing_unit())]
 
 
 def test_every_line_fits_80_columns_and_says_everything(varied, capsys, monkeypatch):
@@ -245,7 +256,7 @@ def check_book(varied, tmp_path, capsys):
 def test_the_workbook_holds_the_findings_the_terminal_shows_in_its_order(check_book, varied):
     ws = openpyxl.load_workbook(check_book)["自查结果"]
     assert ws["A1"].value == "项目支出绩效自评表自查结果"
-    assert ws["A2"].value.startswith("检查时间：") and "共检查 4 个文件：可受理 2 个，将被退回 2 个" in ws["A2"].value
+    assert ws["A2"].value.startswith("检查时间：") and "共检查 5 个文件：可受理 2 个，将被退回 3 个" in ws["A2"].value
     assert [c.value for c in ws[3]] == HEADERS
     rows = [[c.value for c in row] for row in ws.iter_rows(min_row=4)]
     assert [r[0] for r in rows] == list(range(1, len(rows) + 1))
@@ -259,6 +270,8 @@ def test_the_workbook_holds_the_findings_the_terminal_shows_in_its_order(check_b
                 expected.append([record.path, group.sheet, None, "not computed", None, None, "否"])
             elif group.sheet and not (group.rejections or group.others):
                 expected.append([record.path, group.sheet, None, "未发现问题", None, None, "否"])
+            elif group.sheet and not group.others:
+                expected.append([record.path, group.sheet, None, NO_OTHER, None, None, "否"])
     got = [[r[1], r[2], r[3], "not computed" if r[5].startswith("未能检查") else r[5], r[6], r[7], r[8]]
            for r in rows]
     assert got == expected

@@ -358,7 +358,7 @@ def print_check(result, console: Console) -> None:
 
 def _print_group(group, console: Console) -> None:
     from .checks.rules import RULES
-    from .outputs.check_book import REJECTS, STATUS_NAMES
+    from .outputs.check_book import NO_OTHER, REJECTS, STATUS_NAMES
 
     findings = len(group.rejections) + len(group.others)
     if group.sheet:
@@ -369,6 +369,8 @@ def _print_group(group, console: Console) -> None:
         _print_finding(console, f, Text(f"【{REJECTS}】", style="bold red"))
     if group.rejections and group.others:
         _indented(console, Text("其他问题（请一并更正）："), 4)
+    elif group.rejections and group.sheet and not group.not_computed:
+        _indented(console, Text(NO_OTHER, style="green"), 4)
     for number, f in enumerate(group.others, start=1):
         _print_finding(console, f, Text(f"{number}. "))
     if group.not_computed:

@@ -20,6 +20,7 @@ from .formats import CheckStyles, display_width
 
 STATUS_NAMES = {ACCEPTED: "可受理", REJECTED: "将被退回", IGNORED: "不是自评表文件，未检查"}
 REJECTS = "会被退回"  # beside the finding that rejects a form or a file
+NO_OTHER = "其余各项规则均已检查，未发现其他问题"  # a rejected form whose rejection is all there is
 
 
 @dataclass
@@ -126,6 +127,8 @@ def _rows(result: RunResult) -> list[list[str]]:
                              f"填写后请重新自查：{names}", "", "", "否"])
             if not group.rejections and not group.others and group.sheet:
                 rows.append([record.path, group.sheet, "", "", "未发现问题", "", "", "否"])
+            elif group.rejections and not group.others and group.sheet and not group.not_computed:
+                rows.append([record.path, group.sheet, "", "", NO_OTHER, "", "", "否"])
     return rows
 
 
