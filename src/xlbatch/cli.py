@@ -426,7 +426,7 @@ def _fill(text: str, tokens: list[tuple[int, int]], width: int) -> list[tuple[in
             continue
         used = sum(cell_len(text[a:b]) for a, b in line)
         if used + cell_len(token) > width and line:
-            carry = [] if token.isspace() else _carried(text, line, start, width)
+            carry = [] if token.isspace() else _carried(text, line, (start, end), width)
             lines.append(_span(text, line))
             line = carry
             if token.isspace():
@@ -437,16 +437,18 @@ def _fill(text: str, tokens: list[tuple[int, int]], width: int) -> list[tuple[in
     return lines
 
 
-def _carried(text: str, line: list[tuple[int, int]], next_start: int, width: int) -> list[tuple[int, int]]:
+def _carried(text: str, line: list[tuple[int, int]], following: tuple[int, int],
+             width: int) -> list[tuple[int, int]]:
     """The tokens taken from the end of `line` to the next line (禁则), so that the next line does
     not start with closing punctuation nor this one end with opening punctuation; none when that
-    would leave this line less than half full (a run of brackets)."""
+    would leave this line less than half full (a run of brackets) or not fit the next one."""
     carry: list[tuple[int, int]] = []
-    first = next_start
+    first = following[0]
     while len(line) > 1 and (text[first] in _NO_LINE_START or text[line[-1][0]] in _NO_LINE_END):
         carry.insert(0, line.pop())
         first = carry[0][0]
-    if sum(cell_len(text[a:b]) for a, b in line) * 2 < width:
+    taken = sum(cell_len(text[a:b]) for a, b in [*carry, following])
+    if sum(cell_len(text[a:b]) for a, b in line) * 2 < width or taken > width:
         line.extend(carry)
         return []
     return carry
