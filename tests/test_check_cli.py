@@ -20,10 +20,11 @@ from sample_inbox import missing_unit
 from seed import seed_form
 
 import xlbatch
-from xlbatch.cli import main, print_check, wrap
+from xlbatch.cli import main, print_check
 from xlbatch.nightly import run
 from xlbatch.outputs.check_book import COLUMNS, NO_OTHER, grouped
 from xlbatch.outputs.template import write_workbook
+from xlbatch.terminal import wrap
 
 pytest_plugins = ["lo"]  # fixtures libreoffice, pdftotext (lo must load as a plugin)
 

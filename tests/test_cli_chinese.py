@@ -14,8 +14,8 @@ import pytest
 from rich.cells import cell_len
 
 from xlbatch import xlbatch_version
-from xlbatch.argparse_zh import MESSAGES, PLURALS, chinese
 from xlbatch.cli import LevelNames, main
+from xlbatch.terminal import MESSAGES, PLURALS, chinese
 
 RUN_USAGE = ["用法：xlbatch run [-h] [--inbox 目录] [--outbox 目录] [--config 文件] [--keep N]",
              "               [--workers N] [--executor {local,dask}] [--scheduler 地址]",

@@ -21,24 +21,22 @@ import gc
 import json
 import logging
 import os
-import re
 import signal
 import sys
 import time
 import traceback
 from pathlib import Path
 
-from rich.cells import cell_len, chop_cells
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from .argparse_zh import HelpFormatter, chinese
 from .config import Config, ConfigError, load_config
 from .models import SEVERITY_NAMES
 from .ops.execute import ExecutorError
 from .ops.outbox import DEFAULT_KEEP, OutboxLocked
 from .ops.stopping import request_stop
+from .terminal import HelpFormatter, chinese, wrap
 
 DEFAULT_CONFIG = "xlbatch.toml"
 CHECK_BOOK = "自查结果.xlsx"
@@ -396,79 +394,6 @@ def _indented(console: Console, text: Text, left: int = 0) -> None:
     width = max(console.width - left, 10)
     for start, end in wrap(text.plain, width):
         console.print(Text(" " * left) + text[start:end], highlight=False, crop=False, soft_wrap=True)
-
-
-# Chinese punctuation that never starts a line, and that never ends one (JIS X 4051's 禁则, in short).
-_NO_LINE_START = set("，。、；：？！）」』》〉】”’%…·")
-_NO_LINE_END = set("（「『《〈【“‘")
-_TOKEN = re.compile(r"[A-Za-z0-9_.,:/%+\-=<>≥≤~#@&*'\"()\[\]]+| +|.")
-
-
-def wrap(text: str, width: int) -> list[tuple[int, int]]:
-    """The lines of `text` at most `width` display columns wide (a Chinese character counts 2), as
-    (start, end) offsets: a line breaks at a space or between two Chinese characters; a Latin word
-    or number stays whole unless it alone is wider than a line; closing punctuation does not start
-    a line, opening punctuation does not end one. Spaces at a break are dropped."""
-    lines: list[tuple[int, int]] = []
-    offset = 0
-    for paragraph in text.split("\n"):
-        tokens = [(m.start() + offset, m.end() + offset) for m in _TOKEN.finditer(paragraph)]
-        lines.extend(_fill(text, tokens, width) or [(offset, offset)])
-        offset += len(paragraph) + 1
-    return lines
-
-
-def _fill(text: str, tokens: list[tuple[int, int]], width: int) -> list[tuple[int, int]]:
-    lines, line = [], []  # line: the tokens of the line being filled
-    for start, end in _cut_wide(text, tokens, width):
-        token = text[start:end]
-        if token.isspace() and not line:
-            continue
-        used = sum(cell_len(text[a:b]) for a, b in line)
-        if used + cell_len(token) > width and line:
-            carry = [] if token.isspace() else _carried(text, line, (start, end), width)
-            lines.append(_span(text, line))
-            line = carry
-            if token.isspace():
-                continue
-        line.append((start, end))
-    if line:
-        lines.append(_span(text, line))
-    return lines
-
-
-def _carried(text: str, line: list[tuple[int, int]], following: tuple[int, int],
-             width: int) -> list[tuple[int, int]]:
-    """The tokens taken from the end of `line` to the next line (禁则), so that the next line does
-    not start with closing punctuation nor this one end with opening punctuation; none when that
-    would leave this line less than half full (a run of brackets) or not fit the next one."""
-    carry: list[tuple[int, int]] = []
-    first = following[0]
-    while len(line) > 1 and (text[first] in _NO_LINE_START or text[line[-1][0]] in _NO_LINE_END):
-        carry.insert(0, line.pop())
-        first = carry[0][0]
-    taken = sum(cell_len(text[a:b]) for a, b in [*carry, following])
-    if sum(cell_len(text[a:b]) for a, b in line) * 2 < width or taken > width:
-        line.extend(carry)
-        return []
-    return carry
-
-
-def _cut_wide(text: str, tokens, width: int):
-    """The tokens, a word wider than a line cut into pieces of the line's width."""
-    for start, end in tokens:
-        while cell_len(text[start:end]) > width:
-            piece = len(chop_cells(text[start:end], width)[0])
-            yield start, start + piece
-            start += piece
-        yield start, end
-
-
-def _span(text: str, line: list[tuple[int, int]]) -> tuple[int, int]:
-    end = line[-1][1]
-    while end > line[0][0] and text[end - 1] == " ":
-        end -= 1
-    return line[0][0], end
 
 
 def _check_summary(result) -> str:
