@@ -10,7 +10,7 @@ import subprocess
 
 import openpyxl
 import pytest
-from conftest import rules_of, run_specs
+from conftest import rules_of
 from forms import SATISFACTION, edit
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -118,7 +118,6 @@ def test_two_copies_of_a_rejected_form_are_no_duplicate_submission(tmp_path):
 
 def test_a_run_still_reports_only_the_rejection_and_takes_no_figure(tmp_path, inbox):
     """`run` is unchanged: anomalies.csv has the rejection alone for that file, projects.csv no row."""
-    run_specs(inbox)  # an empty inbox folder exists
     book(inbox, "缺单位.xlsx", busy_form(unit=None))
     book(inbox, "缺预算.xlsx", busy_form(funds={"年度资金总额": (5.4, None, 3.07)}))
     book(inbox, "好.xlsx", busy_form(project="另一个项目"))
