@@ -85,31 +85,45 @@ def write_check_book(result: RunResult, path: Path, checked_at: datetime | None 
     ws.merge_range(1, 0, 1, last, summary, st.note)
     _fit(ws, 1, [summary], [sum(w for _, w in COLUMNS)], minimum=18)
     for col, (name, width) in enumerate(COLUMNS):
-        ws.write_string(2, col, HEADER_LINES.get(name, name), st.header)
+        ws.write_string(HEADER_ROW, col, HEADER_LINES.get(name, name), st.header)
         ws.set_column(col, col, width)
-    ws.set_row(2, 30)
-    row = 3
-    for number, cells in enumerate(_rows(result), start=1):
-        fmt, center = (st.reject, st.reject_center) if cells[-1] == "是" else (st.cell, st.center)
-        ws.write_number(row, 0, number, center)
-        for col, value in enumerate(cells, start=1):
-            cell_format = center if col in (3, 8) else fmt
-            if value:
-                ws.write_string(row, col, value, cell_format)
-            else:  # bordered and filled like its row, and empty
-                ws.write_blank(row, col, None, cell_format)
-        _fit(ws, row, ["", *cells], [w for _, w in COLUMNS])
-        row += 1
-    ws.freeze_panes(3, 0)
-    ws.autofilter(2, 0, max(row - 1, 3), last)
+    ws.set_row(HEADER_ROW, 30)
+    rows = _rows(result)
+    for row, cells in enumerate(rows, start=HEADER_ROW + 1):
+        _write_row(ws, st, row, [row - HEADER_ROW, *cells])
+    ws.freeze_panes(HEADER_ROW + 1, 0)
+    ws.autofilter(HEADER_ROW, 0, HEADER_ROW + max(len(rows), 1), last)
+    _print_setup(ws)
+    book.close()
+    return path
+
+
+HEADER_ROW = 2  # zero-based: below the title and the summary
+_CENTERED = {i for i, (name, _) in enumerate(COLUMNS) if name in ("序号", "单元格", "是否导致退回")}
+
+
+def _write_row(ws, st: CheckStyles, row: int, cells: list) -> None:
+    """One finding's row, in the error colour when it rejects the form; as tall as its wrapped text."""
+    fmt, center = (st.reject, st.reject_center) if cells[-1] == "是" else (st.cell, st.center)
+    for col, value in enumerate(cells):
+        cell_format = center if col in _CENTERED else fmt
+        if isinstance(value, int):
+            ws.write_number(row, col, value, cell_format)
+        elif value:
+            ws.write_string(row, col, value, cell_format)
+        else:  # bordered and filled like its row, and empty
+            ws.write_blank(row, col, None, cell_format)
+    _fit(ws, row, [str(v) for v in cells], [w for _, w in COLUMNS])
+
+
+def _print_setup(ws) -> None:
+    """A4 landscape, one page wide (the columns add up to its width at 100%), the header row repeated."""
     ws.set_landscape()
     ws.set_paper(9)  # A4
     ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
-    ws.fit_to_pages(1, 0)  # the columns above add up to one A4 landscape width at 100%
-    ws.repeat_rows(2)
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(HEADER_ROW)
     ws.set_footer("&C第 &P 页，共 &N 页")
-    book.close()
-    return path
 
 
 def _rows(result: RunResult) -> list[list[str]]:
