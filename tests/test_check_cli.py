@@ -341,3 +341,11 @@ def test_libreoffice_prints_the_template_as_one_portrait_a4_page(libreoffice, pd
     assert texts[0] == "附件1" and texts[1] == "项目支出绩效自评表"
     assert form[0][2] < form[1][2]  # 附件1 above the title
     assert "总分" in texts and overlapping(form) == []
+
+
+def test_the_workbook_is_named_for_what_it_holds_by_default(tmp_path, monkeypatch, capsys):
+    path = book(tmp_path, "好.xlsx", busy_form())
+    monkeypatch.chdir(tmp_path)
+    assert main(["check", str(path), "--format", "xlsx"]) == 0
+    assert openpyxl.load_workbook(tmp_path / "自查结果.xlsx")["自查结果"].max_row == 3 + 6
+    assert capsys.readouterr().out.splitlines()[-1] == "已写入自查结果：自查结果.xlsx"
