@@ -48,6 +48,8 @@ class Expected:
     total_reported: float | None  # 总分 / 合计 / 自评得分 as the form states it
     total_recomputed: float | None  # SPEC section 2, where it is determinable from the form
     indicators: int  # real indicators (placeholder rows 指标2：, …… not counted)
+    goal_expected: str | None = None  # 年度总体目标: 预期目标 (项目年度目标, 年初设定目标) as printed
+    goal_actual: str | None = None  # 实际完成情况 (年度目标完成情况, 年度总体目标完成情况综述) as printed
     sheet: str = "自评表"
     status: str = "accepted"  # what SPEC section 1 wants for this form
     rules: tuple[str, ...] = ()  # findings the SPEC clearly requires (not an exhaustive list)
@@ -297,6 +299,10 @@ SICHUAN_SOURCE = "https://www.scqs.gov.cn/info/13206/211004.htm"
 SICHUAN_SECOND_SOURCE = "https://dyrmt.com/article-132779-22.html"
 
 
+# What the published 四川 copy prints under 年度目标完成情况: the template's prompt, never filled in.
+SICHUAN_GOAL_PROMPT = "对照年度目标,说明相关任务目标的完成情况(100字以内)"
+
+
 def _sichuan_form(s: Sheet, project: str, department: str, unit: str, funds: dict[str, tuple],
                   score: float, goal: str, rows: list[tuple], total: float) -> int:
     """One 部门预算项目支出绩效自评表 (四川) from row `s.row` on; returns its indicator count."""
@@ -307,7 +313,7 @@ def _sichuan_form(s: Sheet, project: str, department: str, unit: str, funds: dic
     s.line(("实施单位 (盖章)", 2), (unit, 9))
     basics = s.line(None, ("1.项目年度目标完成情况", 10))
     s.line(None, ("项目年度目标", 5), ("年度目标完成情况", 5))
-    s.line(None, (goal, 5), ("对照年度目标,说明相关任务目标的完成情况(100字以内)", 5))
+    s.line(None, (goal, 5), (SICHUAN_GOAL_PROMPT, 5))
     s.line(None, ("2.项目实施内容及过程概述", 10))
     s.line(None, ("", 10))
     s.down(0, basics, s.row - 1, "项目基本情况")
@@ -407,6 +413,9 @@ YINCHUAN_SOURCE = "https://m.yzwku.com/doc/476505.html"
 INSTRUCTIONS_SOURCE = "http://biz.doczj.com/doc/174893555.html"
 
 
+YINCHUAN_GOALS = ("保障学校正常工作运行", "保障了学校正常工作运行,改善了办学条件。")  # 年初设定目标, 完成情况综述
+
+
 def _yinchuan_grid() -> Grid:
     s = Sheet()
     s.line(("银川市本级部门项目支出绩效自评表(2021年)", 8))
@@ -417,8 +426,8 @@ def _yinchuan_grid() -> Grid:
     s.grid.formats[top + 1, 5] = PERCENT
     s.down(0, top, top + 1, "项目资金\n(万元)")
     s.down(1, top, top + 1, "年度资金总额")  # the row label spans the header and the value row
-    goals = s.line(None, "年初设定目标", ("保障学校正常工作运行", 6))
-    s.line(None, "年度总体目标完成情况综述", ("保障了学校正常工作运行,改善了办学条件。", 6))
+    goals = s.line(None, "年初设定目标", (YINCHUAN_GOALS[0], 6))
+    s.line(None, "年度总体目标完成情况综述", (YINCHUAN_GOALS[1], 6))
     s.down(0, goals, s.row - 1, "年度总体\n目标")
     s.line("一级指标", "二级指标", "三级指标", "参考分值", "指标值(A)", "全年实际值(B)", "得分",
            "未完成原因分析及改进措施")
@@ -704,22 +713,26 @@ LAYOUTS: dict[str, Layout] = {
     "sichuan_qingshen_2023": Layout(
         sichuan_qingshen_2023, "工资性支出绩效自评表.xlsx", "四川", SICHUAN_SOURCE,
         (Expected(project=QINGSHEN["project"], unit=QINGSHEN["unit"], department=QINGSHEN["department"], year=2023,
-                  budget=251.89, executed=251.89, rate=1.0, total_reported=100, total_recomputed=100, indicators=2),),
+                  budget=251.89, executed=251.89, rate=1.0, total_reported=100, total_recomputed=100, indicators=2,
+                  goal_expected=QINGSHEN["goal"], goal_actual=SICHUAN_GOAL_PROMPT,
+                  note="项目年度目标 | 年度目标完成情况 side by side, the texts below them"),),
         variants=("调整后预算数/预算执行数", "总额 row", "other 资金来源 rows", "权重 column",
                   "指标性质/指标值/度量单位 split", "合计 row as total")),
     "sichuan_qingshen_2023_stacked": Layout(
         sichuan_qingshen_2023_stacked, "发改局项目支出绩效自评表.xlsx", "四川",
         f"{SICHUAN_SOURCE} + {SICHUAN_SECOND_SOURCE}",
         (Expected(project=QINGSHEN["project"], unit=QINGSHEN["unit"], department=QINGSHEN["department"], year=2023,
-                  budget=251.89, executed=251.89, rate=1.0, total_reported=100, total_recomputed=100, indicators=2),
+                  budget=251.89, executed=251.89, rate=1.0, total_reported=100, total_recomputed=100, indicators=2,
+                  goal_expected=QINGSHEN["goal"], goal_actual=SICHUAN_GOAL_PROMPT),
          Expected(project=SECOND["project"], unit=SECOND["unit"], department=SECOND["department"], year=2023,
                   budget=126.8, executed=120.46, rate=_rate(120.46, 126.8), total_reported=99.5, total_recomputed=99.5,
-                  indicators=4)),
+                  indicators=4, goal_expected=SECOND["goal"], goal_actual=SICHUAN_GOAL_PROMPT)),
         variants=("several forms stacked on one sheet",)),
     "ningxia_yinchuan_2021": Layout(
         ningxia_yinchuan_2021, "初中公用经费绩效自评表.xlsx", "宁夏", YINCHUAN_SOURCE,
         (Expected(project="初中公用经费", unit="银川市第六中学", department="银川市教育局", year=2021, budget=64.8,
                   executed=64.8, rate=1.0, total_reported=94, total_recomputed=95, indicators=16,
+                  goal_expected=YINCHUAN_GOALS[0], goal_actual=YINCHUAN_GOALS[1],
                   note="16 indicators besides the 预算执行率 row, the budget score (参考分值 10): counted once"),),
         variants=("budget execution as an indicator", "年度资金总额 merged over header and value rows",
                   "参考分值 column", "自评得分 in the header, no 总分 row", "(2021年)")),
@@ -728,6 +741,7 @@ LAYOUTS: dict[str, Layout] = {
         f"{YINCHUAN_SOURCE} + {INSTRUCTIONS_SOURCE}",
         (Expected(project="初中公用经费", unit="银川市第六中学", department="银川市教育局", year=2021, budget=64.8,
                   executed=64.8, rate=1.0, total_reported=94, total_recomputed=95, indicators=16,
+                  goal_expected=YINCHUAN_GOALS[0], goal_actual=YINCHUAN_GOALS[1],
                   note="the 填报说明 sheet raises nothing"),),
         variants=("填报说明 beside a project form",)),
     "hubei_hbeu_student_aid": Layout(

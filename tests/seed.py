@@ -1,4 +1,4 @@
-"""The real submission of ../shared/seed/ (承德县社会保险事业服务中心, 2023) as a FormSpec.
+"""The real submission of docs/seed/ (a copy of the shared seed) (承德县社会保险事业服务中心, 2023) as a FormSpec.
 
 Typed exactly as the seed shows it: "10 分" and "56.85%" as text, indicator
 values with units ("40 家", "≥95%"), placeholder rows ("指标 1:", ".....").

@@ -155,7 +155,7 @@ def test_check_prints_the_rejection_first_saying_it_rejects_the_form(tmp_path, c
     assert numbered == ["1. 警告 资金来源不平（FUNDS_DONT_ADD_UP），单元格 C6",
                         "2. 警告 指标得分有误（INDICATOR_SCORE_MISMATCH），单元格 H34",
                         "3. 警告 偏差未说明（UNEXPLAINED_DEVIATION），单元格 I34",
-                        "4. 警告 必填二级指标为空（REQUIRED_CATEGORY_EMPTY），单元格 C21"]
+                        "4. 警告 必填二级指标为空（REQUIRED_CATEGORY_EMPTY），单元格 D21"]
     text = "".join(line.strip() for line in lines)
     assert ("未能检查（需要有效的全年预算数和全年执行数，填写后请重新自查）：执行率填报有误（RATE_MISMATCH）、"
             "预算执行得分有误（BUDGET_SCORE_MISMATCH）、超预算执行（OVER_BUDGET）、执行率偏低（LOW_EXECUTION）、"

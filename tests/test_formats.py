@@ -114,12 +114,12 @@ def test_grade_fills_by_rank():
 def _grade_fills_shown(ws) -> tuple[dict[str, str], set[str]]:
     """Each grade written in 自评等级/复算等级 → the fill its conditional format gives it; and every
     literal that a conditional format of the sheet compares a cell with."""
-    headers = {c.value: c.column for c in ws[1]}
+    headers = {c.value: c.column for c in ws[3]}  # 汇总's header row, under the title and 编制单位 rows
     columns = (headers["自评等级"], headers["复算等级"])
     rules = [(rule, rng) for cf in ws.conditional_formatting for rule in cf.rules for rng in cf.sqref.ranges]
     literals = {f for rule, _ in rules if rule.type == "cellIs" for f in rule.formula}
     shown = {}
-    for row in range(2, ws.max_row + 1):
+    for row in range(4, ws.max_row + 1):
         for col in columns:
             value = ws.cell(row, col).value
             if not value:

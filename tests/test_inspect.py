@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from provinces import LAYOUTS
+from provinces import LAYOUTS, QINGSHEN, SICHUAN_GOAL_PROMPT
 from rich.cells import cell_len
 from seed import seed_form
 from variants import standard_grid, write_book
@@ -150,9 +150,11 @@ def test_a_provincial_layout_is_read_through_its_own_spellings(sichuan_path):
     assert read(got["indicator_column.weight"])[1:] == ("I18", 60, "I17", "权重")
     assert read(got["total.total"]) == ("总分", "J20", 100, "B20", "合计")
     not_found = [key for key, r in got.items() if not r.found and not r.optional]
-    assert not_found == ["fund_row.carryover", "goal.expected", "goal.actual"]
+    assert not_found == ["fund_row.carryover"]
     assert got["fund_row.carryover"].nearby == SICHUAN_FUND_ROWS
-    assert got["goal.expected"].nearby == () and got["goal.expected"].seen is None
+    # 项目年度目标 | 年度目标完成情况 side by side, each text below its label.
+    assert read(got["goal.expected"]) == ("预期目标", "B8", QINGSHEN["goal"], "B7", "项目年度目标")
+    assert read(got["goal.actual"])[1:] == ("G8", SICHUAN_GOAL_PROMPT, "G7", "年度目标完成情况")
 
 
 def test_inspect_of_a_provincial_layout_in_the_terminal(sichuan_path, capsys, monkeypatch):
@@ -162,7 +164,8 @@ def test_inspect_of_a_provincial_layout_in_the_terminal(sichuan_path, capsys, mo
     assert "│ 全年预算数     │ E12     │ 251.89                  │ E11「调整后预算数」     │" in lines
     assert "│ 上年结转资金   │ —       │ 未找到                  │ 附近的标签见下          │" in lines
     assert "│ 自评得分       │ —       │ 本表无此栏              │ 可选的栏目              │" in lines
-    below = out[out.index("未找到的栏目，在其应在之处找到的标签：\n"):].splitlines()[1:]
+    below, hint = out[out.index("未找到的栏目，在其应在之处找到的标签：\n"):].split("如某个标签即所缺栏目", 1)
+    below = below.splitlines()[1:]
     places = {}  # "  names：" then the labels indented by 4, wrapped at a space: compared without spaces
     for line in below:
         if not line.startswith("    "):
@@ -171,6 +174,8 @@ def test_inspect_of_a_provincial_layout_in_the_terminal(sichuan_path, capsys, mo
         else:
             places[names] += line.replace(" ", "")
     assert places == {"上年结转资金：": "".join(f"{r}「{t}」" for r, t in SICHUAN_FUND_ROWS)}
+    assert [line.strip() for line in hint.splitlines()[1:]] == [
+        "[labels]", 'fund_row.carryover = ["…"]    # 上年结转资金']
 
 
 @pytest.mark.parametrize("build", ["seed", "sichuan_qingshen_2023", "hubei_hbeu_student_aid"])
@@ -254,3 +259,27 @@ def test_a_field_found_but_left_empty_names_its_cell_and_no_labels(tmp_path):
     grid.set("C3", None)
     path = write_book(tmp_path / "缺项目名称.xlsx", [("自评表", grid)])
     assert missing_field(path) == "必填项「项目名称」（C3）为空，请填写后重新报送"
+
+
+def test_the_bureau_guide_inspect_names_the_key_and_labels_makes_the_form_read(tmp_path, capsys, monkeypatch):
+    """README "Provincial layouts", a template not among them: `inspect` names the role's [labels] key
+    beside the labels found where it was expected; that key with the template's spelling in
+    xlbatch.toml makes the same file read, with the figures of the standard spelling."""
+    grid = standard_grid(seed_form())
+    grid.relabel("全年预算数", "本年可用数")
+    path = write_book(tmp_path / "改写.xlsx", [("自评表", grid)])
+    code, out = run_cli(capsys, monkeypatch, str(path))
+    assert code == 0 and "「本年可用数」" in out
+    assert 'fund_column.full_year = ["…"]    # 全年预算数' in out
+    assert all(cell_len(line) <= 80 for line in out.splitlines())
+    config = tmp_path / "xlbatch.toml"
+    config.write_text('[labels]\nfund_column.full_year = ["本年可用数"]\n', encoding="utf-8")
+    read_again = xlbatch.check_files([path], xlbatch.load_config(config))
+    assert [f.rule for f in read_again.findings if f.severity == "error"] == []
+    standard = write_workbook(tmp_path / "标准.xlsx", [("自评表", seed_form())])
+    figures = ["budget_full_year", "executed", "execution_rate", "total_score"]
+    assert read_again.forms[figures].to_dict("records") == xlbatch.check_files([standard]).forms[figures].to_dict(
+        "records")
+    code, out = run_cli(capsys, monkeypatch, "--config", str(config), str(path))
+    (row,) = [line for line in out.splitlines() if "│ 全年预算数" in line]
+    assert code == 0 and "「本年可用数」" in row and "未找到" not in out

@@ -69,7 +69,7 @@ def published(outbox: Path) -> str:
     book = openpyxl.load_workbook(outbox / "consolidated.xlsx", read_only=True)
     try:
         info = {r[0]: r[1] for r in book["运行说明"].iter_rows(values_only=True) if r and r[0]}
-        book_ids = sorted(r[0] for r in book["异常清单"].iter_rows(min_row=2, values_only=True) if r and r[0])
+        book_ids = sorted(r[0] for r in book["异常清单"].iter_rows(min_row=4, values_only=True) if r and r[0])
     finally:
         book.close()
     # The workbook names the run that computed it: this one, or the one whose outputs this run repeated.
@@ -266,7 +266,7 @@ def test_a_workbook_saved_over_the_link_gives_its_reviews_and_the_link_comes_bac
     inbox, outbox = sample
     run(inbox, outbox, CFG)
     book = openpyxl.load_workbook(outbox / "consolidated.xlsx")
-    row = next(r for r in book["异常清单"].iter_rows(min_row=2) if r[2].value == "RATE_MISMATCH")
+    row = next(r for r in book["异常清单"].iter_rows(min_row=4) if r[2].value == "RATE_MISMATCH")
     row[13].value, row[14].value = "已核实", "电话核实"
     saved = outbox / "saved.xlsx"
     book.save(saved)
@@ -278,7 +278,7 @@ def test_a_workbook_saved_over_the_link_gives_its_reviews_and_the_link_comes_bac
     # The file saved by hand is kept, not deleted: reviews saved while a run writes are not lost.
     assert (outbox / "runs" / second.run_id / "replaced-consolidated.xlsx").read_bytes() == hand_saved
     published(outbox)
-    rows = openpyxl.load_workbook(outbox / "consolidated.xlsx")["异常清单"].iter_rows(min_row=2, values_only=True)
+    rows = openpyxl.load_workbook(outbox / "consolidated.xlsx")["异常清单"].iter_rows(min_row=4, values_only=True)
     assert next(r for r in rows if r[2] == "RATE_MISMATCH")[13:15] == ("已核实", "电话核实")
 
 
@@ -389,11 +389,11 @@ def test_what_stops_a_repeat(sample):
         fh.write(b"\n")
     assert "outputs_from" not in run(inbox, outbox, CFG).extra
     book = openpyxl.load_workbook(outbox / "consolidated.xlsx")  # the auditors save their reviews
-    book["异常清单"]["N2"] = "已核实"
+    book["异常清单"]["N4"] = "已核实"  # the first finding's 复核状态 (the header is row 3)
     book.save(outbox / "consolidated.xlsx")
     reviewed = run(inbox, outbox, CFG)
     assert "outputs_from" not in reviewed.extra and reviewed.extra["reading"]["read"] == []
-    rows = openpyxl.load_workbook(outbox / "consolidated.xlsx")["异常清单"].iter_rows(min_row=2, values_only=True)
+    rows = openpyxl.load_workbook(outbox / "consolidated.xlsx")["异常清单"].iter_rows(min_row=4, values_only=True)
     assert next(rows)[13] == "已核实"
     assert run(inbox, outbox, CFG).extra["outputs_from"] == reviewed.run_id
     cfg = Config.model_validate({"rules": {"low_execution": 0.5}})
@@ -538,11 +538,11 @@ def test_changed_submission_report(sample):
     total = next(r for r in rows if r[5] == "自评总分")
     assert total[:5] == ("数据变动", "示例县农业技术推广中心", "高标准农田建设项目", "2024", FARMLAND)
     assert total[6:10] == (98, 100, 2, "上次被标记 7 个问题后，自评总分由 98 调高到 100")
-    assert next(r for r in rows if r[5] == "新增问题")[7] == "TOTAL_MISMATCH"
+    assert next(r for r in rows if r[5] == "新增问题")[7] == "总分不等于各项之和（TOTAL_MISMATCH）"
     assert {(r[0], r[4]) for r in rows if r[5] == "文件状态"} == {
         ("修改文件", FARMLAND), ("撤回文件", YOUTH), ("新增文件", "新增/seed.xlsx")}
     withdrawn = next(r for r in rows if r[0] == "撤回文件")
-    assert withdrawn[6:8] == ("未受理 MISSING_FIELD", "—")
+    assert withdrawn[6:8] == ("未受理：必填项为空（MISSING_FIELD）", "—")
     # The raised self-score is painted red over all its rows.
     red_rows = set()
     for rng in ws.conditional_formatting:

@@ -17,9 +17,10 @@ from openpyxl.utils import column_index_from_string
 from sample_inbox import write_sample_inbox
 from seed import seed_form
 
+from xlbatch.catalogue import titled
 from xlbatch.config import Config
 from xlbatch.nightly import run
-from xlbatch.outputs.formats import sheet_names
+from xlbatch.outputs.formats import MIN_SCALE, sheet_names
 from xlbatch.outputs.template import write_workbook
 from xlbatch.outputs.write import ANOMALY_COLUMNS, PROJECT_COLUMNS
 
@@ -129,26 +130,31 @@ def test_history_copy_matches_outputs(sample_run):
 def test_workbook_sheets_flags_links_and_dropdown(sample_run):
     _, outbox, _result = sample_run
     book = openpyxl.load_workbook(outbox / "consolidated.xlsx")
-    assert book.sheetnames[:7] == ["汇总", "图表", "异常清单", "未受理文件", "变更记录", "已关闭", "运行说明"]
-    assert set(book.sheetnames[7:]) == {"示例县第一中学", "示例县农业技术推广中心", "示例县疾病预防控制中心",
+    assert book.sheetnames[:8] == ["重点关注", "汇总", "图表", "异常清单", "未受理文件", "变更记录", "已关闭",
+                                   "运行说明"]
+    assert book.active.title == "重点关注"
+    assert set(book.sheetnames[8:]) == {"示例县第一中学", "示例县农业技术推广中心", "示例县疾病预防控制中心",
                                         "示例县社会救助服务中心"}
     summary = book["汇总"]
-    assert summary["C1"].value == "实施单位" and summary.max_row == 11  # 5 forms, 4 subtotals, county
-    assert summary.freeze_panes == "E2" and summary.auto_filter.ref == "A1:S11"
-    labels = [summary.cell(r, 2).value for r in range(2, 12)]
+    # The title, then 编制单位 / date / 单位, then the header (row 3): 5 forms, 4 subtotals, county.
+    assert summary["A1"].value == "2024年度项目支出绩效自评汇总表"  # no [season] county configured
+    assert summary["C3"].value == "实施单位" and summary.max_row == 13
+    assert summary.freeze_panes == "E4" and summary.auto_filter.ref == "A3:T13"
+    labels = [summary.cell(r, 2).value for r in range(4, 14)]
     assert labels[-1] == "全县合计" and sum(str(v).endswith(" 小计") for v in labels) == 4
-    rejected_row = next(r for r in range(2, 11) if summary.cell(r, 17).value == "未受理：MISSING_FIELD")
+    rejected_row = next(r for r in range(4, 13) if summary.cell(r, 17).value == "未受理：必填项为空（MISSING_FIELD）")
     assert summary.cell(rejected_row, 7).value is None  # no figures from a rejected form
-    assert summary["G11"].value.startswith("=SUMIFS(G2:G10,")
+    assert summary.cell(rejected_row, 18).value == "未受理，整行红色；不计入合计"  # 标注原因
+    assert summary["G13"].value.startswith("=SUMIFS(G4:G12,")
     anomalies = book["异常清单"]
-    header = [c.value for c in anomalies[1]]
+    header = [c.value for c in anomalies[3]]
     assert header[0] == "编号" and header[-2:] == ["复核状态", "复核意见"]
-    rows = list(anomalies.iter_rows(min_row=2, values_only=True))
+    rows = list(anomalies.iter_rows(min_row=4, values_only=True))
     assert len(rows) == 15
     validations = anomalies.data_validations.dataValidation
     assert any(v.formula1 == '"待复核,已核实,已整改,误报"' for v in validations)
     # The RATE_MISMATCH row links to the flagged cell of the unit's sheet, which carries the rule.
-    row = next(r for r in anomalies.iter_rows(min_row=2) if r[2].value == "RATE_MISMATCH")
+    row = next(r for r in anomalies.iter_rows(min_row=4) if r[2].value == "RATE_MISMATCH")
     link = row[12].hyperlink.location
     sheet, ref = link.rsplit("!", 1)
     target = book[sheet.strip("'")][ref]
@@ -156,8 +162,8 @@ def test_workbook_sheets_flags_links_and_dropdown(sample_run):
     assert "【执行率填报有误（RATE_MISMATCH）】" in target.comment.text and "（LOW_EXECUTION）】" in target.comment.text
     assert target.fill.fgColor.rgb.endswith("FFEB9C")
     rejected = book["未受理文件"]
-    codes = sorted(r[2] for r in rejected.iter_rows(min_row=2, values_only=True))
-    assert codes == ["FILE_UNREADABLE", "MISSING_FIELD"]
+    codes = sorted(r[2] for r in rejected.iter_rows(min_row=4, values_only=True))
+    assert codes == ["必填项为空（MISSING_FIELD）", "文件无法读取（FILE_UNREADABLE）"]
 
 
 def test_charts_and_run_info(sample_run):
@@ -175,8 +181,9 @@ def test_charts_and_run_info(sample_run):
     info = {r[0]: r[1] for r in book["运行说明"].iter_rows(values_only=True) if r[0]}
     assert info["运行编号"] == result.run_id
     assert info["收件箱文件"] == "8 个：受理 4，未受理 2，忽略 2"
-    assert info["rules.low_execution"] == "0.8" and info["limits.max_compression_ratio"] == "100.0"
-    assert info["SELF_SCORE_INFLATED"] == "警告"
+    assert info["执行率低于此值为执行率偏低"] == "0.8" and info["单个文件压缩比上限"] == "100"
+    assert info["定性指标三档的得分上限（占分值的比例）"] == "达到：1；部分达到：0.8；未达到：0.6"
+    assert info["SELF_SCORE_INFLATED"] == "自评分虚高"
 
 
 def charts_table(ws, first_header: str) -> list[tuple]:
@@ -203,7 +210,7 @@ def test_summary_totals_count_only_consolidated_forms(tmp_path):
     os.utime(older, (1_000_000_000, 1_000_000_000))
     run(inbox, outbox, Config())
     ws = openpyxl.load_workbook(outbox / "consolidated.xlsx", data_only=True)["汇总"]
-    rows = list(ws.iter_rows(min_row=2, values_only=True))
+    rows = list(ws.iter_rows(min_row=4, values_only=True))
     county = rows[-1]
     # The relief form's amounts are in 元 (AMOUNT_SCALE_SUSPECT): shown, but outside every total.
     assert county[1] == "全县合计" and county[3] == "3 个项目计入，1 个金额单位存疑未计入"
@@ -224,7 +231,7 @@ def test_reviews_survive_the_next_run_and_closed_ones_are_kept(tmp_path):
     book = openpyxl.load_workbook(outbox / "consolidated.xlsx")
     ws = book["异常清单"]
     reviewed = {}
-    for row in ws.iter_rows(min_row=2):
+    for row in ws.iter_rows(min_row=4):
         if row[2].value in ("RATE_MISMATCH", "AMOUNT_SCALE_SUSPECT"):
             row[13].value, row[14].value = "已核实", f"已电话核实（{row[2].value}）"
             reviewed[row[0].value] = row[2].value
@@ -239,14 +246,15 @@ def test_reviews_survive_the_next_run_and_closed_ones_are_kept(tmp_path):
     write_workbook(relief, [("自评表", spec)])
     run(inbox, outbox, Config())
     book = openpyxl.load_workbook(outbox / "consolidated.xlsx")
-    open_rows = {r[0]: r for r in book["异常清单"].iter_rows(min_row=2, values_only=True)}
+    open_rows = {r[0]: r for r in book["异常清单"].iter_rows(min_row=4, values_only=True)}
     closed_rows = {r[0]: r for r in book["已关闭"].iter_rows(min_row=2, values_only=True)}
     for anomaly_id, rule in reviewed.items():
         if rule == "RATE_MISMATCH":
             assert open_rows[anomaly_id][13:15] == ("已核实", "已电话核实（RATE_MISMATCH）")
         else:
             assert anomaly_id not in open_rows
-            assert closed_rows[anomaly_id][5:7] == ("已核实", "已电话核实（AMOUNT_SCALE_SUSPECT）")
+            assert closed_rows[anomaly_id][1:3] == ("AMOUNT_SCALE_SUSPECT", "金额单位存疑")
+            assert closed_rows[anomaly_id][6:8] == ("已核实", "已电话核实（AMOUNT_SCALE_SUSPECT）")
     # And a third run still keeps the closed review.
     run(inbox, outbox, Config())
     book = openpyxl.load_workbook(outbox / "consolidated.xlsx")
@@ -286,9 +294,9 @@ def test_submission_text_never_becomes_a_formula(tmp_path):
                         f"{ws.title}!{cell.coordinate} became a formula")
                     assert cell.value.startswith(("=SUMIFS(", "=IF(", "=IFERROR(AVERAGEIFS("))
     assert formulas > 0  # the scan does see formulas (the totals'), so finding no other one means something
-    assert book["汇总"]["C2"].value == evil
-    assert book["汇总"]["C2"].data_type == "s"  # a formula would read back as the same text, typed "f"
-    unit_sheet = book.sheetnames[7]
+    assert book["汇总"]["C4"].value == evil
+    assert book["汇总"]["C4"].data_type == "s"  # a formula would read back as the same text, typed "f"
+    unit_sheet = book.sheetnames[8]
     assert unit_sheet == '=HYPERLINK("http___example.inva'  # ≤31 characters, no []:*?/\\
     assert book[unit_sheet]["A3"].value == "项目：+SUM(1,2)"
 
@@ -310,27 +318,47 @@ def test_rejections_link_to_their_row_in_rejected_sheet(sample_run):
     _, outbox, _ = sample_run
     book = openpyxl.load_workbook(outbox / "consolidated.xlsx")
     checked = []
-    for row in book["异常清单"].iter_rows(min_row=2):
+    for row in book["异常清单"].iter_rows(min_row=4):
         if row[2].value in ("FILE_UNREADABLE", "MISSING_FIELD"):
             sheet, ref = row[12].hyperlink.location.rsplit("!", 1)
             target = book[sheet.strip("'")][ref]
             assert sheet == "'未受理文件'" and target.value == row[6].value
-            assert book["未受理文件"].cell(target.row, 3).value == row[2].value
+            assert book["未受理文件"].cell(target.row, 3).value == titled(row[2].value)
             checked.append(row[2].value)
     assert sorted(checked) == ["FILE_UNREADABLE", "MISSING_FIELD"]  # the sample's two rejections
 
 
-def test_every_sheet_prints_landscape_fit_to_width_with_sheet_name_and_page(sample_run):
+def test_every_sheet_prints_landscape_never_shrunk_below_9_pt_and_screen_sheets_stay_off_paper(sample_run):
+    """Printed tables: landscape, either fitted to the width of an A4/A3 page the plan has checked they fit
+    at ≥ 82 % (11 pt → ≥ 9 pt), or split across A3 pages at a fixed ≥ 82 % with their first columns repeated;
+    the header row on every page. 运行说明 and the empty 变更记录/已关闭 print nothing: their print area is
+    one empty cell (the real-client test shows LibreOffice then prints no page for them)."""
     _, outbox, _ = sample_run
     book = openpyxl.load_workbook(outbox / "consolidated.xlsx")
+    headers = {"重点关注": 4, "汇总": 3, "异常清单": 3, "未受理文件": 3}
+    screen_only = {"变更记录", "已关闭", "运行说明"}
     for ws in book:
+        if ws.title in screen_only:
+            area = ws.print_area.split("!")[-1].replace("$", "")
+            assert ":" not in area or area.split(":")[0] == area.split(":")[1], (ws.title, area)
+            # below everything written (so it holds nothing); checked before ws[…] creates the cell
+            assert ws.max_row < int(re.sub(r"[A-Z]", "", area.split(":")[0])), ws.title
+            continue
         assert ws.page_setup.orientation == "landscape", ws.title
-        # fitToWidth absent means 1 in OOXML (XlsxWriter omits the default)
-        assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth in (None, 1), ws.title
-        assert ws.page_setup.fitToHeight == 0, ws.title  # as many pages down as needed
         assert "&A" in (ws.oddFooter.left.text or "") and "&P" in (ws.oddFooter.right.text or ""), ws.title
-    for name in ("汇总", "异常清单", "未受理文件", "已关闭"):
-        assert book[name].print_title_rows == "$1:$1", name
+        if ws.title not in headers:
+            continue  # 图表 (its charts at full size on A3) and the unit sheets
+        assert ws.print_title_rows == f"${headers[ws.title]}:${headers[ws.title]}", ws.title
+        assert ws.page_setup.paperSize in (8, 9), ws.title  # A3, A4
+        fitted = ws.sheet_properties.pageSetUpPr is not None and ws.sheet_properties.pageSetUpPr.fitToPage
+        if fitted:
+            assert ws.page_setup.fitToWidth in (None, 1) and ws.page_setup.fitToHeight == 0, ws.title
+        else:
+            assert ws.page_setup.scale >= MIN_SCALE and ws.print_title_cols, ws.title
+    # The sample's 汇总 (20 columns) is too wide for A3 at 9 pt in a wide font: split, 序号…项目名称 repeated.
+    summary = book["汇总"]
+    assert summary.page_setup.paperSize == 8 and summary.print_title_cols == "$A:$D"
+    assert [b.id for b in summary.col_breaks.brk]  # split at a column the plan chose, the same in every program
 
 
 RED, AMBER = "FFC7CE", "FFEB9C"  # the workbook's error and warning fills
@@ -390,10 +418,10 @@ def test_summary_marks_inflated_totals_at_the_configured_threshold(tmp_path):
         cfg = Config() if points is None else Config.model_validate({"rules": {"inflation_points": points}})
         result = run(inbox, outbox, cfg)
         ws = openpyxl.load_workbook(outbox / "consolidated.xlsx")["汇总"]
-        assert [c.value for c in ws[1]][9:12] == ["自评总分", "复算总分", "自评−复算"]
-        assert ws.cell(1, 17).value == "状态" and ws.cell(1, 18).value == "来源文件"
-        forms = {ws.cell(row, 18).value: row for row in range(2, ws.max_row + 1)
-                 if ws.cell(row, 18).value and not ws.cell(row, 17).value.startswith("未受理")}
+        assert [c.value for c in ws[3]][9:12] == ["自评总分", "复算总分", "自评−复算"]
+        assert ws.cell(3, 17).value == "状态" and ws.cell(3, 19).value == "来源文件"
+        forms = {ws.cell(row, 19).value: row for row in range(4, ws.max_row + 1)
+                 if ws.cell(row, 19).value and not ws.cell(row, 17).value.startswith("未受理")}
         assert len(forms) == 4 + len(gaps)
         for gap in gaps:
             assert ws.cell(forms[f"虚高{gap:g}.xlsx"], 12).value == gap  # exact: 95 + gap − 95
@@ -403,6 +431,9 @@ def test_summary_marks_inflated_totals_at_the_configured_threshold(tmp_path):
         assert {gap for gap in gaps if f"虚高{gap:g}.xlsx" in marked} == red
         inflated = {f.source_file for f in result.findings if f.rule == "SELF_SCORE_INFLATED"}
         assert marked == inflated
+        # 标注原因 says in words what the red says (comments do not print)
+        reasons = {source for source, row in forms.items() if "自评分虚高" in (ws.cell(row, 18).value or "")}
+        assert reasons == marked
         farmland = "示例县农业技术推广中心/高标准农田建设项目绩效自评表.xlsx"  # 5.2 over
         public_health = "示例县疾病预防控制中心_基本公共卫生服务.xlsx"  # 3.02 over
         sample = {farmland} if points else {farmland, public_health}

@@ -69,6 +69,9 @@ def test_every_stated_fact_of_an_accepted_layout_is_read(tmp_path, name):
             if want is not None:
                 assert math.isclose(float(row[COLUMNS.get(fact, fact)]), want, abs_tol=TOLERANCE.get(fact, 0.001)), fact
         assert int((result.indicators["form_id"] == row.name).sum()) == exp.indicators
+        for goal in ("goal_expected", "goal_actual"):
+            if getattr(exp, goal) is not None:
+                assert row[goal] == getattr(exp, goal), goal
         assert set(exp.rules) <= rules_of(result)
         # The labels are recognised: nothing reads as a field not found or a broken form.
         assert not rules_of(result) & {"MISSING_FIELD", "WEIGHTS_INVALID", "NO_FORM_FOUND", "TOTAL_MISMATCH"}
@@ -196,6 +199,17 @@ def test_the_year_from_the_title_or_the_file_name(tmp_path, title, filename, yea
     assert row["year"] == year
 
 
+@pytest.mark.parametrize("name", ["sichuan_qingshen_2023", "ningxia_yinchuan_2021"])
+def test_goals_under_their_own_words_are_read(tmp_path, name):
+    """四川 青神 heads its goals 项目年度目标 | 年度目标完成情况, side by side with the texts below
+    them (the 完成情况 left as the template's prompt); 宁夏 银川 puts 年初设定目标 over
+    年度总体目标完成情况综述, each text right of its label."""
+    exp = LAYOUTS[name].expected[0]
+    row = form_row(check(tmp_path, name), exp.project)
+    assert (row["goal_expected"], row["goal_actual"]) == (exp.goal_expected, exp.goal_actual)
+    assert row["goal_expected"] and row["goal_actual"]
+
+
 def test_several_forms_stacked_on_one_sheet(tmp_path):
     result = check(tmp_path, "sichuan_qingshen_2023_stacked")
     assert [f.sheet for f in result.files[0].forms] == ["自评表", "自评表"]
@@ -218,6 +232,22 @@ def test_a_spelling_added_in_labels_is_read(tmp_path):
     assert result.forms.iloc[0]["budget_full_year"] == 5.4
     # The vocabulary is the built-in one again for the next run without [labels].
     assert "MISSING_FIELD" in rules_of(xlbatch.check_files([path]))
+
+
+@pytest.mark.parametrize("word", ["本年可用数（万元）", "本年\n可用数", " 本年可用数 (A)"])
+def test_a_spelling_in_labels_is_matched_as_a_label_is(tmp_path, word):
+    """A bureau copies the label from its template, suffix and line break included: it reads the same."""
+    cfg = parse_config({"labels": {"fund_column": {"full_year": [word]}}})
+    result = xlbatch.check_files([relabelled_seed(tmp_path)], cfg)
+    assert "MISSING_FIELD" not in rules_of(result)
+    assert result.forms.iloc[0]["budget_full_year"] == 5.4
+
+
+def test_a_spelling_of_only_a_suffix_is_a_configuration_error():
+    """「（万元）」 has no words left once suffixes are dropped: as a stem it would fit every short label."""
+    with pytest.raises(ConfigError) as raised:
+        parse_config({"labels": {"fund_column": {"full_year": ["（万元）"]}}})
+    assert "fund_column.full_year" in str(raised.value) and "去掉空格和括号内的后缀后为空" in str(raised.value)
 
 
 def test_labels_naming_an_unknown_role_are_a_configuration_error():

@@ -35,7 +35,7 @@ def _save_review(outbox: Path, rule: str, status: str, note: str, mtime: float |
     """An auditor opens the shown workbook, reviews the first finding of `rule` and saves as Excel does
     (a new file renamed over the name). Returns that finding's 编号."""
     book = openpyxl.load_workbook(outbox / "consolidated.xlsx")
-    row = next(r for r in book["异常清单"].iter_rows(min_row=2) if r[2].value == rule)
+    row = next(r for r in book["异常清单"].iter_rows(min_row=4) if r[2].value == rule)
     row[STATUS].value, row[NOTE].value = status, note
     saved = outbox / "saving.xlsx"
     book.save(saved)
@@ -46,7 +46,7 @@ def _save_review(outbox: Path, rule: str, status: str, note: str, mtime: float |
 
 
 def _shown(outbox: Path) -> dict[str, tuple[str, str]]:
-    rows = openpyxl.load_workbook(outbox / "consolidated.xlsx")["异常清单"].iter_rows(min_row=2, values_only=True)
+    rows = openpyxl.load_workbook(outbox / "consolidated.xlsx")["异常清单"].iter_rows(min_row=4, values_only=True)
     return {r[0]: (r[STATUS], r[NOTE] or "") for r in rows if r[0]}
 
 
@@ -136,3 +136,20 @@ def test_read_reviews_lists_every_finding_and_survives_a_damaged_file(tmp_path):
     damaged.write_bytes(b"PK\x03\x04 not really")
     assert read_reviews(damaged) == {}
     assert read_reviews(tmp_path / "missing.xlsx") == {}
+
+
+def test_reviews_in_a_workbook_of_the_previous_layout_are_carried(sample):
+    """Workbooks before the printed letterhead had 异常清单's header in row 1: the next run finds the
+    header row wherever it is among the first rows and carries the reviews typed under it."""
+    inbox, outbox = sample
+    run(inbox, outbox, CFG)
+    book = openpyxl.load_workbook(outbox / "consolidated.xlsx")
+    ws = book["异常清单"]
+    ws.delete_rows(1, 2)  # the title and 编制单位 rows gone: the header is row 1, as the previous version wrote it
+    assert ws["A1"].value == "编号"
+    row = next(r for r in ws.iter_rows(min_row=2) if r[2].value == "RATE_MISMATCH")
+    row[STATUS].value, row[NOTE].value = "已整改", "单位已重报"
+    book.save(outbox / "consolidated.xlsx")
+    assert read_reviews(outbox / "consolidated.xlsx")[row[0].value].note == "单位已重报"
+    run(inbox, outbox, CFG)
+    assert _shown(outbox)[row[0].value] == ("已整改", "单位已重报")

@@ -48,7 +48,7 @@ def test_seed_findings(seed_result):
     assert only(seed_result, "LOW_EXECUTION").cell == "G6"
     assert only(seed_result, "HIGH_SCORE_LOW_EXECUTION").cell == "H37"
     empty = only(seed_result, "REQUIRED_CATEGORY_EMPTY")
-    assert empty.cell == "C21"
+    assert empty.cell == "D21"  # 指标 1: of the 成本指标, where an indicator is to be filled in
     assert "「成本指标」" in empty.message
 
 
@@ -705,7 +705,7 @@ def test_required_category_with_placeholders_fires(inbox, names):
     r = run_specs(inbox, _cost_placeholders(*names))
     assert rules_of(r) == ["REQUIRED_CATEGORY_EMPTY"]
     f = only(r, "REQUIRED_CATEGORY_EMPTY")
-    assert f.cell == "C21"
+    assert f.cell == "D21"
     assert "「成本指标」" in f.message
     assert f.value == "成本"
 
@@ -732,7 +732,7 @@ def test_two_required_categories_empty(inbox):
     assert rules_of(r) == ["REQUIRED_CATEGORY_EMPTY"]  # one finding naming both
     f = only(r, "REQUIRED_CATEGORY_EMPTY")
     assert "「时效指标」" in f.message and "「成本指标」" in f.message
-    assert f.cell == "C18"
+    assert f.cell == "D18"  # the 三级指标 cell of 时效's first placeholder row
 
 
 # --- INCOMPARABLE_VALUES ---------------------------------------------------------------

@@ -64,7 +64,7 @@ def _mean(values) -> float:
 def total_rows(ws) -> dict[str, tuple]:
     """{department or "" for the county: its total row's values} of 汇总."""
     out = {}
-    for row in ws.iter_rows(min_row=2, values_only=True):
+    for row in ws.iter_rows(min_row=4, values_only=True):  # under the title, 编制单位 and header rows
         label = str(row[1] or "")
         if label == "全县合计":
             out[""] = row
@@ -118,26 +118,27 @@ def test_total_formulas_sum_only_the_counted_status(sample):
     assert ws.cell(county, 2).value == "全县合计"
     for letter in "FGHOP":
         assert ws[f"{letter}{county}"].value == (
-            f'=SUMIFS({letter}2:{letter}{county - 1},$Q$2:$Q${county - 1},"计入汇总")')
+            f'=SUMIFS({letter}4:{letter}{county - 1},$Q$4:$Q${county - 1},"计入汇总")')
     assert ws[f"I{county}"].value == f'=IF(G{county}=0,"",H{county}/G{county})'
-    assert ws[f"J{county}"].value == f'=IFERROR(AVERAGEIFS(J2:J{county - 1},$Q$2:$Q${county - 1},"计入汇总"),"")'
+    assert ws[f"J{county}"].value == f'=IFERROR(AVERAGEIFS(J4:J{county - 1},$Q$4:$Q${county - 1},"计入汇总"),"")'
 
 
 def test_suspect_form_row_is_shown_marked_outside_the_sums(sample):
     _, outbox = sample
     book = openpyxl.load_workbook(outbox / "consolidated.xlsx", data_only=True)
     ws = book["汇总"]
-    rows = [r for r in ws.iter_rows(min_row=2) if r[17].value == RELIEF]
+    rows = [r for r in ws.iter_rows(min_row=4) if r[18].value == RELIEF]
     assert len(rows) == 1
     row = rows[0]
     assert row[16].value == SUSPECT
     assert [row[c].value for c in AMOUNT_COLS.values()] == [2_350_000, 2_350_000, 2_298_000]  # as reported
     # The whole row takes the warning colour through a rule on its 状态.
     rules = [(str(cf.sqref), rule) for cf in ws.conditional_formatting for rule in cf.rules]
-    marked = [(ref, r) for ref, r in rules if r.formula == [f'$Q2="{SUSPECT}"']]
+    marked = [(ref, r) for ref, r in rules if r.formula == [f'$Q4="{SUSPECT}"']]
     assert len(marked) == 1
     ref, rule = marked[0]
-    assert ref == f"A2:S{ws.max_row}" and rule.dxf.fill.bgColor.rgb.endswith("FFEB9C")
+    assert ref == f"A4:T{ws.max_row}" and rule.dxf.fill.bgColor.rgb.endswith("FFEB9C")
+    assert row[17].value == "金额单位存疑（疑按元填报），整行黄色；不计入合计"  # 标注原因: the colour in words
     # The unit sheet: every amount of the form is flagged (not just the largest), and the 状态 says why.
     unit = book["示例县社会救助服务中心"]
     flagged = [c for r in unit.iter_rows() for c in r if c.comment and "（AMOUNT_SCALE_SUSPECT）】" in c.comment.text]
@@ -174,7 +175,7 @@ def test_corrected_resubmission_counts_again(tmp_path):
     rows = total_rows(ws)
     assert_totals_match(rows, expected)
     assert rows[""][3] == "4 个项目计入" and rows["示例县民政局"][3] == "1 个项目计入"
-    statuses = {r[17]: r[16] for r in ws.iter_rows(min_row=2, values_only=True) if r[17]}
+    statuses = {r[18]: r[16] for r in ws.iter_rows(min_row=4, values_only=True) if r[18]}
     assert statuses[RELIEF] == f"已被替代（以 {corrected.relative_to(inbox).as_posix()} 为准）"
     assert statuses[corrected.relative_to(inbox).as_posix()] == "计入汇总"
     assert SUSPECT not in statuses.values()

@@ -66,8 +66,8 @@ SEED = {
 }
 SEED_NAMES = ["失业动态监测企业数", "退休人员数量", "资金使用合理率", "发放差错率 (%)", "问题整改率 (%)",
               "业务处理及时性 (%)", "完善就业失业监测统", "维护社会稳定", "工作连续的持久度", "企业退休人员满意率"]
-# Standard layout: 执行率 G6, 总分 H37, the 成本指标 cell C21 (only placeholder rows).
-SEED_FINDINGS = [("HIGH_SCORE_LOW_EXECUTION", "H37"), ("LOW_EXECUTION", "G6"), ("REQUIRED_CATEGORY_EMPTY", "C21")]
+# Standard layout: 执行率 G6, 总分 H37, the 成本指标's first placeholder row D21 (指标 1:; label in C21).
+SEED_FINDINGS = [("HIGH_SCORE_LOW_EXECUTION", "H37"), ("LOW_EXECUTION", "G6"), ("REQUIRED_CATEGORY_EMPTY", "D21")]
 
 # clean_form(): 5.4 / 5.13 万元 → 95%, budget score 9.5, indicators 90, no finding.
 CLEAN = {**SEED, "executed": 5.13, "execution_rate": 0.95, "rate_reported": 0.95, "budget_score_reported": 9.5,
@@ -336,7 +336,7 @@ def test_placeholder_rows_of_every_style_are_not_indicators(tmp_path):
     # Rows 13–16 数量, 17–19 质量, 20–22 时效, 23–26 成本 (placeholders only), …, 38–41 满意度, 42 总分.
     assert (ref(grid, "成本指标"), ref(grid, "总分")) == ("C23", "A42")
     assert found(result) == [("HIGH_SCORE_LOW_EXECUTION", "H42"), ("LOW_EXECUTION", "G6"),
-                             ("REQUIRED_CATEGORY_EMPTY", "C23")]
+                             ("REQUIRED_CATEGORY_EMPTY", "D23")]
 
 
 def test_blank_year_is_not_taken_from_the_fill_date(tmp_path):
@@ -519,7 +519,7 @@ def test_formulas_use_their_cached_values(tmp_path):
 
 # variants.drifted_grid(): 3 rows down, 1 column right; reported figures are its formulas' results.
 DRIFTED = {**SEED, "rate_reported": RATE, "budget_score_reported": 5.69, "total_reported": 95.69}
-DRIFTED_FINDINGS = [("HIGH_SCORE_LOW_EXECUTION", "I40"), ("LOW_EXECUTION", "H9"), ("REQUIRED_CATEGORY_EMPTY", "D24")]
+DRIFTED_FINDINGS = [("HIGH_SCORE_LOW_EXECUTION", "I40"), ("LOW_EXECUTION", "H9"), ("REQUIRED_CATEGORY_EMPTY", "E24")]
 
 
 def test_drifted_grid_is_where_the_findings_say():

@@ -480,18 +480,24 @@ def _shown(value) -> str:
 
 
 def _print_nearby(form, console: Console) -> None:
-    places: dict[tuple, list[str]] = {}  # the labels of one place → the roles not found there
+    places: dict[tuple, list] = {}  # the labels of one place → the roles not found there
     for r in form.readings:
         if not r.found and r.nearby:
-            places.setdefault(r.nearby, []).append(r.name)
+            places.setdefault(r.nearby, []).append(r)
     if not places:
         return
     from rich.padding import Padding
 
     console.print("未找到的栏目，在其应在之处找到的标签：")
-    for labels, names in places.items():
-        console.print(Padding(Text("、".join(names) + "：", style="bold"), (0, 0, 0, 2)))
+    for labels, readings in places.items():
+        console.print(Padding(Text("、".join(r.name for r in readings) + "：", style="bold"), (0, 0, 0, 2)))
         console.print(Padding(Text(" ".join(f"{ref}「{text}」" for ref, text in labels)), (0, 0, 0, 4)))
+    # What a bureau writes once its template's spelling is known (README "Provincial layouts").
+    console.print("如某个标签即所缺栏目的另一种写法，写入 xlbatch.toml（「…」换成该写法）：")
+    console.print(Padding(Text("[labels]"), (0, 0, 0, 2)))
+    for readings in places.values():
+        for r in readings:
+            console.print(Padding(Text(f'{r.key} = ["…"]    # {r.name}'), (0, 0, 0, 2)))
 
 
 def _template(args) -> int:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
+from .form.values import label_key
 from .form.vocabulary import ROLES, role_key, unknown_roles
 
 # Counts beyond this are not a setting but a typo (or an attack on the limits): no worksheet,
@@ -219,12 +220,23 @@ class Config(_Section):
             for name, words in roles.items():
                 if not words or any(not w.strip() for w in words):
                     raise ValueError(f"{group}.{name} 应为非空文字的列表（当前为 {_shown(words)}）")
+                # Matched without spaces and (suffixes): a word of only those would match every label.
+                hollow = [w for w in words if not label_key(w)]
+                if hollow:
+                    raise ValueError(f"{group}.{name} 中的 {_shown(hollow)} 去掉空格和括号内的后缀后为空，"
+                                     "不能用来识别栏目；请写栏目的名称，如「本年可用数」")
         return labels
 
     @property
     def label_words(self) -> tuple:
-        """`labels` as a hashable, picklable value (FileTask.labels): ((group, ((role, words), …)), …)."""
-        return tuple(sorted((g, tuple(sorted((n, tuple(w)) for n, w in r.items()))) for g, r in self.labels.items()))
+        """`labels` as a hashable, picklable value (FileTask.labels): ((group, ((role, stems), …)), …).
+
+        Each word becomes the stem a label is matched by (values.label_key): a bureau copies the label
+        from its template, so "本年可用数（万元）" and "本年\n可用数" are the stem 本年可用数."""
+        def stems(words: list[str]) -> tuple[str, ...]:
+            return tuple(dict.fromkeys(label_key(w) for w in words))
+
+        return tuple(sorted((g, tuple(sorted((n, stems(w)) for n, w in r.items()))) for g, r in self.labels.items()))
 
 
 class ConfigError(Exception):

@@ -63,7 +63,11 @@ class Category:
     level1: str
     level2: str
     indicators: int
-    ref: str
+    ref: str  # its 二级 label's cell
+    row: int = 0  # 1-based sheet row of its label (its first row)
+    # The 三级指标 cell of its first placeholder row (指标 1:, ……, or left blank): where an indicator
+    # is still to be filled in; "" when every row under it is a real indicator.
+    placeholder: str = ""
 
 
 @dataclass

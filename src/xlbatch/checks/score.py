@@ -217,15 +217,20 @@ def _block_mismatch(blocks, inds: list[dict]) -> str:
 
 
 def _empty_required(categories, cfg: ScoringSettings) -> dict:
-    """Required 二级指标 that are missing or hold only placeholder rows, and the first one's cell."""
+    """Required 二级指标 that are missing or hold only placeholder rows, and the cell to fill in
+    first: the 三级指标 cell of the first one's placeholder row (its label's cell when it has none)."""
     empty, refs = [], []
-    names = [(c, c.level2.replace(" ", "")) for c in categories]
     for required in cfg.required_categories:
-        found = [c for c, name in names if _is_category(name, required)]
+        found = required_found(categories, required)
         if not found or all(c.indicators == 0 for c in found):
             empty.append(required)
-            refs.extend(c.ref for c in found)
+            refs.extend(c.placeholder or c.ref for c in found)
     return {"empty_required": "；".join(empty), "empty_required_ref": refs[0] if refs else ""}
+
+
+def required_found(categories, required: str) -> list:
+    """The form's 二级指标 (`Category`s) that are the required category `required` (数量, 成本 …)."""
+    return [c for c in categories if _is_category(c.level2.replace(" ", ""), required)]
 
 
 def _is_category(name: str, required: str) -> bool:

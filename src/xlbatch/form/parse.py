@@ -96,7 +96,7 @@ def parse_sheet(sheet: Sheet, source_file: str) -> RawForm | None:
     _budget_indicator(funds, indicators, categories, blocks, labels, loc)
     if total[1].value is None and total[0].value is None:
         total = (total[0], _header_total(loc, head, labels))
-    goal_expected, goal_actual = _goals(loc, labels)
+    goal_expected, goal_actual = _goals(loc, labels, indicator_row)
     values = {title.ref, *(cell.ref for cell in header.values())}
     return RawForm(
         source_file=source_file,
@@ -281,17 +281,24 @@ def _column_labels(loc: Locator, row: int, spans: dict[str, range], group: str, 
         labels[role_key(group, name)] = loc.label(row, span.start)
 
 
-def _goals(loc: Locator, labels: dict) -> tuple[Cell, Cell]:
-    expected = loc.find(vocab.GOAL["expected"])
-    actual = loc.find(vocab.GOAL["actual"])
+def _goals(loc: Locator, labels: dict, end: int | None) -> tuple[Cell, Cell]:
+    """The 预期目标 and 实际完成情况 texts, above the indicator table (an indicator named 完成年度目标
+    is no goal label): under their labels when the labels sit side by side (the central form, 四川),
+    right of each label when one is under the other (宁夏: 年初设定目标, 年度总体目标完成情况综述)."""
+    head = range(loc.sheet.row0, loc.sheet.height if end is None else end)
+    expected = loc.find(vocab.GOAL["expected"], head)
+    actual = loc.find(vocab.GOAL["actual"], head)
     if expected is None:
         return Cell(), Cell()
     labels[role_key("goal", "expected")] = loc.label(*expected)
     if actual is not None:
         labels[role_key("goal", "actual")] = loc.label(*actual)
+        if actual[0] != expected[0]:
+            stop = tuple(vocab.GOAL.values())
+            return loc.right_of(*expected, stop), loc.right_of(*actual, stop)
     row = expected[0]
     spans = loc.spans(row, vocab.GOAL)
-    if actual is not None and actual[0] == row:
+    if actual is not None:
         spans["actual"] = range(actual[1], loc.sheet.width)
     return loc.in_span(row + 1, spans.get("expected")), loc.in_span(row + 1, spans.get("actual"))
 
@@ -324,10 +331,12 @@ def _indicators(loc: Locator, header_row: int | None, labels: dict):
             blocks.append(Block(clean_text(l1.value), _points(l1.value), l1.ref))
         if _starts(l2, level2):
             level2 = l2
-            categories.append(Category(clean_text(level1.value), clean_text(l2.value), 0, l2.ref))
+            categories.append(Category(clean_text(level1.value), clean_text(l2.value), 0, l2.ref, row + 1))
         values = {f: loc.in_span(row, spans.get(f)) for f in
                   ("name", "target", "actual", "weight", "score", "deviation")}
         if not _is_indicator(values):
+            if categories and categories[-1].level2 == clean_text(level2.value) and not categories[-1].placeholder:
+                categories[-1].placeholder = values["name"].ref or categories[-1].ref
             continue
         _join_split_target(values, loc.in_span(row, spans.get("nature")), loc.in_span(row, spans.get("measure")))
         indicators.append(RawIndicator(level1=level1, level2=level2, row=row + 1, **values))

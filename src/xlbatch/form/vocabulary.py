@@ -71,10 +71,11 @@ FUND_ROW = {
     "other": Role("其他资金", ("其他资金", "财政专户管理资金", "单位资金"), slack=4),
 }
 
-# 年度总体目标: the two goal texts sit under these labels.
+# 年度总体目标: the two goal texts, under these labels side by side (the central form; 四川's 项目年度目标 |
+# 年度目标完成情况), or each right of its label, one under the other (宁夏: 年初设定目标, 年度总体目标完成情况综述).
 GOAL = {
-    "expected": Role("预期目标", ("预期目标",)),
-    "actual": Role("实际完成情况", ("实际完成情况",)),
+    "expected": Role("预期目标", ("预期目标", "年度目标", "设定目标")),
+    "actual": Role("实际完成情况", ("实际完成情况", "目标完成情况")),
 }
 
 # 绩效指标: the indicator table's columns. 指标性质 (≥, =, ≤) and 度量单位 are columns of forms that
@@ -93,6 +94,13 @@ INDICATOR_COLUMN = {
     "nature": Role("指标性质", ("指标性质",)),
     "measure": Role("度量单位", ("度量单位", "计量单位")),
 }
+
+# The 一级指标 each required 二级指标 (config `required_categories`) sits under on the central form: a
+# unit sheet shows a required category the form lacks under it, "（未填报）".
+CATEGORY_BLOCK = {"数量": "产出指标", "质量": "产出指标", "时效": "产出指标", "成本": "产出指标",
+                  "服务对象满意度": "满意度指标"}
+NOT_FILLED = "（未填报）"  # a required category missing from the form, a goal left blank
+ONLY_PLACEHOLDERS = "（仅有占位行）"  # a category whose rows are all 指标 1:, …… or blank
 
 # The 总分 row closes the indicator table: its weight (100) and the reported total. Some forms
 # state the total in the header instead (宁夏: 自评得分 | 94); it counts when there is no 总分 row.

@@ -9,8 +9,9 @@ by 变更.
 
 from __future__ import annotations
 
+from ..catalogue import titled
 from .changes import FIGURES
-from .formats import Styles, fit_row, header_row, print_setup
+from .formats import Styles, fit_row, header_row, no_print, plan_print, print_table
 
 CHANGES_SHEET = "变更记录"
 
@@ -25,15 +26,16 @@ _NUMBER_FORMATS = {"执行率": "percent", "全年预算数（万元）": "money
 
 def write_changes(ws, result, st: Styles) -> None:
     changes = result.extra.get("changes")
-    print_setup(ws, repeat_rows=0)  # also when there is nothing to compare yet
     for col, (_, width) in enumerate(_COLUMNS):
         ws.set_column(col, col, width)
     ws.write_string(0, 0, CHANGES_SHEET, st.title)
     if changes is None:
         ws.write_string(1, 0, "本次运行未与上次运行比较。")
+        no_print(ws, 3, len(_COLUMNS) + 1)  # nothing to print
         return
     if changes["previous_run"] is None:
         ws.write_string(1, 0, "首次运行（或台账已重建）：没有可比较的上次运行，下次运行起列出变更。")
+        no_print(ws, 3, len(_COLUMNS) + 1)
         return
     c = changes["counts"]
     ws.write_string(1, 0, f"与上次运行 {changes['previous_run']} 相比：文件新增 {c['new']} 个，"
@@ -51,7 +53,11 @@ def write_changes(ws, result, st: Styles) -> None:
     last = max(row - 1, _TOP + 1)
     ws.autofilter(_TOP, 0, last, len(_COLUMNS) - 1)
     ws.freeze_panes(_TOP + 1, 0)
-    print_setup(ws, repeat_rows=_TOP + 1)
+    if row == _TOP + 1:  # compared, and nothing changed
+        ws.write_string(row, 0, "与上次运行相比没有变更。")
+        no_print(ws, row + 2, len(_COLUMNS) + 1)
+    else:
+        print_table(ws, plan_print([w for _, w in _COLUMNS], 3), _TOP, keep_cols=3)
 
 
 def _form_rows(ws, row: int, form: dict, st: Styles) -> int:
@@ -59,9 +65,9 @@ def _form_rows(ws, row: int, form: dict, st: Styles) -> int:
     ident = (_FORM_CHANGE[form["change"]], form["unit"], form["project"], year, form["source_file"])
     lines = [(FIGURES[k], v["before"], v["after"]) for k, v in form["moved"].items()]
     if form["findings_added"]:
-        lines.append(("新增问题", "", "、".join(x["rule"] for x in form["findings_added"])))
+        lines.append(("新增问题", "", "、".join(titled(x["rule"]) for x in form["findings_added"])))
     if form["findings_resolved"]:
-        lines.append(("消除问题", "、".join(x["rule"] for x in form["findings_resolved"]), ""))
+        lines.append(("消除问题", "、".join(titled(x["rule"]) for x in form["findings_resolved"]), ""))
     lines = lines or [("", "", "")]  # a new or withdrawn form: one row
     note = "；".join(form["notes"])
     for i, (label, before, after) in enumerate(lines):
@@ -92,4 +98,5 @@ def _status(text: str) -> str:
     if not text:
         return "—"
     status, _, code = text.partition(" ")
-    return f"{_STATUS.get(status, status)} {code}".strip()
+    status = _STATUS.get(status, status)
+    return f"{status}：{titled(code)}" if code else status

@@ -7,7 +7,6 @@ whole file) first, then every other finding the rules computed on what the form 
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -16,7 +15,7 @@ import xlsxwriter
 
 from ..catalogue import READ, RULES, VALIDATE
 from ..models import ACCEPTED, IGNORED, REJECTED, SEVERITY_NAMES, FileRecord, Finding, RunResult
-from .formats import CheckStyles, display_width
+from .formats import CheckStyles, wrapped_lines
 
 STATUS_NAMES = {ACCEPTED: "可受理", REJECTED: "将被退回", IGNORED: "不是自评表文件，未检查"}
 REJECTS = "会被退回"  # beside the finding that rejects a form or a file
@@ -163,12 +162,5 @@ def check_summary(result: RunResult) -> str:
 
 def _fit(ws, row: int, values: list[str], widths: list[float], minimum: float = 0) -> None:
     """A row tall enough for its wrapped text: XlsxWriter cannot autofit, nor will LibreOffice."""
-    lines = max((_lines(v, w) for v, w in zip(values, widths, strict=True)), default=1)
+    lines = max((wrapped_lines(v, w) for v, w in zip(values, widths, strict=True)), default=1)
     ws.set_row(row, max(lines * _LINE_HEIGHT + 4, minimum))
-
-
-def _lines(text: str, width: float) -> int:
-    # A column's width unit is a digit of the default 11-point font: 10-point text takes about 0.9 of
-    # one per Latin character and twice that per Chinese one; the cell's padding takes one.
-    usable = max(width - 1, 1)
-    return sum(max(1, math.ceil(0.9 * display_width(part) / usable)) for part in str(text).split("\n"))

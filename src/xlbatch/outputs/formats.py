@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import xlsxwriter
 
@@ -53,7 +54,7 @@ def quote(sheet: str) -> str:
 
 
 _NUMBERS = {"money": {"num_format": MONEY}, "score": {"num_format": SCORE}, "percent": {"num_format": PERCENT}}
-_TOTAL_KINDS = {"text": {}, **_NUMBERS, "int": {"num_format": "0"}}
+_TOTAL_KINDS = {"text": {"text_wrap": True, "valign": "top"}, **_NUMBERS, "int": {"num_format": "0"}}
 _FLAG_KINDS = {"text": {"text_wrap": True, "valign": "top"},
                # Unwrapped: a flagged title or fact overflows to the right instead of being cut off.
                "plain": {}, **_NUMBERS}
@@ -98,22 +99,35 @@ class Styles:
                            "valign": "vcenter", "align": "center"})
         self.text = add({"valign": "top", "text_wrap": True})
         self.plain = add({})
-        numbers = _format_set(book, {}, _NUMBERS)
+        self.number = add({"valign": "top"})  # a count or rank beside wrapped text
+        # Top-aligned like the wrapped text beside them, so a tall row still reads as one line.
+        numbers = _format_set(book, {"valign": "top"}, _NUMBERS)
         self.money, self.score, self.percent = numbers["money"], numbers["score"], numbers["percent"]
-        self.link = add({"font_color": LINK_BLUE, "underline": 1})
+        self.link = add({"font_color": LINK_BLUE, "underline": 1, "text_wrap": True, "valign": "top"})
         self.title = add({"bold": True, "font_size": 13})
+        # The letterhead of a printed table (`letterhead`): its title, then 编制单位, date and 单位.
+        self.doc_title = add({"bold": True, "font_name": FORM_TITLE_FONT, "font_size": 16,
+                              "align": "center", "valign": "vcenter"})
+        self.doc_left = add({"valign": "vcenter"})
+        self.doc_center = add({"valign": "vcenter", "align": "center"})
+        self.doc_right = add({"valign": "vcenter", "align": "right"})
         self.subtle = add({"font_color": SUBTLE_GREY})
         # Whole rows or cells in a severity's colour (conditional formats in 汇总, 变更记录).
         self.row_fill = {sev: add({"bg_color": SEVERITY_FILLS[sev], "font_color": SEVERITY_FONTS[sev]})
                          for sev in SEVERITY_FILLS}
         self.red = self.row_fill[ERROR]
         self.grades = {g: add({"bg_color": c}) for g, c in grade_fills(grades).items()}
-        bold = {"bold": True, "top": 1, "bg_color": SUBTOTAL_FILL}
-        strong = {"bold": True, "top": 2, "bottom": 2, "bg_color": HEADER_FILL}
+        bold = {"bold": True, "border": 1, "bg_color": SUBTOTAL_FILL, "valign": "top"}
+        strong = {"bold": True, "border": 1, "top": 2, "bottom": 2, "bg_color": HEADER_FILL, "valign": "top"}
         self.subtotal = _format_set(book, bold, _TOTAL_KINDS)
         self.total = _format_set(book, strong, _TOTAL_KINDS)
-        self.kinds = {"text": self.text, "money": self.money, "score": self.score, "percent": self.percent,
-                      "header": self.header, "title": self.title, "subtle": self.subtle, "plain": self.plain}
+        self.kinds = {"text": self.text, "number": self.number, "money": self.money, "score": self.score,
+                      "percent": self.percent, "header": self.header, "title": self.title, "subtle": self.subtle,
+                      "plain": self.plain}
+        # The cells of a printed table (重点关注, 汇总, 异常清单, 未受理文件): ruled like the official forms.
+        ruled = {"border": 1, "valign": "top"}
+        self.boxed = _format_set(book, ruled, {"text": {"text_wrap": True}, "number": {}, **_NUMBERS,
+                                               "link": {"font_color": LINK_BLUE, "underline": 1}})
         self.flag = {sev: _format_set(book, {"bg_color": color, "border": 1, "border_color": FLAG_BORDER},
                                       _FLAG_KINDS)
                      for sev, color in SEVERITY_FILLS.items()}
@@ -165,19 +179,30 @@ class Columns:
         return runs
 
 
-def header(ws, columns, st: Styles) -> None:
+def header(ws, columns, st: Styles, row: int = 0, widths: Sequence[float] | None = None) -> None:
+    """The header row of a table, (title, width) per column; `widths` instead of the columns' own."""
     for col, (title, width) in enumerate(columns):
-        ws.write_string(0, col, title, st.header)
-        ws.set_column(col, col, width)
-    ws.set_row(0, 30)
+        ws.write_string(row, col, title, st.header)
+        ws.set_column(col, col, widths[col] if widths else width)
+    ws.set_row(row, 30)
 
 
-def fit_row(ws, row: int, values, widths) -> None:
-    """Height for wrapped text: XlsxWriter cannot autofit rows and LibreOffice/WPS will not either."""
-    lines = max((math.ceil(display_width(v) / max(w - 1, 1)) for v, w in zip(values, widths, strict=False)),
-                default=1)
+def fit_row(ws, row: int, values, widths, least: int = 1) -> None:
+    """Height for wrapped text: XlsxWriter cannot autofit rows and LibreOffice/WPS will not either.
+    A line break in a value starts a new line; `least` lines at least."""
+    lines = max((wrapped_lines(v, w) for v, w in zip(values, widths, strict=False)), default=1)
+    lines = max(lines, least)
     if lines > 1:
-        ws.set_row(row, 15 * min(lines, 12))
+        ws.set_row(row, LINE_PT * min(lines, 12))
+
+
+LINE_PT = 15  # the height of one line of 11 pt text
+
+
+def wrapped_lines(text, width: float) -> int:
+    """How many lines `text` takes wrapped in a column `width` wide (one character of margin)."""
+    parts = str(text or "").split("\n")
+    return sum(max(1, math.ceil(display_width(p) / max(width - 1, 1))) for p in parts)
 
 
 def display_width(text) -> int:
@@ -207,7 +232,133 @@ def print_setup(ws, repeat_rows: int) -> None:
     ws.fit_to_pages(1, 0)
     if repeat_rows:
         ws.repeat_rows(0, repeat_rows - 1)
-    ws.set_footer("&L&A&R第 &P 页，共 &N 页")
+    ws.set_footer(FOOTER)
+
+
+FOOTER = "&L&A&R第 &P 页，共 &N 页"
+BODY_PT, MIN_PRINT_PT = 11, 9  # cells are written in XlsxWriter's default 11 pt; none may print smaller
+MIN_SCALE = math.ceil(100 * MIN_PRINT_PT / BODY_PT)  # 82 %
+SPLIT_SCALE = 85  # a table too wide for A3 at MIN_SCALE: split across pages at this scale (9.35 pt)
+_SIDE_MARGIN_IN = 0.4
+_LANDSCAPE_WIDTH_IN = {9: 297 / 25.4, 8: 420 / 25.4}  # A4, A3 (XlsxWriter's paper codes)
+# Pixels per unit of column width, counted wide: a column is as many widths of a digit of the default
+# font as its width says, 7 px in Calibri, but a machine without Calibri draws it in a wider font
+# (DejaVu Sans: 10 px, measured in LibreOffice here). Counting 10 keeps the table on its paper there too.
+_PX_PER_UNIT, _PX_PADDING = 10, 5
+
+
+@dataclass(frozen=True)
+class PrintPlan:
+    """How a table goes on paper: the paper, a fixed scale (None: fit to the paper's width) and the
+    first column of each page after the first (a table too wide for A3 is split across pages)."""
+
+    paper: int
+    scale: int | None
+    breaks: tuple[int, ...] = ()
+
+    def first_page_last_col(self, ncols: int) -> int:
+        return self.breaks[0] - 1 if self.breaks else ncols - 1
+
+
+def plan_print(widths: Sequence[float], keep_cols: int = 0) -> PrintPlan:
+    """Landscape, no text below MIN_PRINT_PT: A4 if the columns fit its width at MIN_SCALE or more, else A3;
+    printed fit to the width (which never enlarges, and shrinks no further than to MIN_SCALE even in a
+    wide substitute font). Wider still: A3 at SPLIT_SCALE, split into pages of whole columns, the first
+    `keep_cols` columns repeated on each. Never fit-to-width whatever the width: that shrinks a wide
+    table to unreadable type."""
+    px = [w * _PX_PER_UNIT + _PX_PADDING for w in widths]
+    for paper, width_in in _LANDSCAPE_WIDTH_IN.items():
+        if sum(px) * MIN_SCALE / 100 <= _usable_px(width_in):
+            return PrintPlan(paper, None)
+    room = _usable_px(_LANDSCAPE_WIDTH_IN[8]) * 100 / SPLIT_SCALE
+    kept = sum(px[:keep_cols])
+    breaks, used = [], 0.0
+    for col, width in enumerate(px):
+        if used + width > room and col > keep_cols:
+            breaks.append(col)
+            used = kept
+        used += width
+    return PrintPlan(8, SPLIT_SCALE, tuple(breaks))
+
+
+def _usable_px(width_in: float) -> float:
+    return (width_in - 2 * _SIDE_MARGIN_IN) * 96
+
+
+def print_table(ws, plan: PrintPlan, header: int, keep_cols: int = 0) -> None:
+    """Print `ws` as `plan` says: landscape, row `header` repeated at the top of every page."""
+    ws.set_landscape()
+    ws.set_paper(plan.paper)
+    ws.set_margins(left=_SIDE_MARGIN_IN, right=_SIDE_MARGIN_IN, top=0.6, bottom=0.6)
+    if plan.scale is None:
+        ws.fit_to_pages(1, 0)
+    else:
+        ws.set_print_scale(plan.scale)
+        ws.set_v_pagebreaks(list(plan.breaks))
+        if keep_cols:
+            ws.repeat_columns(0, keep_cols - 1)
+    ws.repeat_rows(header, header)
+    ws.set_footer(FOOTER)
+
+
+def boxed_row(ws, row: int, ncols: int, st: Styles) -> None:
+    """Rule every cell of a table row, those left empty too (a cell written after takes its own format)."""
+    for col in range(ncols):
+        ws.write_blank(row, col, None, st.boxed["text"])
+
+
+def link_width(texts, least: float, most: float) -> float:
+    """A column of links as wide as its longest text: LibreOffice does not wrap a hyperlink's text."""
+    return min(max([least, *(display_width(t) + 2 for t in texts)]), most)
+
+
+def no_print(ws, below: int, right: int) -> None:
+    """Leave `ws` out of a printed workbook, while it stays readable on screen: its print area is one
+    cell that holds nothing (below and right of everything written). LibreOffice skips the empty page
+    (its default "suppress output of empty pages"); Excel finds nothing to print on the sheet."""
+    ws.print_area(below, right, below, right)
+
+
+@dataclass(frozen=True)
+class Heading:
+    """What heads every printed table of one run: county, the forms' year, 编制单位, the date."""
+
+    county: str
+    year: int | None
+    office: str
+    date: str
+
+    def title(self, what: str) -> str:
+        """示例县2024年度项目支出绩效自评汇总表 (no county, no year: without them)."""
+        year = f"{self.year}年度" if self.year else ""
+        return f"{self.county}{year}项目支出绩效自评{what}"
+
+    def facts(self, unit: bool = True) -> tuple[str, ...]:
+        return (f"编制单位：{self.office}", f"编制日期：{self.date}", "单位：万元" if unit else "")
+
+
+def printed_table(ws, title: str, facts: Sequence[str], widths: Sequence[float], keep_cols: int,
+                  st: Styles) -> tuple[int, PrintPlan]:
+    """The letterhead of a table printed as `plan_print` plans it (over its first page's columns); returns
+    the row of the table's header and the plan, for `print_table` once the table is written."""
+    plan = plan_print(widths, keep_cols)
+    return letterhead(ws, title, facts, plan.first_page_last_col(len(widths)), st), plan
+
+
+def letterhead(ws, title: str, facts: Sequence[str], last_col: int, st: Styles) -> int:
+    """The title row over columns 0…`last_col` (the columns of the first printed page), then `facts`
+    (编制单位, date, 单位) left, centre and right on the row below; returns the row of the table's header."""
+    ws.merge_range(0, 0, 0, last_col, title, st.doc_title)
+    ws.set_row(0, 30)
+    thirds = [(0, last_col // 3), (last_col // 3 + 1, 2 * last_col // 3), (2 * last_col // 3 + 1, last_col)]
+    fmts = (st.doc_left, st.doc_center, st.doc_right)
+    for (first, last), text, fmt in zip(thirds, facts, fmts, strict=False):
+        if last > first:
+            ws.merge_range(1, first, 1, last, text, fmt)
+        else:
+            ws.write_string(1, first, text, fmt)
+    ws.set_row(1, 20)
+    return 2
 
 
 class CheckStyles:

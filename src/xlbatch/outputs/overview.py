@@ -11,7 +11,6 @@ their columns by title.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -19,8 +18,9 @@ import pandas as pd
 
 from ..checks.rules import CATALOGUE, explain
 from ..checks.score import counted
+from ..form.vocabulary import ROLES
 from ..models import SEVERITY_NAMES
-from .formats import CHART_COLOURS, Styles, header_row, print_setup, write_num
+from .formats import CHART_COLOURS, FOOTER, Styles, fit_row, header_row, no_print, write_num
 
 CHART_SHEET, INFO_SHEET = "图表", "运行说明"
 BEIJING = timezone(timedelta(hours=8))  # China observes no daylight saving time
@@ -52,17 +52,25 @@ _RATES = _Table(0, ("实施单位", "全年预算数（万元）", "全年执行
                 {"实施单位": 28, "全年预算数（万元）": 16, "全年执行数（万元）": 16})
 _GRADES = _RATES.beside(("等级", "自评", "复算"))
 _POINTS = _GRADES.beside(("项目", "复算总分", "自评总分"), {"项目": 40})
-_DIAGONAL = _POINTS.beside(("参考线（自评 = 复算）", "y"), {"参考线（自评 = 复算）": 18})
+_DIAGONAL = _POINTS.beside(("参考线：复算总分", "参考线：自评总分"), {"参考线：复算总分": 16, "参考线：自评总分": 16})
 _PERCENT_TITLES = ("执行率", "下限")
+_CHARTS_RIGHT = _POINTS.col("自评总分") + 1  # the last column the charts reach (the scatter ends in 项目's)
 
 
 def write_charts(book, ws, forms: pd.DataFrame, cfg, st: Styles) -> None:
     forms = counted(forms)
-    print_setup(ws, repeat_rows=0)
     ws.write_string(0, 0, "图表（数据见下方表格；仅含计入汇总的自评表）", st.title)
     if forms.empty:
         ws.write_string(2, 0, "本次运行没有可汇总的自评表。")
+        no_print(ws, 4, 2)
         return
+    # Printed: the charts alone, on one A3 landscape page at full size (their 10 pt type stays 10 pt);
+    # the tables below are their figures, for the screen.
+    ws.set_landscape()
+    ws.set_paper(8)
+    ws.print_area(0, 0, _DATA_TOP - 1, _CHARTS_RIGHT)
+    ws.fit_to_pages(1, 1)
+    ws.set_footer(FOOTER)
     units = _rate_by_unit(forms)
     _table(ws, _RATES, [[u, b, e, r, cfg.rules.low_execution] for u, b, e, r in units], st)
     # Thousands of bars say nothing: the chart shows the lowest rates; the table below has all.
@@ -126,8 +134,8 @@ def _rate_chart(book, n: int, total: int, cfg):
     chart.combine(line)
     title = "各单位预算执行率（由低到高）" if n == total else f"执行率最低的 {n} 个单位（共 {total} 个，全部见下表）"
     chart.set_title({"name": title})
-    chart.set_y_axis({"num_format": "0%", "min": 0, "major_gridlines": {"visible": True}})
-    chart.set_x_axis({"num_font": {"rotation": -45}})
+    chart.set_y_axis({"name": "执行率", "num_format": "0%", "min": 0, "major_gridlines": {"visible": True}})
+    chart.set_x_axis({"name": "实施单位", "num_font": {"rotation": -45}})
     chart.set_legend({"position": "bottom"})
     return chart
 
@@ -138,6 +146,7 @@ def _grade_chart(book, n: int):
         chart.add_series({"name": name, "categories": _GRADES.ref("等级", n), "values": _GRADES.ref(title, n),
                           "fill": {"color": CHART_COLOURS[title]}, "data_labels": {"value": True}})
     chart.set_title({"name": "等级分布：自评与复算"})
+    chart.set_x_axis({"name": "等级"})
     chart.set_y_axis({"name": "项目数", "min": 0, "num_format": "0"})
     chart.set_legend({"position": "bottom"})
     return chart
@@ -159,24 +168,32 @@ def _scatter_chart(book, n: int, low: float, top: float):
 
 # --- 运行说明 -----------------------------------------------------------------------
 
+_INFO_WIDTHS = (30, 56, 12, 60)
+
+
 def write_run_info(ws, result, st: Styles) -> None:
-    ws.set_column(0, 0, 34)
-    ws.set_column(1, 1, 60)
-    ws.set_column(2, 3, 40)
+    """What the run read and how it was configured, for the screen: left out of a printed workbook."""
+    for col, width in enumerate(_INFO_WIDTHS):
+        ws.set_column(col, col, width)
     ws.write_string(0, 0, "运行说明", st.title)
-    row = _pairs(ws, 2, _run_facts(result), st)
-    row = _section(ws, row + 1, "配置（本次运行实际采用）", ["配置项", "取值", "说明"], st)
-    for key, value, note in _config_rows(result.config):
-        for col, text in enumerate((key, value, note)):
-            ws.write_string(row, col, text, st.text)
-        row += 1
-    row = _section(ws, row + 1, "规则目录", ["规则", "严重程度", "名称", "说明"], st)
+    ws.write_string(1, 0, "本表供屏幕查阅，不在打印范围内（需要打印时，请先在「页面布局」中清除打印区域）。", st.subtle)
+    row = _pairs(ws, 3, _run_facts(result), st)
+    row = _section(ws, row + 1, "配置（本次运行实际采用）", ["配置项", "取值", "分组"], st)
+    for label, value, group in _config_rows(result.config):
+        row = _line(ws, row, (label, value, group), st)
+    row = _section(ws, row + 1, "规则目录", ["规则", "名称", "严重程度", "说明"], st)
     for rule in CATALOGUE:
         described = explain(rule, result.config)
-        for col, text in enumerate((rule.code, SEVERITY_NAMES[rule.severity], rule.title, described)):
-            ws.write_string(row, col, text, st.text)
-        row += 1
-    print_setup(ws, repeat_rows=0)
+        row = _line(ws, row, (rule.code, rule.title, SEVERITY_NAMES[rule.severity], described), st)
+    no_print(ws, row + 1, len(_INFO_WIDTHS) + 1)
+    ws.set_footer(FOOTER)  # for whoever clears the print area to print it after all
+
+
+def _line(ws, row: int, texts, st: Styles) -> int:
+    for col, text in enumerate(texts):
+        ws.write_string(row, col, text, st.text)
+    fit_row(ws, row, texts, _INFO_WIDTHS)
+    return row + 1
 
 
 def _run_facts(result) -> list[tuple[str, str]]:
@@ -196,7 +213,7 @@ def _run_facts(result) -> list[tuple[str, str]]:
                     f"被重报替代 {superseded} 张，金额单位存疑未计入 {suspect} 张"),
         ("问题", "，".join(f"{SEVERITY_NAMES[s]} {n} 条" for s, n in severities.items())),
         ("之后的运行", "收件箱、配置与程序均无变化时，之后的运行不重新计算，直接沿用本工作簿和两个 CSV 文件"
-                   "（其 run.json 的 outputs_from 指向本次运行）。"),
+                   "（那次运行的 run.json 注明输出沿用自本次运行）。"),
     ]
 
 
@@ -206,24 +223,69 @@ def _beijing(iso: str) -> str:
     return datetime.fromisoformat(iso).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
 
 
+# Sections and settings as a person reads them. A setting's label is its `description` (config.py), unless
+# it has none or names command-line or TOML syntax (--workers, [labels.分组]): those are labelled here.
+_SECTIONS = {"workers": "运行", "scheduler_timeout": "运行", "rules": "规则阈值", "scoring": "评分规则",
+             "limits": "文件限制", "output": "工作簿版式", "season": "报送季", "labels": "栏目标签"}
+_LABELS = {
+    "workers": "读取文件的并行进程数（0 表示 CPU 核数；命令行指定的进程数优先）",
+    "labels": "本地模板中栏目标签的其他写法",
+    "scoring.total_points": "总分满分",
+    "scoring.lowest_grade": "最低等级（低于所有等级下限时）",
+    "scoring.achieved_words": "定性指标评为「达到」的用词",
+    "scoring.partly_words": "定性指标评为「部分达到」的用词",
+    "scoring.not_achieved_words": "定性指标评为「未达到」的用词",
+    "scoring.not_applicable_words": "指标「不适用」的用词",
+    "scoring.tier_upper": "定性指标三档的得分上限（占分值的比例）",
+}
+_WORDS = {"achieved": "达到", "partly": "部分达到", "not_achieved": "未达到"}
+
+
 def _config_rows(cfg) -> list[tuple[str, str, str]]:
+    """(label, value, section) of every setting, in Chinese."""
     rows = []
     for section_name, section in cfg:
-        if not hasattr(type(section), "model_fields"):  # a top-level setting such as workers
+        group = _SECTIONS.get(section_name, section_name)
+        if section_name == "labels":
+            rows.append((_LABELS["labels"], _labels_text(section), group))
+        elif not hasattr(type(section), "model_fields"):  # a top-level setting such as workers
             info = type(cfg).model_fields[section_name]
-            rows.append((section_name, str(section), info.description or ""))
-            continue
-        for key, info in type(section).model_fields.items():
-            value = getattr(section, key)
-            text = json.dumps(value, ensure_ascii=False) if isinstance(value, list | dict) else str(value)
-            rows.append((f"{section_name}.{key}", text, info.description or ""))
+            rows.append((_LABELS.get(section_name) or info.description or section_name, _value_text(section), group))
+        else:
+            for key, info in type(section).model_fields.items():
+                name = f"{section_name}.{key}"
+                label = _LABELS.get(name) or info.description or name
+                rows.append((label, _value_text(getattr(section, key)), group))
     return rows
+
+
+def _value_text(value) -> str:
+    if isinstance(value, dict):
+        return "；".join(f"{_WORDS.get(k, k)}：{_value_text(v)}" for k, v in value.items()) or "（无）"
+    if isinstance(value, list | tuple):
+        return "、".join(map(_value_text, value)) or "（无）"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value) if str(value) != "" else "（未设置）"
+
+
+def _labels_text(labels: dict) -> str:
+    """[labels]: each role by its label on the form, with the spellings added."""
+    lines = []
+    for group, roles in labels.items():
+        for name, words in roles.items():
+            role = ROLES.get(group, {}).get(name)
+            lines.append(f"{role.label if role else name}：{'、'.join(words)}")
+    return "\n".join(lines) or "（未设置）"
 
 
 def _pairs(ws, row: int, pairs: list[tuple[str, str]], st: Styles) -> int:
     for key, value in pairs:
         ws.write_string(row, 0, key, st.header)
         ws.write_string(row, 1, value, st.text)
+        fit_row(ws, row, (key, value), _INFO_WIDTHS)
         row += 1
     return row
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -138,14 +139,19 @@ def _mtime(path: Path) -> str:
         return ""
 
 
+# The header row is the first row with an id header among the first few: row 1 in workbooks of earlier
+# versions, below the printed title and 编制单位 line since.
+_HEADER_WITHIN = 10
+
+
 def _read_sheet(table: list[list]) -> dict[str, Review]:
     rows = iter(table)
-    header = next(rows, None)
-    if not header:
-        return {}
-    col = {str(h).strip(): i for i, h in enumerate(header) if h is not None}
-    id_col = next((col[h] for h in ID_HEADERS if h in col), None)
-    if id_col is None:
+    for header in itertools.islice(rows, _HEADER_WITHIN):
+        col = {str(h).strip(): i for i, h in enumerate(header or []) if h is not None}
+        id_col = next((col[h] for h in ID_HEADERS if h in col), None)
+        if id_col is not None:
+            break
+    else:
         return {}
 
     def get(row, name):

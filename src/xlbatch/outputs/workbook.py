@@ -1,10 +1,15 @@
 """The county workbook, consolidated.xlsx (SPEC section 4), written with XlsxWriter.
 
-Sheets: 汇总 (one row per form, department and county totals), 异常清单 (one
-row per finding, linked to the flagged cell, with the auditors' 复核状态/复核意见),
-未受理文件, 变更记录 (changes since the previous run, change_sheet.py), 已关闭
-(reviews of findings that went away), 图表 and 运行说明 (overview.py), then one
-sheet per 实施单位 (unit_sheets.py).
+Sheets: 重点关注 (the projects to review first, focus.py; the sheet it opens on),
+汇总 (one row per form, department and county totals, why a row is coloured in
+标注原因), 异常清单 (one row per finding in 重点关注's order, linked to the flagged
+cell, with the auditors' 复核状态/复核意见), 未受理文件, 变更记录 (changes since the
+previous run, change_sheet.py), 已关闭 (reviews of findings that went away), 图表
+and 运行说明 (overview.py), then one sheet per 实施单位 (unit_sheets.py).
+
+重点关注, 汇总, 异常清单 and 未受理文件 print as official tables: a title and a
+编制单位 / date / 单位 line above the header row (formats.letterhead), ruled cells,
+never shrunk below 9 pt (formats.plan_print). 运行说明 and empty sheets print nothing.
 
 Submission text is only ever written with `write_string` (and the workbook is
 created with strings_to_formulas/urls off), so "=cmd|..." stays text.
@@ -12,36 +17,46 @@ created with strings_to_formulas/urls off), so "=cmd|..." stays text.
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
 import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 
-from ..checks.rules import AMOUNT_SCALE_SUSPECT, RULES
+from ..catalogue import titled
+from ..checks.rules import AMOUNT_SCALE_SUSPECT, RULES, SELF_SCORE_INFLATED
 from ..checks.score import COUNTED, SCALE_SUSPECT, standing
 from ..form.normalize import records
 from ..intake.read import a1
-from ..models import INFO, SEVERITY_NAMES, SEVERITY_ORDER, WARNING, Finding
+from ..models import INFO, SEVERITY_NAMES, WARNING, Finding
 from .change_sheet import CHANGES_SHEET, write_changes
+from .focus import FOCUS_SHEET, Ranked, finding_order, write_focus
 from .formats import (
     BAR_GREEN,
     Columns,
+    Heading,
     Styles,
+    boxed_row,
     fit_row,
     header,
-    print_setup,
+    link_width,
+    no_print,
+    plan_print,
+    print_table,
+    printed_table,
     quote,
     sheet_names,
     write_num,
 )
-from .overview import CHART_SHEET, INFO_SHEET, write_charts, write_run_info
+from .overview import BEIJING, CHART_SHEET, INFO_SHEET, write_charts, write_run_info
 from .reviews import ANOMALY_SHEET, CLOSED_SHEET, ID_HEADERS, NOTE_HEADER, STATUS_HEADER, STATUSES, Review
 from .unit_sheets import SUMMARY_SHEET, Places, write_unit_sheets
 
 REJECTED_SHEET = "未受理文件"
 IN_MEMORY_FORMS = 5000
-FIXED_SHEETS = (SUMMARY_SHEET, CHART_SHEET, ANOMALY_SHEET, REJECTED_SHEET, CHANGES_SHEET, CLOSED_SHEET, INFO_SHEET)
+FIXED_SHEETS = (FOCUS_SHEET, SUMMARY_SHEET, CHART_SHEET, ANOMALY_SHEET, REJECTED_SHEET, CHANGES_SHEET, CLOSED_SHEET,
+                INFO_SHEET)
 
 
 def write_workbook(path: Path, result, reviews: dict[str, Review]) -> dict[str, Review]:
@@ -56,9 +71,11 @@ def write_workbook(path: Path, result, reviews: dict[str, Review]) -> dict[str, 
     forms = result.forms
     names = sheet_names(units_with_sheets(result), FIXED_SHEETS)
     places = write_unit_sheets(book, forms, result.indicators, result.findings, names, st)
-    _summary(sheets[SUMMARY_SHEET], result, names, st)
-    rejected = _rejected(sheets[REJECTED_SHEET], result, st)
-    _anomalies(sheets[ANOMALY_SHEET], result.findings, places, rejected, reviews, st)
+    head = heading(result)
+    ranked = write_focus(sheets[FOCUS_SHEET], result, head, places, names, st)
+    _summary(sheets[SUMMARY_SHEET], result, head, names, st)
+    rejected = _rejected(sheets[REJECTED_SHEET], result, head, st)
+    _anomalies(sheets[ANOMALY_SHEET], result.findings, ranked, places, rejected, reviews, head, st)
     current = {f.anomaly_id for f in result.findings}
     closed = {k: v for k, v in reviews.items() if k not in current}
     for review in closed.values():
@@ -67,9 +84,22 @@ def write_workbook(path: Path, result, reviews: dict[str, Review]) -> dict[str, 
     write_charts(book, sheets[CHART_SHEET], forms, result.config, st)
     write_run_info(sheets[INFO_SHEET], result, st)
     write_changes(sheets[CHANGES_SHEET], result, st)
-    sheets[SUMMARY_SHEET].activate()
+    sheets[FOCUS_SHEET].activate()
     book.close()
     return closed
+
+
+def heading(result) -> Heading:
+    """The letterhead of this run's printed tables: the county and 编制单位 configured ([season]), the
+    year most of the forms are for, the day the run started (Beijing time)."""
+    season = result.config.season
+    years = result.forms["year"].dropna() if not result.forms.empty else pd.Series(dtype=float)
+    year = int(years.mode().iloc[0]) if len(years) else None
+    # issuing_office makes one from the county; with neither configured the line is left to fill in by hand.
+    office = season.issuing_office if (season.county.strip() or season.issuer.strip()) else ""
+    started = datetime.fromisoformat(result.started_at).astimezone(BEIJING) if result.started_at else None
+    date = f"{started.year}年{started.month}月{started.day}日" if started else ""
+    return Heading(season.county.strip(), year, office, date)
 
 
 def units_with_sheets(result) -> list[str]:
@@ -94,79 +124,105 @@ def units_with_sheets(result) -> list[str]:
 # seq and year, money and count (summed), rate (executed over budget), score (averaged), gap, grade
 # (filled by rank, _summary_formats). Cells and formats go by key: moving a column is one edit here.
 _SUMMARY = Columns(
-    ("number", "序号", 6, "seq"), ("department", "主管部门", 22), ("unit", "实施单位", 26, "unit"),
-    ("project", "项目名称", 30), ("year", "年度", 7, "year"),
-    ("budget_initial", "年初预算数（万元）", 12, "money"), ("budget_full_year", "全年预算数（万元）", 12, "money"),
-    ("executed", "全年执行数（万元）", 12, "money"), ("execution_rate", "执行率", 10, "rate"),
-    ("total_reported", "自评总分", 9, "score"), ("total_score", "复算总分", 9, "score"),
-    ("gap", "自评−复算", 9, "gap"), ("grade_reported", "自评等级", 8, "grade"), ("grade", "复算等级", 8, "grade"),
-    ("warning_count", SEVERITY_NAMES[WARNING], 7, "count"), ("info_count", SEVERITY_NAMES[INFO], 7, "count"),
-    ("status", "状态", 22), ("source_file", "来源文件", 30), ("sheet", "工作表", 14),
+    ("number", "序号", 5, "seq"), ("department", "主管部门", 14), ("unit", "实施单位", 16, "unit"),
+    ("project", "项目名称", 20), ("year", "年度", 6, "year"),
+    ("budget_initial", "年初预算数\n（万元）", 13, "money"),
+    ("budget_full_year", "全年预算数\n（万元）", 13, "money"), ("executed", "全年执行数\n（万元）", 13, "money"),
+    ("execution_rate", "执行率", 9, "rate"),
+    ("total_reported", "自评总分", 8, "score"), ("total_score", "复算总分", 8, "score"),
+    ("gap", "自评−复算", 10, "gap"), ("grade_reported", "自评等级", 6, "grade"), ("grade", "复算等级", 6, "grade"),
+    ("warning_count", SEVERITY_NAMES[WARNING], 6, "count"), ("info_count", SEVERITY_NAMES[INFO], 6, "count"),
+    ("status", "状态", 18), ("reason", "标注原因", 26), ("source_file", "来源文件", 24), ("sheet", "工作表", 10),
 )
-_FIGURE_FORMATS = {"year": "plain", "money": "money", "rate": "percent", "score": "score"}  # → Styles.kinds
+_FIGURE_FORMATS = {"year": "number", "money": "money", "rate": "percent", "score": "score"}  # → Styles.boxed
+SUMMARY_HEADER = 2  # 汇总's header row (0-based): the title and 编制单位 / date / 单位 above it
+_TEXT_KEYS = [key for key in _SUMMARY.keys if _SUMMARY.kinds[key] in ("text", "unit")]
 
 
 def summary_rows(result) -> list[dict]:
     """Accepted forms (counted or not, `score.standing`) and rejected forms, by department, unit, project."""
     rows = []
+    inflation = result.config.rules.inflation_points
     for f in records(result.forms, index="form_id"):
         f["status"] = standing(f)
+        f["reason"] = _reason(f, inflation)
         rows.append(f)
     for record in result.files:
         for form in record.forms:
             if form.status == "rejected":
                 rows.append({"department": form.department, "unit": form.unit, "project": form.project,
                              "source_file": record.path, "sheet": form.sheet,
-                             "status": f"未受理：{form.code}"})
+                             "status": f"未受理：{titled(form.code)}", "reason": "未受理，整行红色；不计入合计"})
     return sorted(rows, key=lambda r: (r["department"], r["unit"], r["project"], r["source_file"]))
 
 
-def _summary(ws, result, names: dict[str, str], st: Styles) -> None:
-    header(ws, _SUMMARY.header, st)
-    row, number, first = 1, 0, 1
+def _reason(f: dict, inflation_points: float) -> str:
+    """Why the row or its cells are coloured, as _summary_formats colours them (comments do not print)."""
+    reasons = []
+    if f["status"] == SCALE_SUSPECT:
+        reasons.append(f"{AMOUNT_SCALE_SUSPECT.title}（疑按元填报），整行黄色；不计入合计")
+    if not pd.isna(f["total_reported"]) and f["total_reported"] - f["total_score"] > inflation_points:
+        gap = f["total_reported"] - f["total_score"]
+        reasons.append(f"{SELF_SCORE_INFLATED.title} {gap:.2f} 分，总分标红")
+    return "；".join(reasons)
+
+
+def _summary(ws, result, head: Heading, names: dict[str, str], st: Styles) -> None:
     rows = summary_rows(result)
+    widths = list(_SUMMARY.widths)
+    widths[_SUMMARY["unit"]] = link_width((r["unit"] for r in rows if r["unit"] in names), 12, 30)
+    keep = _SUMMARY["year"]  # 序号 to 项目名称 head every page of a split table
+    top, plan = printed_table(ws, head.title("汇总表"), head.facts(), widths, keep, st)
+    header(ws, _SUMMARY.header, st, row=top, widths=widths)
+    row = first = top + 1
+    number = 0
     for department in dict.fromkeys(r["department"] for r in rows):
         group = [r for r in rows if r["department"] == department]
         start = row
         for r in group:
             number += 1
-            _summary_row(ws, row, number, r, names, st)
+            _summary_row(ws, row, number, r, names, widths, st)
             row += 1
-        _total_row(ws, row, start, row - 1, f"{department or '（未填主管部门）'} 小计", group, st.subtotal)
+        _total_row(ws, row, start, row - 1, f"{department or '（未填主管部门）'} 小计", group, widths, st.subtotal)
         row += 1
-    _total_row(ws, row, first, row - 1, "全县合计", rows, st.total)
-    ws.autofilter(0, 0, row, len(_SUMMARY) - 1)
-    ws.freeze_panes(1, _SUMMARY["year"])  # 序号 to 项目名称 stay in view
-    _summary_formats(ws, row, st, result.config.rules.inflation_points)
-    print_setup(ws, repeat_rows=1)
+    _total_row(ws, row, first, row - 1, "全县合计", rows, widths, st.total)
+    ws.autofilter(top, 0, row, len(_SUMMARY) - 1)
+    ws.freeze_panes(top + 1, _SUMMARY["year"])  # 序号 to 项目名称 stay in view
+    _summary_formats(ws, first, row, st, result.config.rules.inflation_points)
+    print_table(ws, plan, top, keep_cols=keep)
 
 
-def _summary_row(ws, i: int, number: int, r: dict, names: dict[str, str], st: Styles) -> None:
-    ws.write_number(i, _SUMMARY["number"], number)
+def _summary_row(ws, i: int, number: int, r: dict, names: dict[str, str], widths: list[float],
+                 st: Styles) -> None:
+    b = st.boxed
+    boxed_row(ws, i, len(_SUMMARY), st)
+    ws.write_number(i, _SUMMARY["number"], number, b["number"])
     for key in _SUMMARY.keys:  # what every row has, a rejected form's too
         if _SUMMARY.kinds[key] == "text":
-            ws.write_string(i, _SUMMARY[key], r[key])
+            ws.write_string(i, _SUMMARY[key], r[key], b["text"])
         elif _SUMMARY.kinds[key] == "unit":
             unit, col = r["unit"] or "（未填）", _SUMMARY["unit"]
             if r["unit"] in names:
-                ws.write_url(i, col, f"internal:{quote(names[r['unit']])}!A1", st.link, unit)
+                ws.write_url(i, col, f"internal:{quote(names[r['unit']])}!A1", b["link"], unit)
             else:
-                ws.write_string(i, col, unit)
+                ws.write_string(i, col, unit, b["text"])
+    fit_row(ws, i, [r[key] for key in _TEXT_KEYS], [widths[_SUMMARY[key]] for key in _TEXT_KEYS])
     if "form_id" not in r:
         return  # a rejected form: no figures enter the consolidation
     for key in _SUMMARY.keys:
         col, kind = _SUMMARY[key], _SUMMARY.kinds[key]
         if kind in _FIGURE_FORMATS:
-            write_num(ws, i, col, r[key], st.kinds[_FIGURE_FORMATS[kind]])
+            write_num(ws, i, col, r[key], b[_FIGURE_FORMATS[kind]])
         elif kind == "gap" and not pd.isna(r["total_reported"]):
-            ws.write_number(i, col, r["total_reported"] - r["total_score"], st.score)
+            ws.write_number(i, col, r["total_reported"] - r["total_score"], b["score"])
         elif kind == "grade":
-            ws.write_string(i, col, r[key])
+            ws.write_string(i, col, r[key], b["text"])
         elif kind == "count":
-            ws.write_number(i, col, int(r[key]))
+            ws.write_number(i, col, int(r[key]), b["number"])
 
 
-def _total_row(ws, i: int, top: int, bottom: int, label: str, rows: list[dict], fmt) -> None:
+def _total_row(ws, i: int, top: int, bottom: int, label: str, rows: list[dict], widths: list[float],
+               fmt) -> None:
     """Sums (money, counts) and averages (scores) over the counted forms only, as live formulas:
     superseded, rejected and AMOUNT_SCALE_SUSPECT forms stay out (their 状态 is not COUNTED,
     which SUMIFS/AVERAGEIFS test)."""
@@ -176,7 +232,9 @@ def _total_row(ws, i: int, top: int, bottom: int, label: str, rows: list[dict], 
         ws.write_blank(i, col, None, fmt["text"])
     ws.write_string(i, _SUMMARY["department"], label, fmt["text"])
     note = f"，{suspect} 个金额单位存疑未计入" if suspect else ""
-    ws.write_string(i, _SUMMARY["project"], f"{len(counted)} 个项目计入{note}", fmt["text"])
+    counts = f"{len(counted)} 个项目计入{note}"
+    ws.write_string(i, _SUMMARY["project"], counts, fmt["text"])
+    fit_row(ws, i, (label, counts), (widths[_SUMMARY["department"]], widths[_SUMMARY["project"]]))
     status = f"${_col('status')}${top + 1}:${_col('status')}${bottom + 1}"
     for key in _SUMMARY.of("money") + _SUMMARY.of("count"):
         c = _col(key)
@@ -202,28 +260,32 @@ def _col(key: str) -> str:
     return xl_col_to_name(_SUMMARY[key])
 
 
-def _summary_formats(ws, last: int, st: Styles, inflation_points: float) -> None:
-    if last < 2:
+def _summary_formats(ws, first: int, last: int, st: Styles, inflation_points: float) -> None:
+    """Colours over the rows `first` (the first form) to `last` (全县合计); every formula is written for
+    row `first` and Excel moves it along."""
+    if last < first + 1:
         return
+    at = first + 1  # the first form's row as Excel numbers it
     for first_col, last_col in _SUMMARY.spans(*_SUMMARY.of("rate")):
-        ws.conditional_format(1, first_col, last, last_col, {
+        ws.conditional_format(first, first_col, last, last_col, {
             "type": "data_bar", "bar_color": BAR_GREEN, "bar_solid": True,
             "min_type": "num", "min_value": 0, "max_type": "num", "max_value": 1})
     # Self-score inflated (SELF_SCORE_INFLATED's threshold): reported total, recomputed and gap turn red.
     for first_col, last_col in _SUMMARY.spans("total_reported", "total_score", "gap"):
-        ws.conditional_format(1, first_col, last, last_col, {
-            "type": "formula", "criteria": f"=${_col('gap')}2>{inflation_points:g}", "format": st.red})
+        ws.conditional_format(first, first_col, last, last_col, {
+            "type": "formula", "criteria": f"=${_col('gap')}{at}>{inflation_points:g}", "format": st.red})
     for first_col, last_col in _SUMMARY.spans(*_SUMMARY.of("grade")):
         for grade, fmt in st.grades.items():
-            ws.conditional_format(1, first_col, last, last_col, {
+            ws.conditional_format(first, first_col, last, last_col, {
                 "type": "cell", "criteria": "==", "value": _excel_string(grade), "format": fmt})
     # A rejected form: the whole row in red. A form whose amounts look typed in 元: the whole row
     # in the colour of its finding's severity, so no figure of it is read as part of the totals.
-    everything = (1, 0, last, len(_SUMMARY) - 1)
+    # The 标注原因 column says so in words (_reason).
+    everything = (first, 0, last, len(_SUMMARY) - 1)
     ws.conditional_format(*everything, {
-        "type": "formula", "criteria": f'=LEFT(${_col("status")}2,3)="未受理"', "format": st.red})
+        "type": "formula", "criteria": f'=LEFT(${_col("status")}{at},3)="未受理"', "format": st.red})
     ws.conditional_format(*everything, {
-        "type": "formula", "criteria": f'=${_col("status")}2="{SCALE_SUSPECT}"',
+        "type": "formula", "criteria": f'=${_col("status")}{at}="{SCALE_SUSPECT}"',
         "format": st.row_fill[AMOUNT_SCALE_SUSPECT.severity]})
 
 
@@ -236,86 +298,104 @@ def _excel_string(text: str) -> str:
 
 _ANOMALY = Columns(
     ("id", ID_HEADERS[0], 13), ("severity", "严重程度", 8), ("rule", "规则", 24), ("title", "规则名称", 14),
-    ("unit", "实施单位", 24), ("project", "项目名称", 26), ("source_file", "来源文件", 26), ("sheet", "工作表", 12),
-    ("cell", "单元格", 8), ("message", "问题说明", 60), ("value", "填报值", 14), ("expected", "应为", 14),
-    ("link", "定位", 10), ("review_status", STATUS_HEADER, 10), ("review_note", NOTE_HEADER, 30),
+    ("unit", "实施单位", 18), ("project", "项目名称", 18), ("source_file", "来源文件", 20), ("sheet", "工作表", 10),
+    ("cell", "单元格", 7), ("message", "问题说明", 40), ("value", "填报值", 12), ("expected", "应为", 12),
+    ("link", "定位", 6), ("review_status", STATUS_HEADER, 9), ("review_note", NOTE_HEADER, 24),
 )
+ANOMALY_HEADER = 2  # the header row (0-based) of 异常清单, 未受理文件 and 已关闭: a title and 编制单位 / date above it
 
 
-def _anomalies(ws, findings: list[Finding], places: Places, rejected: dict[tuple[str, str], int],
-               reviews: dict[str, Review], st: Styles) -> None:
-    header(ws, _ANOMALY.header, st)
-    ordered = sorted(findings, key=lambda f: (SEVERITY_ORDER[f.severity], f.unit, f.project, f.rule))
+def _anomalies(ws, findings: list[Finding], ranked: list[Ranked], places: Places,
+               rejected: dict[tuple[str, str], int], reviews: dict[str, Review], head: Heading,
+               st: Styles) -> None:
+    top, plan = printed_table(ws, head.title("异常清单"), head.facts(unit=False), _ANOMALY.widths, 1, st)
+    header(ws, _ANOMALY.header, st, row=top)
+    ordered = finding_order(findings, ranked)  # 重点关注's order: by project rank, then rule weight
     link, status = _ANOMALY["link"], _ANOMALY["review_status"]
-    for i, f in enumerate(ordered, start=1):
+    b = st.boxed
+    for i, f in enumerate(ordered, start=top + 1):
         review = reviews.get(f.anomaly_id, Review(status=STATUSES[0]))
+        boxed_row(ws, i, len(_ANOMALY), st)
         values = {"id": f.anomaly_id, "severity": SEVERITY_NAMES[f.severity], "rule": f.rule,
                   "title": RULES[f.rule].title, "unit": f.unit, "project": f.project, "source_file": f.source_file,
                   "sheet": f.sheet, "cell": f.cell, "message": f.message, "value": f.value,
                   "expected": f.expected}
         for key, value in values.items():
-            fmt = st.flag[f.severity]["text"] if key == "severity" else st.text
+            fmt = st.flag[f.severity]["text"] if key == "severity" else b["text"]
             ws.write_string(i, _ANOMALY[key], value or "", fmt)
-        fit_row(ws, i, values.values(), [_ANOMALY.widths[_ANOMALY[key]] for key in values])
+        fit_row(ws, i, [*values.values(), review.note],
+                [_ANOMALY.widths[_ANOMALY[key]] for key in [*values, "review_note"]])
         place = places.of(f)
         if place:
             sheet, row, col = place
-            ws.write_url(i, link, f"internal:{quote(sheet)}!{a1(row, col)}", st.link, "查看")
+            ws.write_url(i, link, f"internal:{quote(sheet)}!{a1(row, col)}", b["link"], "查看")
         elif (f.source_file, f.sheet) in rejected:  # a rejection: its row in 未受理文件
             row = rejected[(f.source_file, f.sheet)]
-            ws.write_url(i, link, f"internal:{quote(REJECTED_SHEET)}!A{row + 1}", st.link, "查看")
-        ws.write_string(i, status, review.status or STATUSES[0])
-        ws.write_string(i, _ANOMALY["review_note"], review.note)
-    last = max(len(ordered), 1)
-    ws.data_validation(1, status, max(last, 1000), status, {
+            ws.write_url(i, link, f"internal:{quote(REJECTED_SHEET)}!A{row + 1}", b["link"], "查看")
+        ws.write_string(i, status, review.status or STATUSES[0], b["text"])
+        ws.write_string(i, _ANOMALY["review_note"], review.note, b["text"])
+    last = top + max(len(ordered), 1)
+    ws.data_validation(top + 1, status, max(last, 1000), status, {
         "validate": "list", "source": list(STATUSES),
         "error_title": STATUS_HEADER, "error_message": "请从下拉列表中选择：" + "、".join(STATUSES)})
-    ws.autofilter(0, 0, last, len(_ANOMALY) - 1)
-    ws.freeze_panes(1, 1)
-    print_setup(ws, repeat_rows=1)
+    ws.autofilter(top, 0, last, len(_ANOMALY) - 1)
+    ws.freeze_panes(top + 1, 1)
+    print_table(ws, plan, top, keep_cols=1)
 
 
 # --- 未受理文件 / 已关闭 ---------------------------------------------------------------
 
-_REJECTED = Columns(("source_file", "来源文件", 36), ("sheet", "工作表", 14), ("rule", "规则", 18),
-                    ("reason", "原因", 80), ("size", "文件大小（字节）", 14), ("sha256", "SHA-256", 20))
+_REJECTED = Columns(("source_file", "来源文件", 30), ("sheet", "工作表", 12), ("rule", "规则", 30),
+                    ("reason", "原因", 50), ("size", "文件大小\n（字节）", 10), ("sha256", "SHA-256", 34))
 
 
-def _rejected(ws, result, st: Styles) -> dict[tuple[str, str], int]:
+def _rejected(ws, result, head: Heading, st: Styles) -> dict[tuple[str, str], int]:
     """One row per rejected file or form; returns the row of each (source file, sheet)."""
-    header(ws, _REJECTED.header, st)
-    row, rows_of = 1, {}
+    top, plan = printed_table(ws, head.title("未受理文件清单"), head.facts(unit=False), _REJECTED.widths, 1, st)
+    header(ws, _REJECTED.header, st, row=top)
+    row, rows_of = top + 1, {}
     for record in result.files:
         rows = []
         if record.status == "rejected" and not record.forms:
             rows.append(("", record.code, record.message))
         rows += [(f.sheet, f.code, f.message) for f in record.forms if f.status == "rejected"]
         for sheet, code, message in rows:
-            values = {"source_file": record.path, "sheet": sheet, "rule": code, "reason": message}
+            values = {"source_file": record.path, "sheet": sheet, "rule": titled(code), "reason": message,
+                      "sha256": record.sha256}
             for key, value in values.items():
-                ws.write_string(row, _REJECTED[key], value, st.text)
+                ws.write_string(row, _REJECTED[key], value, st.boxed["text"])
             fit_row(ws, row, values.values(), [_REJECTED.widths[_REJECTED[key]] for key in values])
-            ws.write_number(row, _REJECTED["size"], record.size)
-            ws.write_string(row, _REJECTED["sha256"], record.sha256)
+            ws.write_number(row, _REJECTED["size"], record.size, st.boxed["number"])
             rows_of[(record.path, sheet)] = row
             row += 1
-    ws.autofilter(0, 0, max(row - 1, 1), len(_REJECTED) - 1)
-    ws.freeze_panes(1, 0)
-    print_setup(ws, repeat_rows=1)
+    if row == top + 1:
+        ws.write_string(row, 0, "本次运行没有未受理的文件。")
+        no_print(ws, row + 2, len(_REJECTED) + 1)
+    else:
+        print_table(ws, plan, top, keep_cols=1)
+    ws.autofilter(top, 0, max(row - 1, top + 1), len(_REJECTED) - 1)
+    ws.freeze_panes(top + 1, 0)
     return rows_of
 
 
-_CLOSED = Columns(("id", ID_HEADERS[0], 13), ("rule", "规则", 24), ("unit", "实施单位", 24),
-                  ("project", "项目名称", 26), ("message", "问题说明", 60), ("status", STATUS_HEADER, 10),
-                  ("note", NOTE_HEADER, 30), ("closed_in", "关闭于", 24))
+_CLOSED = Columns(("id", ID_HEADERS[0], 13), ("rule", "规则", 24), ("title", "规则名称", 14),
+                  ("unit", "实施单位", 16), ("project", "项目名称", 18), ("message", "问题说明", 40),
+                  ("status", STATUS_HEADER, 9), ("note", NOTE_HEADER, 24), ("closed_in", "关闭于", 24))
 
 
 def _closed(ws, closed: dict[str, Review], st: Styles) -> None:
+    """Reviews of findings that went away. Read back by the next run (reviews.py) by its header row."""
     header(ws, _CLOSED.header, st)
     for i, (key, r) in enumerate(sorted(closed.items()), start=1):
-        values = {"id": key, "rule": r.rule, "unit": r.unit, "project": r.project, "message": r.message,
-                  "status": r.status, "note": r.note, "closed_in": r.closed_in}
+        rule = RULES.get(r.rule)
+        values = {"id": key, "rule": r.rule, "title": rule.title if rule else "", "unit": r.unit,
+                  "project": r.project, "message": r.message, "status": r.status, "note": r.note,
+                  "closed_in": r.closed_in}
         for column, value in values.items():
             ws.write_string(i, _CLOSED[column], value, st.text)
+        fit_row(ws, i, values.values(), _CLOSED.widths)
     ws.freeze_panes(1, 1)
-    print_setup(ws, repeat_rows=1)
+    if closed:
+        print_table(ws, plan_print(_CLOSED.widths, 1), 0, keep_cols=1)
+    else:
+        no_print(ws, 2, len(_CLOSED) + 1)
