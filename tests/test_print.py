@@ -204,6 +204,18 @@ def test_printed_tables_keep_9_pt_type(pages):
         assert sizes and min(sizes) >= 9.0 - 0.05, (sheet, min(sizes))
 
 
+UNIT_SHEETS = ("示例县农业技术推广中心", "示例县疾病预防控制中心", "示例县社会救助服务中心", "示例县第一中学")
+
+
+def test_unit_sheets_print_at_9_pt_with_no_text_over_other_text(pages):
+    """A unit sheet holds several tables and no one header row: planned like the others all the same."""
+    for sheet in UNIT_SHEETS:
+        sizes = [(x_max - x_min) / len(word) for p in _sheet_pages(pages, sheet) for line in p.lines
+                 for word, x_min, _, x_max, _ in line.words if _IDEOGRAPHS.fullmatch(word)]
+        assert sizes and min(sizes) >= 9.0 - 0.05, (sheet, min(sizes))
+    _assert_no_overlap(pages, UNIT_SHEETS)
+
+
 def _assert_no_overlap(pages: list[Page], sheets) -> None:
     for sheet in sheets:
         for page in _sheet_pages(pages, sheet):

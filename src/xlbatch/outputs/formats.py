@@ -226,15 +226,6 @@ def write_num(ws, row: int, col: int, value, fmt) -> None:
         ws.write_number(row, col, float(value), fmt)
 
 
-def print_setup(ws, repeat_rows: int) -> None:
-    ws.set_landscape()
-    ws.set_paper(9)  # A4
-    ws.fit_to_pages(1, 0)
-    if repeat_rows:
-        ws.repeat_rows(0, repeat_rows - 1)
-    ws.set_footer(FOOTER)
-
-
 FOOTER = "&L&A&R第 &P 页，共 &N 页"
 BODY_PT, MIN_PRINT_PT = 11, 9  # cells are written in XlsxWriter's default 11 pt; none may print smaller
 MIN_SCALE = math.ceil(100 * MIN_PRINT_PT / BODY_PT)  # 82 %
@@ -285,8 +276,8 @@ def _usable_px(width_in: float) -> float:
     return (width_in - 2 * _SIDE_MARGIN_IN) * 96
 
 
-def print_table(ws, plan: PrintPlan, header: int, keep_cols: int = 0) -> None:
-    """Print `ws` as `plan` says: landscape, row `header` repeated at the top of every page."""
+def print_table(ws, plan: PrintPlan, header: int | None, keep_cols: int = 0) -> None:
+    """Print `ws` as `plan` says: landscape, row `header` (if any) repeated at the top of every page."""
     ws.set_landscape()
     ws.set_paper(plan.paper)
     ws.set_margins(left=_SIDE_MARGIN_IN, right=_SIDE_MARGIN_IN, top=0.6, bottom=0.6)
@@ -297,7 +288,8 @@ def print_table(ws, plan: PrintPlan, header: int, keep_cols: int = 0) -> None:
         ws.set_v_pagebreaks(list(plan.breaks))
         if keep_cols:
             ws.repeat_columns(0, keep_cols - 1)
-    ws.repeat_rows(header, header)
+    if header is not None:
+        ws.repeat_rows(header, header)
     ws.set_footer(FOOTER)
 
 

@@ -33,7 +33,7 @@ from ..form.vocabulary import (
     TOTAL,
 )
 from ..models import SEVERITY_ORDER, Category, Finding
-from .formats import Styles, display_width, print_setup, quote
+from .formats import Styles, display_width, plan_print, print_table, quote
 
 SUMMARY_SHEET = "汇总"
 CATEGORY_FIELD = "category:"  # REQUIRED_CATEGORY_EMPTY's field: category:时效；成本
@@ -86,7 +86,6 @@ _IND_TABLE = (
 )
 _IND_COL = {key: col for col, (key, _, _, _) in enumerate(_IND_TABLE)}
 WIDTHS = tuple(width for *_, width in _IND_TABLE)
-_A3 = 8  # XlsxWriter's paper code
 _LINE_HEIGHT, _MAX_LINES = 15, 27  # points per line of wrapped text; 27 lines is Excel's 409-point row
 
 
@@ -198,10 +197,8 @@ def _unit_sheet(ws, name: str, forms: list[tuple[int, dict]], indicators: dict[i
                     for col in range(c + 1, len(WIDTHS)):
                         fills.setdefault((r, col), []).append(f)
     grid.flush(ws, flags, fills, st)
-    print_setup(ws, repeat_rows=0)
-    # A3: the twelve columns fit its width at full size in Excel, and at ≥ 9 pt where a substitute
-    # font draws columns wider (LibreOffice without Calibri); on A4 they would shrink below 9 pt there.
-    ws.set_paper(_A3)
+    # No header row to repeat: a unit sheet holds several forms, each with its own tables.
+    print_table(ws, plan_print(WIDTHS), None)
 
 
 def _places_of(f: Finding, form_id: int, form: dict, places: Places) -> list[tuple[str, int, int]]:
