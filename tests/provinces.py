@@ -689,6 +689,309 @@ def hunan_yueyang_department_2018(path: Path) -> Path:
     return write_book(path, [("部门整体支出绩效自评表", s.grid)])
 
 
+# --- 上海 普陀 (the central layout in 元, 财政项目支出绩效自评表) ---------------------------------
+
+PUTUO_SOURCE = "https://pdf.chddh.cn/archives/48n5zg2zkkjxn27q6rjv.html"
+PUTUO = dict(department="上海市普陀区体育局", unit="上海市普陀区体育事业管理中心")
+PUTUO_SETTLEMENT = "普陀体育中心与委托运营方结算费用"
+PUTUO_AID = "援滇对口支援及结对帮扶经费"
+# Amounts as printed, in 元: 215,457.6 of 250,000.00 (86.19% printed; 86.18% recomputed), 9,034 of 20,000.00.
+PUTUO_EXECUTED, PUTUO_BUDGET = 215457.6, 250000.0
+AID_EXECUTED, AID_BUDGET = 9034.0, 20000.0
+AID_RATE = AID_EXECUTED / AID_BUDGET  # 45.17%
+AID_TOTAL = round(10 * AID_RATE, 2) * 2 + round(20 * AID_RATE, 2) + 20 + round(30 * AID_RATE, 2) + 10
+YUAN = "#,##0.00"
+
+
+def _putuo_form(s: Sheet, project: str, funds: tuple, current: tuple, goals: tuple, rows: list[tuple],
+                total: float) -> int:
+    """One 财政项目支出绩效自评表 (上海 普陀) from row `s.row` on; returns its indicator count."""
+    s.line(("财政项目支出绩效自评表", 9))
+    s.line(("(2022 年度)", 9))
+    s.line(("项目名称", 2), (project, 7))
+    s.line(("主管部门", 2), (PUTUO["department"], 3), "实施单位", (PUTUO["unit"], 3))
+    top = s.line(None, None, "年初预算数", "全年预算数", "全年执行数", "分值", "执行率", "得分")
+    initial, full, executed, rate, score = funds
+    row = s.line(None, "年度资金总额", initial, full, executed, 10, rate, score)
+    for col in (2, 3, 4):
+        s.grid.formats[row, col] = YUAN
+    s.grid.formats[row, 6] = PERCENT
+    s.line(None, "其中:当年财政拨款", *current, ("—", 3))
+    s.line(None, "上年结转资金", None, 0, 0, ("—", 3))
+    s.line(None, "其他资金", None, 0, 0, ("—", 3))
+    s.down(0, top, s.row - 1, "项目资金\n(元)")
+    head = s.line(None, ("预期目标", 4), ("实际完成情况", 4))
+    s.line(None, (goals[0], 4), (goals[1], 4))
+    s.down(0, head, s.row - 1, "年度\n总体\n目标")
+    head = s.line(None, "一级指标", "二级指标", "三级指标", "年度\n指标值", "实际\n完成值", "分值", "得分",
+                  "偏差原因分析及\n改进措施")
+    count = s.indicator_rows(_grouped(rows), level1_col=1, cols=(3, 4, 5, 6, 7, 8))
+    s.down(0, head, s.row - 1, "绩\n效\n指\n标")
+    s.line(("总分", 6), 100, total)
+    return count
+
+
+def shanghai_putuo_2022(path: Path) -> Path:
+    """上海 普陀区体育事业管理中心, 财政项目支出绩效自评表 (2022 年度): two projects, amounts in 元.
+
+    Source: https://pdf.chddh.cn/archives/48n5zg2zkkjxn27q6rjv.html ("上海市普陀区体育事业管理中心
+    2022年度项目自评价.pdf", the PDF's text): one form per page. Printed: title 财政项目支出绩效自评表
+    (not 项目支出绩效自评表), "(2022 年度)"; 项目名称 / 主管部门 上海市普陀区体育局 / 实施单位
+    上海市普陀区体育事业管理中心; the central fund block headed "项目资金 (元)" — amounts in 元, not
+    万元; columns 年初预算数 | 全年预算数 | 全年执行数 | 分值 | 执行率 | 得分; labels broken as
+    年度\\n指标值, 实际\\n完成值, 偏差原因分析及\\n改进措施, 年度\\n总体\\n目标, 绩\\n效\\n指\\n标; "—"
+    in the 分值/执行率/得分 cells of the source rows; targets with ASCII operators (=100%, >=90%).
+    First form, 普陀体育中心与委托运营方结算费用, as printed: 年度资金总额 250000.00 / 250000.00 /
+    215,457.6 / 10 / 86.19% / 8.62; 其中:当年财政拨款 250000.00 / 250000.00 / 215457.6; 上年结转资金
+    and 其他资金 0 / 0; 实际完成情况 已完成普陀体育中心与委托运营方费用结算。; 与委托运营方结算完成率
+    =100% / 100% / 10 / 10, 合同结算条款完成率 =100% / 100% / 20 / 20, 费用结算及时性 及时 / 及时 /
+    20 / 20, 与委托运营方合同完成率 =100% / 100% / 30 / 30, 场馆开放满意度 >=90% / 100% / 10 / 10;
+    总分 100 / 98.62. Second form, 援滇对口支援及结对帮扶经费, as printed: 20000.00 / 20000.00 / 9,034 /
+    10 / 45.17% / 4.52; 其中:当年财政拨款, 上年结转资金, 其他资金 each 0 / 0; 实际完成情况
+    已完成援滇人员相关经费支付。; indicator names 经费使用率 (数量), 经费完成情况 (质量), 经费完成进度
+    (时效), 经费使用完成情况 (社会效益), 满意度 (服务对象满意度). Filler: both 预期目标 texts; the
+    second form's indicator values (the excerpt ends at its 年度指标值 heading): weights 10 / 20 /
+    20 / 30 / 10 as on the first form, 经费使用率/经费完成情况/经费使用完成情况 =100% against 45.17%
+    (scored pro rata), 经费完成进度 及时 / 及时, 满意度 >=90% / 95%; its 总分 the sum, 61.62. Where the
+    PDF prints two 0s in a row of three amount columns, they are read as 全年预算数 and 全年执行数.
+    One sheet per form (the PDF's pages).
+
+    Recomputed: first form r = 215457.6 / 250000 = 86.18% → 8.62 (printed 86.19%, within 0.1
+    point), indicators 90 → 98.62; second r = 45.17% → 4.52, total 61.62. The amounts are in 元
+    as the label says: above 10,000 each, they are AMOUNT_SCALE_SUSPECT (SPEC section 3), which
+    keeps them out of the county totals; the second form's source rows (0) do not add up to its
+    total (20000): FUNDS_DONT_ADD_UP, as printed.
+    """
+    first = Sheet()
+    _putuo_form(first, PUTUO_SETTLEMENT, (PUTUO_BUDGET, PUTUO_BUDGET, PUTUO_EXECUTED, 0.8619, 8.62),
+                (PUTUO_BUDGET, PUTUO_BUDGET, PUTUO_EXECUTED),
+                ("按合同约定完成普陀体育中心与委托运营方的费用结算。", "已完成普陀体育中心与委托运营方费用结算。"), [
+                    ("产出指标", "数量指标", "与委托运营方结算完成率", "=100%", "100%", 10, 10),
+                    ("产出指标", "质量指标", "合同结算条款完成率", "=100%", "100%", 20, 20),
+                    ("产出指标", "时效指标", "费用结算及时性", "及时", "及时", 20, 20),
+                    ("效益指标", "社会效益指标", "与委托运营方合同完成率", "=100%", "100%", 30, 30),
+                    ("满意度指标", "服务对象满意度指标", "场馆开放满意度", ">=90%", "100%", 10, 10),
+                ], 98.62)
+    second = Sheet()
+    rate = f"{AID_RATE:.2%}"
+    _putuo_form(second, PUTUO_AID, (AID_BUDGET, AID_BUDGET, AID_EXECUTED, round(AID_RATE, 4), 4.52),
+                (None, 0, 0),
+                ("完成援滇人员相关经费支付。", "已完成援滇人员相关经费支付。"), [
+                    ("产出指标", "数量指标", "经费使用率", "=100%", rate, 10, round(10 * AID_RATE, 2)),
+                    ("产出指标", "质量指标", "经费完成情况", "=100%", rate, 20, round(20 * AID_RATE, 2)),
+                    ("产出指标", "时效指标", "经费完成进度", "及时", "及时", 20, 20),
+                    ("效益指标", "社会效益指标", "经费使用完成情况", "=100%", rate, 30, round(30 * AID_RATE, 2)),
+                    ("满意度指标", "服务对象满意度指标", "满意度", ">=90%", "95%", 10, 10),
+                ], round(AID_TOTAL, 2))
+    return write_book(path, [("自评表1", first.grid), ("自评表2", second.grid)])
+
+
+# --- 四川 大英 (the 四川 template with its header and basics on shared rows) ---------------------
+
+DAYING_SOURCE = "https://dyxrmt.cn/article-157795-21.html"
+DAYING = dict(department="大英县司法局部门", unit="大英县司法局")
+# The form above the 安可 form on the same page: its tail is printed, its head is not (filler).
+DAYING_FIRST = dict(
+    project="51092323T000010250000-2023年社区矫正监管设施建设项目", amount=30.0,
+    goal=("按规定完成社区矫正监管设施建设并支付工程款。", "完成"),
+    course="2023年完成社区矫正监管设施建设,按合同支付工程款。",
+    rows=[("产出指标", "经济成本指标", "成本控制数", "≤", "30", "万元", "完成", 90, 90)],
+    verdict="根据财政局资金下达的管理办法,将资金支付给项目施工方。", signers=("查小兵", "唐勇"))
+DAYING_ANKE = dict(
+    project="51092324T000010263357-2023年全县安可替代补助资金项目", amount=3.36,
+    goal=("根据要求购买安可设备,并完成项目资金支付。", "完成"),
+    course="2023年购买13台安可电脑,并于12月前完成资金支付。",
+    rows=[("产出指标", "质量指标", "完成安可产品购买并按要求支付资金", "=", "100", "%", "100", 90, 90)],
+    verdict="按要求购买安可设备并完成资金支付。", signers=("", ""))
+
+
+def sichuan_daying_2023(path: Path) -> Path:
+    """四川 大英县司法局, 部门预算项目支出绩效自评表(2023年度): two forms one below the other.
+
+    Source: https://dyxrmt.cn/article-157795-21.html (the county media site's copy of the unit's
+    决算 tables, cells printed "|"-separated). The 四川 template of sichuan_qingshen_2023 in another
+    arrangement: no 报表编号 line; 主管部门 | 大英县司法局部门 | 实施单位 | 大英县司法局 on one row (青神
+    stacks them); 项目基本情况 with "1.项目年度目标完成情况" on the row of its 项目年度目标 | 年度目标完成情况
+    headings and "2.项目实施内容及过程概述" beside its text; the unit's forms follow one another.
+    Printed, first form (its tail only): 产出指标 | 经济成本指标 | 成本控制数 | ≤ | 30 | 万元 | 完成 | 90 |
+    90 — a word as the 完成值 of a quantitative target; 合计 100; 评价结论 根据财政局资金下达的管理
+    办法,将资金支付给项目施工方。; 存在问题 无; 改进措施 无; 项目负责人:查小兵 | 财务负责人:唐勇.
+    Second form, as printed: 51092324T000010263357-2023年全县安可替代补助资金项目; 项目年度目标 根据要求
+    购买安可设备,并完成项目资金支付。 / 完成; 2023年购买13台安可电脑,并于12月前完成资金支付。;
+    "预算执行情况(10分)" | 年度预算数(万元) | 年初预算 | 调整后预算数 | 预算执行数 | 预算执行率 | 权重 |
+    得分 | 原因; 总额 0.00 / 3.36 / 3.36 / 100.00% / 10 / 10 (a project added during the year:
+    年初预算 0.00) and the printed note; 其中:财政资金 0.00 / 3.36 / 3.36 / 100.00% / "/" / "/";
+    财政专户管理资金 and 单位资金 0.00 / 0.00 / 0.00 / 0.00%; 其他资金 empty; "绩效指标(90分)" headed as
+    in 青神; 产出指标 | 质量指标 | 完成安可产品购买并按要求支付资金 | = | 100.
+    Filler: the first form's head (project 51092323T000010250000-2023年社区矫正监管设施建设项目, goal
+    and course texts, funds 总额 0.00 / 30.00 / 30.00 like the second's, its 得分 10, 合计's 得分 100);
+    the second form past the excerpt's end: 度量单位 %, 完成值 100, 权重 90, 得分 90 (one indicator
+    weighted 90, as the first form prints), 合计 100 / 100, 评价结论 text, 存在问题 / 改进措施 无,
+    empty signatures.
+
+    Recomputed: both r = 100% → 10. First: 完成 cannot be compared with ≤30万元
+    (INCOMPARABLE_VALUES), its reported 90 kept → 100. Second: the indicator met → 90; total 100.
+    """
+    s = Sheet()
+    _daying_form(s, **DAYING_FIRST)
+    _daying_form(s, **DAYING_ANKE)
+    return write_book(path, [("自评表", s.grid)])
+
+
+def _daying_form(s: Sheet, project: str, amount: float, goal: tuple[str, str], course: str,
+                 rows: list[tuple], verdict: str, signers: tuple[str, str]) -> None:
+    """One 大英 form (sichuan_daying_2023) from row `s.row` on."""
+    s.line(("部门预算项目支出绩效自评表(2023年度)", 11))
+    s.line(("项目名称", 2), (project, 9))
+    s.line(("主管部门", 2), (DAYING["department"], 4), ("实施单位", 2), (DAYING["unit"], 3))
+    basics = s.line(None, None, ("项目年度目标", 5), ("年度目标完成情况", 4))
+    s.line(None, None, (goal[0], 5), (goal[1], 4))
+    s.down(1, basics, basics + 1, "1.项目年度目标完成情况")
+    s.line(None, "2.项目实施内容及过程概述", (course, 9))
+    s.down(0, basics, s.row - 1, "项目基本情况")
+    top = s.line(None, ("年度预算数(万元)", 2), "年初预算", "调整后预算数", "预算执行数", "预算执行率", "权重", "得分",
+                 ("原因", 2))
+    funds = [("总额", 0.0, amount, amount, 1.0, 10, 10), ("其中:财政资金", 0.0, amount, amount, 1.0, "/", "/"),
+             ("财政专户管理资金", 0.0, 0.0, 0.0, 0.0, "/", "/"), ("单位资金", 0.0, 0.0, 0.0, 0.0, "/", "/"),
+             ("其他资金", None, None, None, None, "/", "/")]
+    for label, *cells in funds:
+        row = s.line(None, (label, 2), *cells)
+        for col in (3, 4, 5):
+            s.grid.formats[row, col] = "0.00"
+        s.grid.formats[row, 6] = PERCENT
+    s.put(top + 1, 9, "1.预算执行率=预算执行数/调整后预算数,预算执行率未达到90%的需说明原因(100字以内);"
+                      "2.年中发生预算调整的(追加或调减),应单独说明理由;3.其他资金包括:社会投入资金、银行贷款.",
+          2, len(funds))
+    s.down(0, top, s.row - 1, "预算执行情况(10分)")
+    head = s.line(None, "一级指标", "二级指标", "三级指标", "指标性质", "指标值", "度量单位", "完成值", "权重", "得分",
+                  "未完成原因分析")
+    s.indicator_rows(_grouped(rows), level1_col=1, cols=(3, 4, 5, 6, 7, 8, 9, 10))
+    s.line(None, ("合计", 7), 100, 100)
+    s.down(0, head, s.row - 1, "绩效指标(90分)")
+    s.line(("评价结论", 2), (verdict, 9))
+    s.line(("存在问题", 2), ("无", 9))
+    s.line(("改进措施", 2), ("无", 9))
+    s.line((f"项目负责人:{signers[0]}", 5), (f"财务负责人:{signers[1]}", 6))
+
+
+# --- 四川 中江 (the 衔接资金 绩效目标自评表: 资金情况, 分值 before the target, 全年实际值) -----------
+
+ZHONGJIANG_SOURCE = "https://chacewang.com/newsdetail/news242266.html"
+ZHONGJIANG = dict(project="中江县农业水价综合改革精准补贴和节水奖励项目小型水库水标尺制作安装",
+                  department="中江县水利局", unit="中江县水利局")
+ZHONGJIANG_GOALS = ("对农村地区供水计量设施设备进行改进,对项目区农业用水计量,为项目区农业生产夯实基础,",
+                    "对项目区农业用水计量,为项目区农业生产夯实基础,")
+ZHONGJIANG_ROWS = [
+    ("产出指标(70分)", "数量指标", "安装坡面水标尺", 10, "≥266米", "≥266米", 10),
+    ("产出指标(70分)", "数量指标", "水标尺宽度", 10, "≥50厘米", "≥50厘米", 10),
+    ("产出指标(70分)", "质量指标", "项目(工程)验收合格率", 20, "100%", "100%", 20),
+    ("产出指标(70分)", "时效指标", "及时(按期)开工率", 10, "≥90%", "≥90%", 10),
+    ("产出指标(70分)", "时效指标", "及时(按期)完工率", 10, "≥90%", "≥90%", 10),
+    ("产出指标(70分)", "成本指标", "项目计划总投资", 10, "20万元", "20万元", 10),
+    ("效益指标(20分)", "经济效益指标", None, None, None, None, None),
+    ("效益指标(20分)", "社会效益指标", "受益脱贫(含监测对象)户人口数", 10, "≥1000人", "≥1000人", 10),
+    ("效益指标(20分)", "社会效益指标", "群众生产生活条件改善状况", 10, "显著提升", "显著提升", 10),
+    ("满意度指标(10分)", "服务对象满意度指标", "受益脱贫(含监测对象)户满意度", 10, "≥95%", "≥95%", 10),
+    ("满意度指标(10分)", "服务对象满意度指标", "……", None, None, None, None),
+]
+
+
+def sichuan_zhongjiang_2022(path: Path) -> Path:
+    """四川 中江县水利局, 绩效目标自评表(2022年度), a 衔接资金 (乡村振兴) project, as published.
+
+    Source: https://chacewang.com/newsdetail/news242266.html ("中江县水利局 … 附件:2022年财政衔接资金
+    实施项目绩效自评表", the page's text). The template the 衔接资金 projects use, unlike the 部门预算
+    form of sichuan_qingshen_2023: title 绩效目标自评表(2022年度); 项目名称 | … | 项目负责人及电话 |
+    谢凯13990260322(办公) on one row; 主管部门 | 中江县水利局 | 实施单位 | 中江县水利局; the fund block
+    labelled 资金情况(万元) (not 项目资金) with 全年预算数(A) | 全年执行数(B) | 分值 | 执行率(B/A) | 得分
+    and no 年初预算数 column: 年度资金总额: 20 / 20 / 10 / 100.00% / 10, 其中:本年财政拨款 20 / 20,
+    其他资金 empty; goals 年初设定目标 | 年度总体目标完成情况综述; indicator columns 一级 | 二级 | 三级 |
+    分值 | 年度指标值 | 全年实际值 | 得分 | 未完成原因及拟采取的改进措施 (分值 before the target);
+    actuals written with their comparison (≥266米 against ≥266米); an empty 经济效益指标 row and a
+    …… row; 总分 100 / 100; the printed note 注:1.一级指标分值统一设置为:产出指标50分、效益指标30分、
+    满意度指标10分、预算资金执行率10分…. All figures as printed (the goal texts shortened as the page
+    prints them). Filler: none; the note is cut where the page cuts it.
+
+    As printed the form does not add up: its blocks say 产出指标(70分), 效益指标(20分), 满意度指标(10分)
+    — 100 points of indicators — beside the budget's 10, where its own note says 50/30/10/10; the
+    item scores add up to 110 against a 总分 of 100. SPEC section 2: the weights sum to 110, not 100
+    (WEIGHTS_INVALID), and the reported total is not the sum of its parts.
+    """
+    s = Sheet()
+    s.line(("绩效目标自评表(2022年度)", 9))
+    s.line("项目名称", (ZHONGJIANG["project"], 4), ("项目负责人及电话", 2), ("谢凯13990260322(办公)", 2))
+    s.line("主管部门", (ZHONGJIANG["department"], 4), ("实施单位", 2), (ZHONGJIANG["unit"], 2))
+    top = s.line(None, (None, 3), "全年预算数(A)", "全年执行数(B)", "分值", "执行率(B/A)", "得分")
+    row = s.line(None, ("年度资金总额:", 3), 20, 20, 10, 1.0, 10)
+    s.grid.formats[row, 7] = PERCENT
+    s.line(None, ("其中:本年财政拨款", 3), 20, 20)
+    s.line(None, ("其他资金", 3))
+    s.down(0, top, s.row - 1, "资金情况(万元)")
+    goals = s.line(None, ("年初设定目标", 4), ("年度总体目标完成情况综述", 4))
+    s.line(None, (ZHONGJIANG_GOALS[0], 4), (ZHONGJIANG_GOALS[1], 4))
+    s.down(0, goals, s.row - 1, "年度总体目标")
+    head = s.line(None, "一级指标", "二级指标", "三级指标", "分值", "年度指标值", "全年实际值", "得分",
+                  "未完成原因及拟采取的改进措施")
+    s.indicator_rows(_grouped(ZHONGJIANG_ROWS), level1_col=1, cols=(3, 4, 5, 6, 7))
+    s.down(0, head, s.row - 1, "绩效指标")
+    s.line(("总分", 4), 100, None, None, 100)
+    s.line(("注:1.一级指标分值统一设置为:产出指标50分、效益指标30分、满意度指标10分、预算资金执行率10分,各部门根据"
+            "各项指标重要程度确定三级指标的分值,得分最高不能超过该指标分值上限,分别按照该指标对应分值区间100-80%(含80%)、"
+            "80-60%(含60%)、60-0%合理确定得分,3.定量指标若为正向", 9))
+    return write_book(path, [("自评表", s.grid)])
+
+
+# --- 湖南: the 项目支出绩效评价评分表 (scores only, no money) ---------------------------------------
+
+HUNAN_SCORE_SOURCE = "https://wanglu.net/thread/t12-491155-4.html"
+
+
+def hunan_project_score_table_2017(path: Path) -> Path:
+    """湖南-style 项目支出绩效评价评分表 (2017年度): a project's self-evaluation as a score sheet, with
+    no budget figures at all.
+
+    Source: https://wanglu.net/thread/t12-491155-4.html (a unit's 2017 自评报告 with its score
+    tables, OCR'd; the 部门整体支出绩效评价得分表 of hunan_yueyang_department_2018 comes from the same
+    page). Printed: the blocks 共性指标(30分) → 项目决策(10分) → 科学决策 必要性(政策依据) 5 5,
+    可行性(政策完善) 5 5 and 绩效目标 明确性 5 5, 合理性 5 5; 项目管理 → 资金管理 资金分配 3 3,
+    资金使用 4 4, 项目执行 执行规范 3 2; 特性指标(70分) → 项目绩效(20分) → 项目完成 完成数量 5 5,
+    完成质量 5 4, 完成时效 5 5, 完成成本 5 5; 项目效益(50分) → 经济效益(可选项) 40, 社会效益(可选项)
+    40, 生态效益(可选项), 可持续效益(可选项), 公平效率(可选项), 使用效率(可选项), 服务对象满意度
+    10 10; 总分. Columns: 一级 | 二级 | 三级 | 分值 | 得分 (the OCR prints 分值 then 得分 per row).
+    The OCR's block points are inconsistent (项目决策(10分) over 20 points of rows); the fixture
+    keeps the rows' points. Filler: the title line (项目支出绩效评价评分表, the name the 湖南 tables
+    carry), 项目名称 / 实施单位 header (the excerpt starts mid-table; the project is the unit's
+    专项 of the 岳阳 page, 数字城管信息采集服务费), the chosen 可选项 (社会效益 40 / 得分 36), the
+    level names 共性指标/特性指标 as 一级 columns, and 总分 100 / 94.
+
+    Not supported, on purpose: the sheet has no 项目资金 block, no 全年预算数 / 全年执行数, no
+    年度指标值 / 实际完成值 — a score sheet, not a self-evaluation form (SPEC section 1): nothing to
+    recompute the execution rate or an indicator from. xlbatch rejects it as MISSING_FIELD and
+    names the labels it found instead.
+    """
+    s = Sheet()
+    s.line(("项目支出绩效评价评分表", 6))
+    s.line(("(2017年度)", 6))
+    s.line("项目名称", ("数字城管信息采集服务费", 2), "实施单位", ("岳阳市城市管理监督指挥中心", 2))
+    s.line("一级指标", "二级指标", "三级指标", "四级指标", "分值", "得分")
+    rows = [("共性指标(30分)", "项目决策(10分)", "科学决策", "必要性(政策依据)", 5, 5),
+            (None, None, None, "可行性(政策完善)", 5, 5),
+            (None, None, "绩效目标", "明确性", 5, 5), (None, None, None, "合理性", 5, 5),
+            (None, "项目管理(10分)", "资金管理", "资金分配", 3, 3), (None, None, None, "资金使用", 4, 4),
+            (None, None, "项目执行", "执行规范", 3, 2),
+            ("特性指标(70分)", "项目绩效(20分)", "项目完成", "完成数量", 5, 5), (None, None, None, "完成质量", 5, 4),
+            (None, None, None, "完成时效", 5, 5), (None, None, None, "完成成本", 5, 5),
+            (None, "项目效益(50分)", "经济效益(可选项)", None, None, None),
+            (None, None, "社会效益(可选项)", None, 40, 36),
+            (None, None, "生态效益(可选项)", None, None, None), (None, None, "可持续效益(可选项)", None, None, None),
+            (None, None, "公平效率(可选项)", None, None, None), (None, None, "使用效率(可选项)", None, None, None),
+            (None, None, "服务对象满意度", None, 10, 10)]
+    for row in rows:
+        s.line(*row)
+    s.line(("总分", 4), 100, 94)
+    return write_book(path, [("评分表", s.grid)])
+
+
 # --- the catalogue -----------------------------------------------------------------------------
 
 LAYOUTS: dict[str, Layout] = {
@@ -760,6 +1063,50 @@ LAYOUTS: dict[str, Layout] = {
                   note="budget weight 20 (预算执行情况(20分)); 单位名称:农业工作科 in one cell, "
                        "项目实施单位 农业科 in the header"),),
         variants=("「单位名称:XXX」 in one cell", "budget weight 20", "no 分值 column")),
+    "shanghai_putuo_2022": Layout(
+        shanghai_putuo_2022, "2022年度项目自评价.xlsx", "上海", PUTUO_SOURCE,
+        (Expected(project=PUTUO_SETTLEMENT, **PUTUO, year=2022, budget=PUTUO_BUDGET, executed=PUTUO_EXECUTED,
+                  rate=_rate(PUTUO_EXECUTED, PUTUO_BUDGET), total_reported=98.62, total_recomputed=98.62,
+                  indicators=5, sheet="自评表1", rules=("AMOUNT_SCALE_SUSPECT",),
+                  goal_expected="按合同约定完成普陀体育中心与委托运营方的费用结算。",
+                  goal_actual="已完成普陀体育中心与委托运营方费用结算。",
+                  note="项目资金 (元): amounts in 元 as the label says, read as printed"),
+         Expected(project=PUTUO_AID, **PUTUO, year=2022, budget=AID_BUDGET, executed=AID_EXECUTED,
+                  rate=_rate(AID_EXECUTED, AID_BUDGET), total_reported=round(AID_TOTAL, 2),
+                  total_recomputed=round(AID_TOTAL, 2), indicators=5, sheet="自评表2",
+                  rules=("AMOUNT_SCALE_SUSPECT", "FUNDS_DONT_ADD_UP", "LOW_EXECUTION"),
+                  goal_expected="完成援滇人员相关经费支付。", goal_actual="已完成援滇人员相关经费支付。",
+                  note="source rows printed 0 under a 20000.00 total")),
+        variants=("财政项目支出绩效自评表", "项目资金 (元)", "one sheet per form", "ASCII >= in targets",
+                  "— in the source rows' score cells")),
+    "sichuan_daying_2023": Layout(
+        sichuan_daying_2023, "安可替代补助资金项目绩效自评表.xlsx", "四川", DAYING_SOURCE,
+        (Expected(project=DAYING_FIRST["project"], **DAYING, year=2023, budget=30, executed=30, rate=1.0,
+                  total_reported=100, total_recomputed=100, indicators=1, rules=("INCOMPARABLE_VALUES",),
+                  goal_expected=DAYING_FIRST["goal"][0], goal_actual=DAYING_FIRST["goal"][1],
+                  note="完成 as the 完成值 of ≤ 30 万元: not comparable, the reported 90 kept"),
+         Expected(project=DAYING_ANKE["project"], **DAYING, year=2023, budget=3.36, executed=3.36, rate=1.0,
+                  total_reported=100, total_recomputed=100, indicators=1,
+                  goal_expected=DAYING_ANKE["goal"][0], goal_actual=DAYING_ANKE["goal"][1],
+                  note="年初预算 0.00: a project added during the year")),
+        variants=("主管部门 and 实施单位 on one row", "basics labels beside their headings", "年初预算 0",
+                  "a word as the 完成值 of a split target", "stacked forms without 报表编号")),
+    "sichuan_zhongjiang_2022": Layout(
+        sichuan_zhongjiang_2022, "水标尺制作安装绩效目标自评表.xlsx", "四川", ZHONGJIANG_SOURCE,
+        (Expected(**ZHONGJIANG, year=2022, budget=20, executed=20, rate=1.0, total_reported=100,
+                  total_recomputed=110, indicators=9, rules=("WEIGHTS_INVALID", "TOTAL_MISMATCH"),
+                  goal_expected=ZHONGJIANG_GOALS[0], goal_actual=ZHONGJIANG_GOALS[1],
+                  note="as published: 100 points of indicators beside the budget's 10, 总分 100"),),
+        variants=("资金情况(万元) as the funds block", "no 年初预算数 column", "分值 before 年度指标值",
+                  "全年实际值", "项目负责人及电话 on the 项目名称 row", "actuals with their comparison (≥266米)")),
+    "hunan_project_score_table_2017": Layout(
+        hunan_project_score_table_2017, "数字城管信息采集服务费评分表.xlsx", "湖南", HUNAN_SCORE_SOURCE,
+        (Expected(project="数字城管信息采集服务费", unit="岳阳市城市管理监督指挥中心", department=None, year=None,
+                  budget=None, executed=None, rate=None, total_reported=None, total_recomputed=None,
+                  indicators=12, sheet="评分表", status="rejected", rules=("MISSING_FIELD",),
+                  note="a score sheet: no 全年预算数 / 全年执行数, no 年度指标值 / 实际完成值 (not supported)"),),
+        file_status="rejected", file_rule="MISSING_FIELD",
+        variants=("项目支出绩效评价评分表: scores only",)),
     "hunan_yueyang_department_2018": Layout(
         hunan_yueyang_department_2018, "部门整体支出绩效自评表.xlsx", "湖南",
         f"{YUEYANG_SOURCE} + {SCORE_TABLE_SOURCE}",

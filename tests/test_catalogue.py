@@ -14,15 +14,15 @@ import pytest
 
 import xlbatch
 from xlbatch import catalogue
-from xlbatch.catalogue import READ, MessageError, Rule, register, template_fields
+from xlbatch.catalogue import READ, SEASON, MessageError, Rule, register, template_fields
 from xlbatch.checks import rules
-from xlbatch.checks.rules import CATALOGUE, RULES, execution, indicators, rejections, scores, submissions
+from xlbatch.checks.rules import CATALOGUE, RULES, execution, indicators, rejections, scores, season, submissions
 from xlbatch.intake import read_rules
 from xlbatch.intake.read_rules import FILE_UNREADABLE, FILE_UNSAFE, NO_FORM_FOUND
 from xlbatch.intake.safety import ReadError
 
 SRC = Path(xlbatch.__file__).parent
-RULE_MODULES = (read_rules, rejections, execution, scores, indicators, submissions)
+RULE_MODULES = (read_rules, rejections, execution, scores, indicators, submissions, season)
 CATALOGUE_FILES = {SRC / "catalogue.py", SRC / "intake" / "read_rules.py", *(SRC / "checks" / "rules").glob("*.py")}
 
 # The order of the workbook's rule list, run.json's catalogue and the findings (as before the
@@ -32,7 +32,7 @@ ORDER = [
     "BUDGET_SCORE_MISMATCH", "OVER_BUDGET", "FUNDS_DONT_ADD_UP", "LOW_EXECUTION", "HIGH_SCORE_LOW_EXECUTION",
     "SCORE_OUT_OF_RANGE", "INDICATOR_SCORE_MISMATCH", "WEIGHTS_INVALID", "TOTAL_MISMATCH", "SELF_SCORE_INFLATED",
     "UNEXPLAINED_DEVIATION", "MISSING_ACTUAL", "REQUIRED_CATEGORY_EMPTY", "INCOMPARABLE_VALUES",
-    "DUPLICATE_SUBMISSION", "AMOUNT_SCALE_SUSPECT",
+    "DUPLICATE_SUBMISSION", "AMOUNT_SCALE_SUSPECT", "WRONG_YEAR", "NOT_SUBMITTED", "UNKNOWN_UNIT", "LATE_SUBMISSION",
 ]
 
 
@@ -60,8 +60,10 @@ def test_each_rule_is_a_module_level_object_named_by_its_code():
 
 
 def test_read_rules_carry_messages_and_frame_rules_carry_checks():
+    """Rules that judge no form row (the read stage's, and the season's per roster unit or file) carry
+    messages; the others carry frame checks."""
     for rule in CATALOGUE:
-        if rule.stage == READ:
+        if rule.stage in (READ, SEASON):
             assert rule.messages and not rule.checks, rule.code
         else:
             assert rule.checks and not rule.messages, rule.code

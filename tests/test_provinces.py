@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from provinces import LAYOUTS, QINGSHEN, Sheet, _sichuan_form
+from provinces import DAYING_ANKE, DAYING_FIRST, LAYOUTS, QINGSHEN, Sheet, _daying_form, _sichuan_form
 from seed import seed_form
 from variants import standard_grid, write_book
 
@@ -49,7 +49,7 @@ def rules_of(result) -> set[str]:
 def test_the_layouts_come_from_five_provinces_and_a_department_form():
     project_layouts = [layout for layout in LAYOUTS.values() if layout.expected]
     assert len(project_layouts) >= 8
-    assert {layout.province[:2] for layout in project_layouts} >= {"安徽", "河北", "四川", "宁夏", "湖北"}
+    assert {layout.province[:2] for layout in project_layouts} >= {"安徽", "河北", "四川", "宁夏", "湖北", "上海"}
     assert all(layout.source.startswith("http") for layout in LAYOUTS.values())
 
 
@@ -73,8 +73,10 @@ def test_every_stated_fact_of_an_accepted_layout_is_read(tmp_path, name):
             if getattr(exp, goal) is not None:
                 assert row[goal] == getattr(exp, goal), goal
         assert set(exp.rules) <= rules_of(result)
-        # The labels are recognised: nothing reads as a field not found or a broken form.
-        assert not rules_of(result) & {"MISSING_FIELD", "WEIGHTS_INVALID", "NO_FORM_FOUND", "TOTAL_MISMATCH"}
+    # The labels are recognised: nothing reads as a field not found or a broken form, unless the
+    # published form itself does not add up (a rule its Expected names).
+    stated = {rule for exp in layout.expected for rule in exp.rules}
+    assert not (rules_of(result) - stated) & {"MISSING_FIELD", "WEIGHTS_INVALID", "NO_FORM_FOUND", "TOTAL_MISMATCH"}
 
 
 def test_a_form_whose_total_row_is_zero_beside_a_filled_source_row_is_budget_zero(tmp_path):
@@ -103,6 +105,96 @@ def test_an_instructions_sheet_beside_a_form_raises_nothing(tmp_path):
     both = check(tmp_path / "both", "ningxia_yinchuan_2021_with_instructions")
     assert [f.rule for f in both.findings] == [f.rule for f in alone.findings]
     assert all(f.sheet != "填报说明" for f in both.findings)
+
+
+def test_a_form_in_yuan_is_read_as_printed_and_flagged_as_amount_scale(tmp_path):
+    """上海 普陀 (shanghai_putuo_2022): 项目资金 (元). The amounts are read as printed, so the rate
+    and the scores (ratios) come out right; the amounts stay out of the county totals as
+    AMOUNT_SCALE_SUSPECT, whose message tells the unit to report in 万元 — xlbatch does not convert
+    a form's amounts by the unit its label states."""
+    result = check(tmp_path, "shanghai_putuo_2022")
+    settlement = form_row(result, "普陀体育中心与委托运营方结算费用")
+    assert (settlement["budget_full_year"], settlement["executed"]) == (250000, 215457.6)
+    assert (settlement["budget_score"], settlement["total_score"]) == pytest.approx((8.62, 98.62), abs=0.005)
+    scale = [f for f in result.findings if f.rule == "AMOUNT_SCALE_SUSPECT"]
+    assert [(f.sheet, f.cell) for f in scale] == [("自评表1", "C6"), ("自评表2", "C6")]
+    assert "250,000" in scale[0].message and "疑似按元填报" in scale[0].message
+    # "—" in the source rows' 分值/执行率/得分 cells is no number; >=90% is a target like ≥90%.
+    assert math.isnan(settlement["fund_current_weight"]) and math.isnan(settlement["fund_current_score"])
+    satisfaction = result.indicators[result.indicators["name"] == "场馆开放满意度"].iloc[0]
+    assert (satisfaction["target"], satisfaction["score"]) == (">=90%", 10)
+    # The second form's source rows print 0 under its 20000.00 total, as published.
+    (gap,) = [f for f in result.findings if f.rule == "FUNDS_DONT_ADD_UP"]
+    assert gap.sheet == "自评表2" and "20,000" in gap.message
+
+
+def test_header_fields_on_one_row_and_a_project_added_during_the_year(tmp_path):
+    """四川 大英 (sichuan_daying_2023): 主管部门 | … | 实施单位 | … on one row, 年初预算 0.00 beside
+    调整后预算数 3.36: both header values read, the rate taken on the adjusted budget; the two forms
+    one below the other are cut apart at their titles."""
+    result = check(tmp_path, "sichuan_daying_2023")
+    first, second = (form_row(result, p) for p in (DAYING_FIRST["project"], DAYING_ANKE["project"]))
+    assert (second["department"], second["unit"]) == ("大英县司法局部门", "大英县司法局")
+    assert (second["budget_initial"], second["budget_full_year"], second["execution_rate"]) == (0, 3.36, 1)
+    assert (first["cells"]["unit"], second["cells"]["unit"]) == ("I3", "I22")
+    assert rules_of(result) == {"REQUIRED_CATEGORY_EMPTY", "INCOMPARABLE_VALUES"}
+
+
+def test_a_word_as_the_actual_of_a_split_target_keeps_no_unit(tmp_path):
+    """大英's first form: ≤ | 30 | 万元 | 完成. The unit joins the number (target ≤30万元), not the
+    word: the actual reads 完成, and the finding quotes it so."""
+    result = check(tmp_path, "sichuan_daying_2023")
+    cost = result.indicators[result.indicators["name"] == "成本控制数"].iloc[0]
+    assert (cost["target"], cost["actual"], cost["score"]) == ("≤30万元", "完成", 90)
+    (finding,) = [f for f in result.findings if f.rule == "INCOMPARABLE_VALUES"]
+    assert "「完成」" in finding.message and "完成万元" not in finding.message
+
+
+@pytest.mark.parametrize(("value", "unit", "actual", "read"), [
+    ("30", "万元", "完成", ("≤30万元", "完成")),  # 大英 as printed: a word keeps no unit
+    ("30万元", "万元", "28万元", ("≤30万元", "28万元")),  # the unit typed in the value too: once
+    ("100", "%", "100%", ("≤100%", "100%")),
+    ("13", "台", 13, ("≤13台", "13台")),  # a number cell takes the unit column's unit
+])
+def test_a_split_target_takes_its_unit_once(tmp_path, value, unit, actual, read):
+    """指标性质 | 指标值 | 度量单位 | 完成值 as clerks fill them in the 大英 form (sichuan_daying_2023)."""
+    s = Sheet()
+    row = ("产出指标", "数量指标", "成本控制数", "≤", value, unit, actual, 90, 90)
+    _daying_form(s, **dict(DAYING_FIRST, rows=[row]))
+    result = xlbatch.check_files([write_book(tmp_path / "自评表.xlsx", [("自评表", s.grid)])])
+    row = result.indicators.iloc[0]
+    assert (row["target"], row["actual"]) == read
+
+
+def test_a_form_whose_published_weights_do_not_add_up(tmp_path):
+    """四川 中江 衔接资金 (sichuan_zhongjiang_2022): 资金情况(万元) with no 年初预算数 column, 分值 before
+    年度指标值, 全年实际值 — every field read; the form as published scores 100 points of indicators
+    beside the budget's 10 and reports 总分 100: WEIGHTS_INVALID (110) and TOTAL_MISMATCH, each at its
+    cell, are the form's own, not a misreading."""
+    result = check(tmp_path, "sichuan_zhongjiang_2022")
+    row = form_row(result, "中江县农业水价综合改革精准补贴和节水奖励项目小型水库水标尺制作安装")
+    assert (row["title"], row["year"]) == ("绩效目标自评表(2022年度)", 2022)
+    assert (row["budget_weight"], row["weight_sum"], row["total_reported"]) == (10, 110, 100)
+    assert math.isnan(row["budget_initial"])
+    frame = result.indicators
+    assert list(frame["weight"]) == [10, 10, 20, 10, 10, 10, 10, 10, 10]
+    assert (frame.iloc[0]["target"], frame.iloc[0]["actual"]) == ("≥266米", "≥266米")
+    assert {f.rule: f.cell for f in result.findings if f.rule in ("WEIGHTS_INVALID", "TOTAL_MISMATCH")} == {
+        "WEIGHTS_INVALID": "E22", "TOTAL_MISMATCH": "H22"}
+
+
+def test_a_score_sheet_without_budget_figures_is_not_supported(tmp_path):
+    """湖南 项目支出绩效评价评分表 (hunan_project_score_table_2017): 一级/二级/三级/四级 with 分值 and
+    得分 only — no 全年预算数, 全年执行数, 年度指标值 or 实际完成值 anywhere. Rejected as MISSING_FIELD,
+    naming the two amounts; there is no funds header on the sheet, so no labels are listed beside them."""
+    layout = LAYOUTS["hunan_project_score_table_2017"]
+    result = check(tmp_path, "hunan_project_score_table_2017")
+    record = result.files[0]
+    (form,) = record.forms
+    assert (record.status, form.status, form.code) == ("rejected", "rejected", "MISSING_FIELD")
+    assert (form.project, form.unit) == (layout.expected[0].project, layout.expected[0].unit)
+    assert "「全年预算数」（未找到该栏）" in record.message and "「全年执行数」（未找到该栏）" in record.message
+    assert rules_of(result) == {"MISSING_FIELD"}
 
 
 def test_budget_execution_scored_as_an_indicator_counts_once(tmp_path):

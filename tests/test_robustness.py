@@ -16,6 +16,7 @@ from seed import seed_form
 
 from xlbatch.checks.rules import EVALUATE, VALIDATE
 from xlbatch.checks.score import mark_duplicates, score_forms, score_indicator, score_indicators
+from xlbatch.checks.season import mark_season
 from xlbatch.checks.validate import run_stage
 from xlbatch.config import Config
 from xlbatch.form.normalize import Submission, build_frames
@@ -133,6 +134,7 @@ def _pipeline_on(rows: list[list]) -> list[str] | None:
     forms = forms.drop(index=list(rejected))
     indicators = score_indicators(indicators[~indicators["form_id"].isin(rejected)], CFG.scoring)
     forms = mark_duplicates(score_forms(forms, indicators, CFG.scoring, CFG.rules))
+    forms = mark_season(forms, CFG.season, None)  # the season's columns (empty without a season)
     findings = run_stage(EVALUATE, forms, indicators, CFG)
     for finding in findings:
         assert finding.rule and finding.message

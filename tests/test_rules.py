@@ -31,7 +31,7 @@ FRAME_RULES = {
     "FUNDS_DONT_ADD_UP", "LOW_EXECUTION", "HIGH_SCORE_LOW_EXECUTION", "SCORE_OUT_OF_RANGE",
     "INDICATOR_SCORE_MISMATCH", "WEIGHTS_INVALID", "TOTAL_MISMATCH", "SELF_SCORE_INFLATED",
     "UNEXPLAINED_DEVIATION", "MISSING_ACTUAL", "REQUIRED_CATEGORY_EMPTY", "INCOMPARABLE_VALUES",
-    "DUPLICATE_SUBMISSION", "AMOUNT_SCALE_SUSPECT",
+    "DUPLICATE_SUBMISSION", "AMOUNT_SCALE_SUSPECT", "WRONG_YEAR", "UNKNOWN_UNIT",
 }
 
 
@@ -877,3 +877,37 @@ def test_all_indicators_not_applicable_does_not_crash_the_run(inbox):
     r = run_specs(inbox, spec)
     assert r.files[0].status == "accepted"
     assert set(r.indicators["kind"]) == {"not_applicable"}
+
+
+# --- WRONG_YEAR, UNKNOWN_UNIT (the season: tests/test_season.py has the roster's whole story) --------
+
+def _season(tmp_path, **season) -> Config:
+    from xlbatch.config import parse_config
+
+    roster = tmp_path / "roster.csv"
+    roster.write_text("主管部门,实施单位\n承德县人力资源和社会保障局,承德县社会保险事业服务中心\n", encoding="utf-8")
+    return parse_config({"season": {"roster": str(roster), **season}})
+
+
+def test_wrong_year_fires_on_another_year(inbox, tmp_path):
+    r = run_specs(inbox, clean_form(), config=_season(tmp_path, year=2024))  # the clean form is of 2023
+    f = only(r, "WRONG_YEAR")
+    assert (f.severity, f.cell, f.value, f.expected) == ("warning", "A1", "2023 年度", "2024 年度")
+    assert rules_of(r) == ["NOT_SUBMITTED", "WRONG_YEAR"]  # the unit has sent no form of 2024
+
+
+def test_wrong_year_is_silent_for_the_season_year(inbox, tmp_path):
+    assert run_specs(inbox, clean_form(), config=_season(tmp_path, year=2023)).findings == []
+
+
+def test_unknown_unit_fires_off_the_roster(inbox, tmp_path):
+    r = run_specs(inbox, clean_form(unit="承德县社保保险事业服务中心"), config=_season(tmp_path, county="承德县"))
+    f = only(r, "UNKNOWN_UNIT")
+    assert (f.severity, f.cell, f.value, f.expected) == ("info", "G4", "承德县社保保险事业服务中心",
+                                                         "承德县社会保险事业服务中心")
+    assert rules_of(r) == ["NOT_SUBMITTED", "UNKNOWN_UNIT"]  # the roster's one unit sent nothing
+
+
+def test_unknown_unit_is_silent_for_a_roster_unit_however_spelt(inbox, tmp_path):
+    r = run_specs(inbox, clean_form(unit="县社会保险事业服务中心"), config=_season(tmp_path, county="承德县"))
+    assert r.findings == []

@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 
 FORMS, INDICATORS = "forms", "indicators"
 READ, VALIDATE, EVALUATE = "read", "validate", "evaluate"
+# Rules of the submission season that judge no form row (a roster unit, a file): messages, no check.
+SEASON = "season"
 
 
 @dataclass(frozen=True)

@@ -158,6 +158,18 @@ def _parser() -> argparse.ArgumentParser:
     template = _command(sub, "template", "生成空白的标准自评表模板")
     template.add_argument("-o", "--output", default=TEMPLATE, metavar="文件", help=f"写入的文件（默认 {TEMPLATE}）")
     template.set_defaults(handler=_template)
+    roster = _command(sub, "roster", "报送单位花名册：生成空白花名册，或根据收件箱中已收到的自评表生成草稿")
+    mode = roster.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--template", action="store_true", help="生成空白花名册（列：主管部门、实施单位、预期项目数）")
+    mode.add_argument("--from-inbox", action="store_true",
+                      help="根据收件箱中已收到的自评表生成花名册草稿（预期项目数为目前收到的张数）")
+    roster.add_argument("--inbox", default="inbox", metavar="目录",
+                        help="收件箱目录（默认 inbox；--from-inbox 时使用）")
+    roster.add_argument("-o", "--output", default=None, metavar="文件",
+                        help="输出文件，.xlsx 或 .csv（默认 报送单位花名册（模板）.xlsx 或"
+                             " 报送单位花名册（草稿）.xlsx）；不覆盖已有文件")
+    roster.add_argument("--config", default=None, metavar="文件", help=f"配置文件（默认 {DEFAULT_CONFIG}，如存在）")
+    roster.set_defaults(handler=_roster)
     return parser
 
 
@@ -166,12 +178,18 @@ def _command(sub, name: str, text: str) -> argparse.ArgumentParser:
     return sub.add_parser(name, help=text, description=text, formatter_class=HelpFormatter)
 
 
-def _config(path: str | None) -> Config:
-    if path is not None:
-        return load_config(path)
-    default = Path(DEFAULT_CONFIG)
-    # A dangling link is a file meant to be there: its error beats a silent fall-back to defaults.
-    return load_config(default) if default.exists() or default.is_symlink() else Config()
+def _config(path: str | None, roster: bool = True) -> Config:
+    if path is None:
+        default = Path(DEFAULT_CONFIG)
+        # A dangling link is a file meant to be there: its error beats a silent fall-back to defaults.
+        if not (default.exists() or default.is_symlink()):
+            return Config()
+        path = str(default)
+    cfg = load_config(path, roster=roster)
+    from .intake.roster import roster_of
+
+    roster_of(cfg, source=path)  # a broken roster is a configuration error too, before anything is read
+    return cfg
 
 
 def _positive(text: str) -> int:
@@ -355,8 +373,7 @@ def print_check(result, console: Console) -> None:
 
 
 def _print_group(group, console: Console) -> None:
-    from .checks.rules import RULES
-    from .outputs.check_book import NO_OTHER, REJECTS, STATUS_NAMES
+    from .outputs.check_book import NO_OTHER, REJECTS, STATUS_NAMES, not_computed
 
     findings = len(group.rejections) + len(group.others)
     if group.sheet:
@@ -371,10 +388,8 @@ def _print_group(group, console: Console) -> None:
         _indented(console, Text(NO_OTHER, style="green"), 4)
     for number, f in enumerate(group.others, start=1):
         _print_finding(console, f, Text(f"{number}. "))
-    if group.not_computed:
-        names = "、".join(RULES[code].titled for code in group.not_computed)
-        _indented(console, Text(f"未能检查（需要有效的全年预算数和全年执行数，填写后请重新自查）：{names}",
-                                style="dim"), 4)
+    for text in not_computed(group):
+        _indented(console, Text(text, style="dim"), 4)
 
 
 def _print_finding(console: Console, f, mark: Text) -> None:
@@ -505,6 +520,35 @@ def _template(args) -> int:
 
     path = write_template(Path(args.output))
     print(f"已生成空白自评表模板：{path}")
+    return 0
+
+
+def _roster(args) -> int:
+    from .outputs.roster_file import write_draft, write_template
+
+    name = "报送单位花名册（模板）.xlsx" if args.template else "报送单位花名册（草稿）.xlsx"
+    path = Path(args.output or name)
+    if path.suffix.lower() not in (".xlsx", ".csv"):
+        raise UsageError(f"花名册应为 .xlsx 或 .csv 文件：{path}")
+    if path.exists() or path.is_symlink():
+        raise UsageError(f"文件已存在：{path}；请换一个文件名或先移走它（不覆盖已有的花名册）")
+    if args.template:
+        print(f"已生成空白花名册：{write_template(path)}")
+        return 0
+    from datetime import datetime
+
+    from .checks.season import beijing
+    from .ops.execute import Budget, local_processes
+    from .pipeline import process
+
+    cfg = _config(args.config, roster=False)  # the roster it names may be the one being drafted
+    inbox = Path(args.inbox)
+    if not inbox.is_dir():
+        raise UsageError(f"收件箱目录不存在：{inbox}")
+    when = beijing(datetime.now().astimezone())
+    result = process(inbox, cfg, local_processes(cfg.workers or os.cpu_count() or 1, Budget.of(cfg.limits)))
+    units = write_draft(path, result, str(inbox), when)
+    print(f"已根据 {inbox} 生成花名册草稿：{path}（{units} 个单位）；请核对后在 xlbatch.toml 的 [season] roster 中指定")
     return 0
 
 

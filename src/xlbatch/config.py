@@ -15,9 +15,18 @@ import math
 import re
 import tomllib
 import typing
+from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_serializer,
+    field_validator,
+)
 
 from .form.values import label_key
 from .form.vocabulary import ROLES, role_key, unknown_roles
@@ -182,11 +191,54 @@ class OutputSettings(_Section):
     chart_units: int = Field(40, ge=1, le=HUGE, description="执行率图表最多显示的单位数（取执行率最低者）")
 
 
+BEIJING = timezone(timedelta(hours=8))  # China observes no daylight saving time
+ROSTER_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".csv")
+_DEADLINE_EXAMPLES = ("如 deadline = 2024-03-31（当天 24 时截止，北京时间）或 deadline = 2024-03-31T18:00:00"
+                      "（北京时间；带 +08:00 等时区亦可）")
+
+
 class SeasonSettings(_Section):
-    """Who the outputs are for (SPEC section 6): names printed in titles, the report and the notices."""
+    """The submission season (SPEC section 6): who the outputs are for, the evaluation year, the
+    deadline and the roster of the units expected to submit."""
 
     county: str = Field("", description="县（区）名称，印在汇总表、汇总报告和整改通知的标题中；空则不写")
     issuer: str = Field("", description="编制单位，印在汇总表和汇总报告上；空则为「县名 + 财政局」")
+    year: int | None = Field(None, ge=2000, le=2100,
+                             description="评价年度；年度不同的自评表单独列出、不计入合计；不填则不检查")
+    deadline: datetime | None = Field(
+        None, description="报送截止时间（北京时间）；只写日期则为当天 24 时；此后才收到的文件提示逾期报送")
+    roster: str = Field("", description="报送单位花名册（.xlsx 或 .csv，列：主管部门、实施单位、预期项目数）；"
+                                        "相对路径相对于配置文件所在的文件夹；填写后生成「报送情况」工作表")
+
+    @field_validator("county", "issuer", "roster")
+    @classmethod
+    def _stripped(cls, value: str) -> str:
+        return value.strip()
+
+    @field_validator("deadline", mode="before")
+    @classmethod
+    def _deadline(cls, value):
+        """A TOML date is the end of that day, a date-time without offset Beijing time; the same as text."""
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = _date_text(value)
+        if isinstance(value, datetime):
+            return value.replace(tzinfo=BEIJING) if value.tzinfo is None else value.astimezone(BEIJING)
+        if isinstance(value, date):
+            return datetime.combine(value, time(23, 59, 59), BEIJING)
+        raise ValueError(f"应为日期或日期时间，{_DEADLINE_EXAMPLES}（当前为 {_shown(value)}）")
+
+    @field_serializer("deadline")
+    def _deadline_text(self, value: datetime | None) -> str | None:
+        return value.isoformat() if value is not None else None  # run.json and the fingerprint
+
+    @field_validator("roster")
+    @classmethod
+    def _roster_kind(cls, value: str) -> str:
+        if value and Path(value).suffix.lower() not in ROSTER_SUFFIXES:
+            raise ValueError(f"应为 .xlsx 或 .csv 文件的路径（当前为 {_shown(value)}）")
+        return value
 
     @property
     def issuing_office(self) -> str:
@@ -243,8 +295,9 @@ class ConfigError(Exception):
     """A configuration file that cannot be used; the message names the file and the key."""
 
 
-def load_config(path: str | Path | None = None) -> Config:
-    """Load `path` (TOML, UTF-8) over the built-in defaults; None → defaults."""
+def load_config(path: str | Path | None = None, *, roster: bool = True) -> Config:
+    """Load `path` (TOML, UTF-8) over the built-in defaults; None → defaults. `roster` False: without
+    `season.roster` (`xlbatch roster` writes the roster, which need not exist yet)."""
     if path is None:
         return Config()
     path = Path(path)
@@ -254,7 +307,10 @@ def load_config(path: str | Path | None = None) -> Config:
         raise ConfigError(f"配置文件 {path} 不是有效的 TOML：{_where(exc)}") from exc
     except RecursionError as exc:
         raise ConfigError(f"配置文件 {path} 不是有效的 TOML：数组或表嵌套过深") from exc
-    return parse_config(data, source=str(path))
+    if not roster and isinstance(data.get("season"), dict):
+        data["season"].pop("roster", None)
+    # A relative roster is found beside the configuration, wherever cron starts the run from.
+    return parse_config(data, source=str(path), base=path.parent)
 
 
 def _text(path: Path) -> str:
@@ -295,11 +351,34 @@ def _where(exc: tomllib.TOMLDecodeError) -> str:
     return text
 
 
-def parse_config(data: dict, source: str = "<config>") -> Config:
+def parse_config(data: dict, source: str = "<config>", base: Path | None = None) -> Config:
+    """`data` over the defaults; a relative `season.roster` is taken from `base` (the configuration
+    file's folder; the current folder when None) and must exist. Its content is read where it is used
+    (intake/roster.py; the command line reads it before anything else, a broken one is exit 2)."""
     try:
-        return Config.model_validate(data)
+        cfg = Config.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_describe(exc, source)) from exc
+    if not cfg.season.roster:
+        return cfg
+    roster = Path(cfg.season.roster)
+    roster = roster if roster.is_absolute() else (base if base is not None else Path.cwd()).absolute() / roster
+    if not roster.is_file():
+        why = "不是文件" if roster.exists() else "文件不存在"
+        raise ConfigError(f"{source}: 配置项 season.roster 无效：花名册{why}：{roster}")
+    return cfg.model_copy(update={"season": cfg.season.model_copy(update={"roster": str(roster)})})
+
+
+def _date_text(text: str):
+    """"2024-03-31" → a date; "2024-03-31 18:00" or "2024-03-31T18:00:00+08:00" → a date-time;
+    anything else stays text (the validator says what is allowed)."""
+    text = text.strip()
+    for parse in (date.fromisoformat, datetime.fromisoformat):
+        try:
+            return parse(text)
+        except ValueError:
+            pass
+    return text
 
 
 def _describe(exc: ValidationError, source: str) -> str:
@@ -355,8 +434,8 @@ def _bounds(metadata: list) -> str:
     return "、".join(parts) + " 的" if parts else ""
 
 
-_KINDS = {float: "有限数字", int: "整数", str: "文字", list[str]: "文字列表，如 [\"完成\", \"达到\"]",
-          dict[str, float]: "表，如 { \"优\" = 90.0 }"}
+_KINDS = {float: "有限数字", int: "整数", int | None: "整数", str: "文字",
+          list[str]: "文字列表，如 [\"完成\", \"达到\"]", dict[str, float]: "表，如 { \"优\" = 90.0 }"}
 
 
 def _is_model(annotation) -> bool:

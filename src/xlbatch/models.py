@@ -151,6 +151,21 @@ class Finding:
         return "A" + hashlib.sha1(basis.encode("utf-8")).hexdigest()[:11].upper()
 
 
+@dataclass(frozen=True)
+class Arrival:
+    """When a file came into the inbox, as far as can be told (SPEC section 6, LATE_SUBMISSION).
+
+    `first_seen`: the first run that saw this path (any version) or these bytes (under any name);
+    `not_before`: it came after this moment (its modification time then, or the last run before
+    that did not see it; never after `first_seen`); `version_seen`: the first run that saw the bytes
+    now at this path (a unit's latest submission). Aware datetimes; ops/ledger.py keeps them.
+    """
+
+    first_seen: datetime
+    not_before: datetime
+    version_seen: datetime
+
+
 @dataclass
 class FormRecord:
     """What a form contributed to run.json."""

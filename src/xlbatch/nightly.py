@@ -78,6 +78,7 @@ def run(inbox: str | Path, outbox: str | Path, cfg: Config | None = None, execut
             ledger = Ledger.open(outbox)
             files = discover(inbox)
             inputs = inputs_fingerprint([f.record for f in files], cfg)
+            arrivals = ledger.arrivals([f.record for f in files], started.isoformat(timespec="seconds"))
             previous_id = current_run(outbox)
             previous = ledger.run(previous_id) if previous_id else None
             kept = None  # (the published run.json, its output hashes the ledger vouches for) to repeat them
@@ -91,7 +92,7 @@ def run(inbox: str | Path, outbox: str | Path, cfg: Config | None = None, execut
                 _repeat(result, kept, previous_id, previous, inputs, ledger, progress)
             else:
                 result = _evaluate_and_write(result, files, cfg, executor, previous_id, previous, ledger,
-                                             progress)
+                                             progress, arrivals)
             check_stop()  # the point of no return: a stop asked for until now ends the run unpublished
             publish(outbox, run_id)
             published = True
@@ -130,12 +131,14 @@ def _tidy(outbox: Path, run_id: str, result: RunResult, carried: bool, keep: int
 
 
 def _evaluate_and_write(stub: RunResult, files, cfg: Config, executor: Executor,
-                        previous_id: str | None, previous: dict | None, ledger: Ledger, progress) -> RunResult:
+                        previous_id: str | None, previous: dict | None, ledger: Ledger, progress,
+                        arrivals: dict) -> RunResult:
     """The full run: read what the ledger does not hold, evaluate everything, write runs/RUN_ID/."""
     reader = CachingExecutor(executor, ledger, stub.run_id, progress)
     # The writer and the change report (pandas, XlsxWriter) load while the workers read.
     result = evaluate(files, cfg, reader, run_id=stub.run_id, started_at=stub.started_at, inbox=stub.inbox,
-                      progress=progress, preload=("xlbatch.outputs.changes", "xlbatch.outputs.write"))
+                      progress=progress, preload=("xlbatch.outputs.changes", "xlbatch.outputs.write"),
+                      arrivals=arrivals)
     from .outputs.changes import compare, snapshot
     from .outputs.write import write_outputs
 

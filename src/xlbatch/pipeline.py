@@ -20,7 +20,8 @@ from .config import Config
 from .form.analyse import FileTask
 from .form.values import clean_text
 from .intake.discover import InboxFile, discover, inbox_file
-from .models import ACCEPTED, REJECTED, FileRecord, Finding, FormRecord, RunResult, new_run_id
+from .intake.roster import roster_of
+from .models import ACCEPTED, REJECTED, Arrival, FileRecord, Finding, FormRecord, RunResult, new_run_id
 from .ops.execute import Executor, serial
 
 if TYPE_CHECKING:
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 # The checking stages load pandas and pandera (about half a second): `evaluate` loads them
 # while the worker processes read the files, not before (see `evaluate`).
 CHECK_MODULES = ("pandas", "xlbatch.form.normalize", "xlbatch.checks.rules", "xlbatch.checks.score",
-                 "xlbatch.checks.validate")
+                 "xlbatch.checks.validate", "xlbatch.checks.season")
 
 
 def process(inbox: str | Path, cfg: Config | None = None, executor: Executor = serial) -> RunResult:
@@ -56,7 +57,7 @@ def check_files(paths: list[str | Path], cfg: Config | None = None, executor: Ex
     files = [inbox_file(path.parent, path) for path in map(Path, paths)]  # each named by its file name
     cfg = cfg if cfg is not None else Config()
     return evaluate(files, cfg, executor, run_id=new_run_id(started), started_at=_iso(started), inbox="",
-                    all_findings=True)
+                    whole_inbox=False, all_findings=True)
 
 
 def _iso(moment: datetime) -> str:
@@ -64,13 +65,20 @@ def _iso(moment: datetime) -> str:
 
 
 def evaluate(files: list[InboxFile], cfg: Config, executor: Executor, *, run_id: str, started_at: str,
-             inbox: str, progress=None, preload: tuple[str, ...] = (), all_findings: bool = False) -> RunResult:
+             inbox: str, progress=None, preload: tuple[str, ...] = (),
+             arrivals: dict[str, Arrival] | None = None, whole_inbox: bool = True,
+             all_findings: bool = False) -> RunResult:
     """Everything between discovering the files and writing the outputs.
 
     While the executor reads the files, this process imports the checking stages
-    and the modules named in `preload` (e.g. the writer). With `all_findings` (`check`), the
-    rejected forms' other findings follow their rejections (`beside_rejections`).
+    and the modules named in `preload` (e.g. the writer). `arrivals` (the ledger's, nightly.py)
+    says when each file came; without it, a file came at its modification time (`first_arrivals`).
+    Who has not submitted and who came late speak of a whole inbox: not of files a unit checks
+    (`whole_inbox` False), whose forms are still judged against the year, county and roster.
+    With `all_findings` (`check`), the rejected forms' other findings follow their rejections
+    (`beside_rejections`).
     """
+    roster = roster_of(cfg)
     wanted = [f for f in files if not f.ignored]
     tasks = [FileTask(str(f.path), f.record.path, f.record.sha256, cfg.limits, f.record.size, f.record.mtime,
                       cfg.label_words) for f in wanted]
@@ -82,6 +90,7 @@ def evaluate(files: list[InboxFile], cfg: Config, executor: Executor, *, run_id:
     outcomes = executor(tasks, meanwhile=load)
     from .checks.rules import EVALUATE, VALIDATE
     from .checks.score import mark_duplicates, score_forms, score_indicators
+    from .checks.season import mark_season, review_season
     from .checks.validate import run_stage
     from .form.normalize import Submission, build_frames
 
@@ -109,61 +118,87 @@ def evaluate(files: list[InboxFile], cfg: Config, executor: Executor, *, run_id:
     if all_findings and rejected_ids:
         rejected = sorted(rejected_ids)
         more, extra["not_computed"] = beside_rejections(forms_df.loc[rejected],
-                                                        ind_df[ind_df["form_id"].isin(rejected)], cfg)
+                                                        ind_df[ind_df["form_id"].isin(rejected)], cfg, roster)
         findings.extend(more)
     forms_df = forms_df.drop(index=list(rejected_ids))
     ind_df = ind_df[~ind_df["form_id"].isin(rejected_ids)]
     ind_df = score_indicators(ind_df, cfg.scoring)
     forms_df = mark_duplicates(score_forms(forms_df, ind_df, cfg.scoring, cfg.rules))
+    forms_df = mark_season(forms_df, cfg.season, roster)
     flags = run_stage(EVALUATE, forms_df, ind_df, cfg)
     findings.extend(flags)
     _record_forms(submissions, owners, rejections)
-    return RunResult(run_id=run_id, started_at=started_at, inbox=inbox, config=cfg, files=[f.record for f in files],
-                     forms=_with_counts(forms_df, flags), indicators=ind_df, findings=findings, extra=extra)
+    file_records = [f.record for f in files]
+    season_findings, season = [], None
+    if whole_inbox:
+        arrivals = arrivals if arrivals is not None else first_arrivals(file_records, started_at)
+        season_findings, season = review_season(cfg, roster, file_records, forms_df, findings, arrivals)
+    findings.extend(season_findings)
+    result = RunResult(run_id=run_id, started_at=started_at, inbox=inbox, config=cfg, files=file_records,
+                       forms=_with_counts(forms_df, flags), indicators=ind_df, findings=findings, extra=extra)
+    if season is not None:
+        result.extra["season"] = season
+    return result
 
 
-# The columns checks/score.py derives from the 年度资金总额 row's 全年预算数 and 全年执行数. On a form
-# rejected for one of those (empty, no number, a zero budget) they are no figures: a rule reading one
-# is not computed there, its finding would be false (a budget score of 0 "recomputed" from nothing).
-FROM_AMOUNTS = frozenset({"budget_full_year", "executed", "execution_rate", "budget_score", "total_score"})
+def first_arrivals(files: list[FileRecord], seen: str) -> dict[str, Arrival]:
+    """With no ledger to remember earlier runs: every file first seen now, come at its modification time."""
+    now = datetime.fromisoformat(seen)
+    return {f.path: Arrival(now, min(datetime.fromtimestamp(f.mtime, UTC), now), now) for f in files}
+
+
+# What a rejected form may lack: the fields a unit reads, and the columns checks/score.py and
+# checks/season.py derive from them. A rule reading such a column is not computed on a form that
+# lacks them: its finding would be false (a budget score of 0 "recomputed" from no budget, an empty
+# 实施单位 "not on the roster").
+NEEDS = {
+    "amounts": ("全年预算数和全年执行数",
+                frozenset({"budget_full_year", "executed", "execution_rate", "budget_score", "total_score"})),
+    "unit": ("实施单位", frozenset({"roster_state"})),
+}
 # A rejected form enters no consolidation: it supersedes no other form and none supersedes it.
 CONSOLIDATED_ONLY = frozenset({"duplicate_count"})
 
 
-def beside_rejections(forms: pd.DataFrame, indicators: pd.DataFrame,
-                      cfg: Config) -> tuple[list[Finding], dict[int, list[str]]]:
-    """The findings of the rejected `forms` other than their rejections, and per form lacking a
-    usable amount the rule codes not computed for that reason (in catalogue order).
+def beside_rejections(forms: pd.DataFrame, indicators: pd.DataFrame, cfg: Config,
+                      roster=None) -> tuple[list[Finding], dict[int, list[tuple[str, list[str]]]]]:
+    """The findings of the rejected `forms` other than their rejections; and per form that lacks a
+    field other rules need, (the field, the codes of the rules not computed for want of it).
 
     The forms are scored on their own and the evaluate stage run over them; a finding is kept
-    only where its rule can be computed on what the form has (`not_computable`)."""
+    only where its rule can be computed on what the form has (`NEEDS`)."""
     from .checks.rules import EVALUATE
     from .checks.score import mark_duplicates, score_forms, score_indicators
+    from .checks.season import mark_season
     from .checks.validate import run_stage
 
     indicators = score_indicators(indicators, cfg.scoring)
-    scored = mark_duplicates(score_forms(forms, indicators, cfg.scoring, cfg.rules))
-    lacking = forms.index[~_amounts_usable(forms)].tolist()
+    scored = mark_season(mark_duplicates(score_forms(forms, indicators, cfg.scoring, cfg.rules)), cfg.season, roster)
+    lacks = _lacks(forms)
     kept = [f for f in run_stage(EVALUATE, scored, indicators, cfg)
-            if f.rule not in not_computable(f.form_id in lacking)]
-    for_lack = [code for code in not_computable(True) if code not in not_computable(False)]
-    return kept, {form_id: for_lack for form_id in lacking}
+            if f.rule not in reading(CONSOLIDATED_ONLY.union(*(NEEDS[k][1] for k in lacks[f.form_id])))]
+    # A rule that never applies here is not named as not computed (UNKNOWN_UNIT without a roster).
+    applies = {"amounts": True, "unit": roster is not None}
+    not_computed = {form_id: [(NEEDS[k][0], reading(NEEDS[k][1])) for k in keys if applies[k]]
+                    for form_id, keys in lacks.items()}
+    return kept, {form_id: named for form_id, named in not_computed.items() if named}
 
 
-def not_computable(lacks_amounts: bool) -> list[str]:
-    """The rule codes not computed on a rejected form: those reading whether it is consolidated, and,
-    when it lacks a usable 全年预算数 or 全年执行数, those reading a figure derived from them."""
+def reading(columns: frozenset[str]) -> list[str]:
+    """The codes of the rules that read any of `columns`, in catalogue order."""
     from .checks.rules import CATALOGUE
 
-    unknown = CONSOLIDATED_ONLY | (FROM_AMOUNTS if lacks_amounts else frozenset())
-    return [rule.code for rule in CATALOGUE if any(unknown & set(check.reads) for check in rule.checks)]
+    return [rule.code for rule in CATALOGUE if any(columns & set(check.reads) for check in rule.checks)]
 
 
-def _amounts_usable(forms: pd.DataFrame) -> pd.Series:
-    """Per form, whether its 全年预算数 and 全年执行数 are numbers and the budget is not 0."""
+def _lacks(forms: pd.DataFrame) -> dict[int, list[str]]:
+    """Per form, the keys of NEEDS it lacks: usable amounts (numbers, a budget not 0), a 实施单位."""
     filled = (forms["budget_full_year_raw"] != "") & (forms["executed_raw"] != "")
     valid = forms["budget_full_year_ok"].astype(bool) & forms["executed_ok"].astype(bool)
-    return filled & valid & (forms["fund_total_full_year"] != 0)
+    amounts = (filled & valid & (forms["fund_total_full_year"] != 0)).tolist()
+    units = (forms["unit"] != "").tolist()
+    return {form_id: [key for key, has in (("amounts", a), ("unit", u)) if not has]
+            for form_id, a, u in zip(forms.index.tolist(), amounts, units, strict=True)}
 
 
 def _reject_file(record: FileRecord, finding: Finding) -> None:

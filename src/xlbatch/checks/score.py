@@ -330,6 +330,7 @@ def mark_duplicates(forms: pd.DataFrame) -> pd.DataFrame:
 
 COUNTED = "计入汇总"
 SCALE_SUSPECT = "金额单位存疑，不计入合计"
+WRONG_SEASON = "年度或县（区）不符，不计入合计"
 
 
 def standing(form) -> str:
@@ -339,9 +340,13 @@ def standing(form) -> str:
     typed in 元 (AMOUNT_SCALE_SUSPECT, SPEC section 3) until a corrected file replaces it:
     all of its row stays out of every total and average, scores included, so each total row
     describes one set of forms (and a budget score from amounts in mixed units is suspect too).
+    So does a form of another year or county (WRONG_YEAR, checks/season.py): it is no part of this
+    season's consolidation.
     """
     if form["superseded_by"]:
         return f"已被替代（以 {form['superseded_by']} 为准）"
+    if form["wrong_year"]:
+        return WRONG_SEASON
     if form["scale_fields"]:
         return SCALE_SUSPECT
     return COUNTED
@@ -351,4 +356,4 @@ def counted(forms: pd.DataFrame) -> pd.DataFrame:
     """The forms that enter the totals, charts and counts (see `standing`)."""
     if forms.empty:
         return forms
-    return forms[(forms["superseded_by"] == "") & (forms["scale_fields"] == "")]
+    return forms[(forms["superseded_by"] == "") & (forms["scale_fields"] == "") & (forms["wrong_year"] == "")]

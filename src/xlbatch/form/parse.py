@@ -354,13 +354,20 @@ def _table_points(loc: Locator, header_row: int, spans: dict[str, range]) -> Cel
 
 
 def _join_split_target(values: dict[str, Cell], nature: Cell, measure: Cell) -> None:
-    """指标性质 | 指标值 | 度量单位 (≥ | 95 | %) read as one target "≥95%", the unit applied to the actual."""
+    """指标性质 | 指标值 | 度量单位 (≥ | 95 | %) read as one target "≥95%", the unit applied to the actual.
+
+    The unit follows a bare number only: a value typed with its unit (28万元, 100%) keeps it once, and
+    an actual typed as a word (大英: ≤ | 30 | 万元 | 完成) stays 完成."""
     unit = "" if is_blank(measure.value) else clean_text(measure.value)
     op = "" if is_blank(nature.value) else clean_text(nature.value)
     for field, prefix in (("target", op), ("actual", "")):
         cell = values[field]
-        if (unit or prefix) and not is_blank(cell.value):
-            values[field] = Cell(f"{prefix}{clean_text(cell.value)}{unit}", cell.ref)
+        if is_blank(cell.value):
+            continue
+        text = clean_text(cell.value)
+        suffix = unit if text[-1:].isdigit() else ""
+        if suffix or prefix:
+            values[field] = Cell(f"{prefix}{text}{suffix}", cell.ref)
 
 
 def _share_block_points(indicators: list[RawIndicator], table: Cell) -> None:

@@ -161,8 +161,9 @@ def unknown_roles(extra: dict) -> list[str]:
     return [role_key(group, name) for group, roles in extra.items() for name in roles
             if name not in _BUILT_IN.get(group, {})]
 
-# The title: a label holding this anywhere (not a stem: "2023年XX项目支出绩效自评表") is the title.
-TITLE_WORD = "绩效自评表"
+# The title: a label holding this anywhere (not a stem: "2023年XX项目支出绩效自评表", 四川 衔接资金's
+# 绩效目标自评表, 湖北's 长江禁捕项目自评表) is the title.
+TITLE_WORD = "自评表"
 TITLE = "项目支出绩效自评表"  # what the blank template prints
 
 # --- sheets that are not project forms (SPEC section 1, "Not project forms") ---------------

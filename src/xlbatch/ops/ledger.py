@@ -17,6 +17,11 @@ Tables (query them with any SQLite client):
   package's source, so an upgrade or a local patch never reuses a stale
   outcome. Only outcomes used by the latest run are kept.
 - `outputs`: the sha256 of each output a run wrote, as it wrote them.
+- `arrivals`: when each version (path, sha256) was first seen (the run's start) and the moment it
+  came in after (its modification time, or the last run before that did not see it): the
+  submission times of 报送情况 and LATE_SUBMISSION (`Ledger.arrivals`). A table added to schema 2
+  (created where missing): a ledger from before it has no arrivals, so its files count as first
+  seen by the first run that records them.
 
 The ledger is a cache and a history, never the truth, so damage to it never
 stops a run or changes a figure: every row xlbatch reads back carries a
@@ -49,11 +54,14 @@ import pickle
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import is_dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from .. import models, xlbatch_version
 from ..form import analyse
 from ..form.analyse import FileOutcome, FileTask
+from ..intake.discover import sha256_of
+from ..models import Arrival
 from .execute import Executor
 from .ledger_file import _RUN_COLUMNS, _checksum, _connect, _is_damage, _new, _set_aside
 from .logs import event
@@ -95,6 +103,11 @@ def inputs_fingerprint(files, cfg) -> str:
     libraries = {name: _version(name) for name in ("pandas", "pandera", "xlsxwriter")}
     data = {"code": reader_fingerprint(), "libraries": libraries, "config": cfg.model_dump(mode="json"),
             "files": [(f.path, f.sha256, f.size, f.mtime) for f in files]}
+    if cfg.season.roster:  # the roster's content, not only its name: an edited roster means a full run
+        try:
+            data["roster"] = sha256_of(Path(cfg.season.roster))
+        except OSError as exc:
+            data["roster"] = f"unreadable: {exc}"
     return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
@@ -105,6 +118,7 @@ class Ledger:
     def __init__(self, path: Path):
         self.path = path
         self.db = _connect(path)
+        self._new_arrivals: list[tuple] = []  # versions first seen by this run (`arrivals`), recorded with it
 
     @classmethod
     def open(cls, outbox: Path) -> Ledger:
@@ -205,6 +219,9 @@ class Ledger:
             self.db.execute(f"INSERT OR REPLACE INTO runs ({', '.join(_RUN_COLUMNS)}, checksum) "
                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (*run, _checksum("runs", *run)))
             seen = result.finished_at or result.started_at
+            self.db.executemany("INSERT OR IGNORE INTO arrivals (path, sha256, first_seen, not_before, checksum) "
+                                "VALUES (?, ?, ?, ?, ?)",
+                                [(*row, _checksum("arrivals", *row)) for row in self._new_arrivals])
             if status == "published":
                 self._record_versions(result, seen)
                 self.db.execute("DELETE FROM outcomes WHERE used_run != ?", (result.run_id,))
@@ -220,6 +237,54 @@ class Ledger:
             [(f.path, f.sha256, f.size, seen, seen, result.run_id, result.run_id, f.status, f.code, f.message,
               json.dumps(f.to_json()["forms"], ensure_ascii=False))
              for f in result.files])
+
+    # --- arrivals ---------------------------------------------------------------------
+
+    def arrivals(self, files, seen: str) -> dict[str, Arrival]:
+        """When each of `files` came (models.Arrival), from the versions on record; a version not on
+        record is first seen at `seen` (this run's start) and remembered when the run is recorded."""
+        return self._safely(lambda: self._arrivals(files, datetime.fromisoformat(seen)),
+                            otherwise=None) or self._arrivals_anew(files, datetime.fromisoformat(seen))
+
+    def _arrivals(self, files, now: datetime) -> dict[str, Arrival]:
+        rows = self.db.execute("SELECT path, sha256, first_seen, not_before, checksum FROM arrivals").fetchall()
+        known = {}
+        for row in rows:
+            values = self._verified("arrivals", row, tuple(row[:2]), 2)
+            if values is not None:
+                known[values[:2]] = (datetime.fromisoformat(values[2]), datetime.fromisoformat(values[3]))
+        # Recorded since the first arrival on record: the last run since then did not see a new file.
+        since = min((first for first, _ in known.values()), default=None)
+        last_run = self._last_run_since(since) if since else None
+        return self._arrivals_from(files, now, known, last_run)
+
+    def _arrivals_anew(self, files, now: datetime) -> dict[str, Arrival]:
+        return self._arrivals_from(files, now, {}, None)
+
+    def _arrivals_from(self, files, now: datetime, known: dict, last_run: datetime | None) -> dict[str, Arrival]:
+        self._new_arrivals = []
+        for f in files:
+            if (f.path, f.sha256) not in known:
+                came = datetime.fromtimestamp(f.mtime, UTC)
+                came = min(max(came, last_run) if last_run else came, now)
+                known[(f.path, f.sha256)] = (now, came)
+                self._new_arrivals.append((f.path, f.sha256, now.isoformat(), came.isoformat()))
+        # A file first came as its path's earliest version, or as these bytes under an earlier name.
+        earliest: dict[tuple[str, str], tuple[datetime, datetime]] = {}
+        for (path, sha), times in known.items():
+            for key in (("path", path), ("sha256", sha)):
+                earliest[key] = min(earliest.get(key, times), times)
+        out = {}
+        for f in files:
+            first = min(earliest[("path", f.path)], earliest[("sha256", f.sha256)])
+            out[f.path] = Arrival(first[0], first[1], known[(f.path, f.sha256)][0])
+        return out
+
+    def _last_run_since(self, since: datetime) -> datetime | None:
+        rows = self.db.execute(f"SELECT {', '.join(_RUN_COLUMNS)}, checksum FROM runs").fetchall()
+        starts = [datetime.fromisoformat(values[1]) for row in rows
+                  if (values := self._verified("runs", row, (row[0],), 1)) is not None]
+        return max((start for start in starts if start >= since), default=None)
 
     def outputs(self, run_id: str) -> dict[str, str]:
         """The sha256 of each output `run_id` wrote, as recorded when it wrote them (verified rows only)."""

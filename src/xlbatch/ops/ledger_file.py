@@ -53,6 +53,9 @@ CREATE TABLE IF NOT EXISTS runs (
 CREATE TABLE IF NOT EXISTS outputs (
     run_id TEXT NOT NULL, name TEXT NOT NULL, sha256 TEXT NOT NULL, checksum TEXT NOT NULL,
     PRIMARY KEY (run_id, name));
+CREATE TABLE IF NOT EXISTS arrivals (
+    path TEXT NOT NULL, sha256 TEXT NOT NULL, first_seen TEXT NOT NULL, not_before TEXT NOT NULL,
+    checksum TEXT NOT NULL, PRIMARY KEY (path, sha256));
 CREATE TABLE IF NOT EXISTS outcomes (
     sha256 TEXT NOT NULL, path TEXT NOT NULL, reader TEXT NOT NULL, limits TEXT NOT NULL,
     outcome BLOB NOT NULL, used_run TEXT NOT NULL, checksum TEXT NOT NULL,

@@ -30,7 +30,8 @@ class Group:
     status: str
     rejections: list[Finding] = field(default_factory=list)
     others: list[Finding] = field(default_factory=list)
-    not_computed: list[str] = field(default_factory=list)  # rule codes the form's missing figures stop
+    # (what the form lacks, the codes of the rules not computed for want of it)
+    not_computed: list[tuple[str, list[str]]] = field(default_factory=list)
 
 
 def rejects(finding: Finding) -> bool:
@@ -134,15 +135,18 @@ def _rows(result: RunResult) -> list[list[str]]:
         for group in groups:
             rows.extend(_finding_row(record.path, f, "是") for f in group.rejections)
             rows.extend(_finding_row(record.path, f, "否") for f in group.others)
-            if group.not_computed:
-                names = "、".join(RULES[code].titled for code in group.not_computed)
-                rows.append([record.path, group.sheet, "", "", "未能检查：这些检查需要有效的全年预算数和全年执行数，"
-                             f"填写后请重新自查：{names}", "", "", "否"])
+            rows.extend([record.path, group.sheet, "", "", text, "", "", "否"] for text in not_computed(group))
             if not group.rejections and not group.others and group.sheet:
                 rows.append([record.path, group.sheet, "", "", "未发现问题", "", "", "否"])
             elif group.rejections and not group.others and group.sheet and not group.not_computed:
                 rows.append([record.path, group.sheet, "", "", NO_OTHER, "", "", "否"])
     return rows
+
+
+def not_computed(group: Group) -> list[str]:
+    """What the terminal and the workbook say of the rules a form's missing fields kept from running."""
+    return [f"未能检查（需要有效的{needs}，填写后请重新自查）：{'、'.join(RULES[code].titled for code in codes)}"
+            for needs, codes in group.not_computed]
 
 
 def _finding_row(path: str, f: Finding, rejected: str) -> list[str]:

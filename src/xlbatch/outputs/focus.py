@@ -26,8 +26,10 @@ from ..checks.rules import (
     HIGH_SCORE_LOW_EXECUTION,
     INCOMPARABLE_VALUES,
     INDICATOR_SCORE_MISMATCH,
+    LATE_SUBMISSION,
     LOW_EXECUTION,
     MISSING_ACTUAL,
+    NOT_SUBMITTED,
     OVER_BUDGET,
     RATE_MISMATCH,
     REQUIRED_CATEGORY_EMPTY,
@@ -35,7 +37,9 @@ from ..checks.rules import (
     SELF_SCORE_INFLATED,
     TOTAL_MISMATCH,
     UNEXPLAINED_DEVIATION,
+    UNKNOWN_UNIT,
     WEIGHTS_INVALID,
+    WRONG_YEAR,
 )
 from ..intake.read import a1
 from ..models import ERROR, INFO, Finding
@@ -63,8 +67,9 @@ _GROUPS = (
     (60, (FUNDS_DONT_ADD_UP, TOTAL_MISMATCH, RATE_MISMATCH, BUDGET_SCORE_MISMATCH, INDICATOR_SCORE_MISMATCH,
           WEIGHTS_INVALID, SCORE_OUT_OF_RANGE)),
     (40, (LOW_EXECUTION,)),
+    (30, (WRONG_YEAR, NOT_SUBMITTED)),
     (20, (UNEXPLAINED_DEVIATION, MISSING_ACTUAL, REQUIRED_CATEGORY_EMPTY, DUPLICATE_SUBMISSION)),
-    (5, (INCOMPARABLE_VALUES,)),
+    (5, (INCOMPARABLE_VALUES, UNKNOWN_UNIT, LATE_SUBMISSION)),
 )
 WEIGHTS: dict[str, int] = {rule.code: w for w, rules in _GROUPS for rule in rules}  # rule code → weight
 # A rule missing from the table (a new one) still counts, by its severity (tests/test_focus.py asks for

@@ -353,6 +353,28 @@ def letterhead(ws, title: str, facts: Sequence[str], last_col: int, st: Styles) 
     return 2
 
 
+class TableStyles:
+    """An official printed table (报送情况): 黑体 title, 宋体 10.5 (五号) body in bordered cells, a grey total line;
+    a state cell in the colour of how it stands (green done, amber to review, red missing)."""
+
+    def __init__(self, book: xlsxwriter.Workbook):
+        add = book.add_format
+        body = {"font_name": FORM_FONT, "font_size": 10.5, "border": 1, "valign": "vcenter", "text_wrap": True}
+        self.title = add({"font_name": FORM_TITLE_FONT, "font_size": 16, "bold": True, "align": "center",
+                          "valign": "vcenter"})
+        self.caption = add({"font_name": FORM_FONT, "font_size": 10.5, "valign": "vcenter"})
+        self.caption_right = add({"font_name": FORM_FONT, "font_size": 10.5, "valign": "vcenter", "align": "right"})
+        self.note = add({"font_name": FORM_FONT, "font_size": 10.5, "valign": "top", "text_wrap": True})
+        self.header = add({**body, "bold": True, "align": "center", "bg_color": HEADER_FILL})
+        self.text = add(body)
+        self.center = add({**body, "align": "center"})
+        self.count = add({**body, "align": "center", "num_format": "0"})
+        total = {**body, "bold": True, "bg_color": SUBTOTAL_FILL}
+        self.total_text, self.total_count = add(total), add({**total, "align": "center", "num_format": "0"})
+        self.state = {name: add({**body, "align": "center", "bg_color": fill})
+                      for name, fill in (("done", GREEN), ("review", AMBER), ("missing", RED))}
+
+
 class CheckStyles:
     """The formats of `xlbatch check --format xlsx` (check_book.py): 宋体 10 in bordered, wrapped cells;
     the rows of a finding that rejects the form in the error colour."""

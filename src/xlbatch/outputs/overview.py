@@ -201,7 +201,8 @@ def _run_facts(result) -> list[tuple[str, str]]:
     severities = {s: sum(f.severity == s for f in result.findings) for s in SEVERITY_NAMES}
     forms = result.forms
     superseded = int((forms["superseded_by"] != "").sum()) if not forms.empty else 0
-    suspect = len(forms) - superseded - len(counted(forms))  # AMOUNT_SCALE_SUSPECT, not superseded
+    outside = int(((forms["superseded_by"] == "") & (forms["wrong_year"] != "")).sum()) if not forms.empty else 0
+    suspect = len(forms) - superseded - outside - len(counted(forms))  # AMOUNT_SCALE_SUSPECT, not superseded
     return [
         ("运行编号", result.run_id),
         ("开始时间（北京时间）", _beijing(result.started_at)),
@@ -209,8 +210,9 @@ def _run_facts(result) -> list[tuple[str, str]]:
         ("收件箱", result.inbox),
         ("输出目录", result.outbox),
         ("收件箱文件", f"{c['files']} 个：受理 {c['accepted']}，未受理 {c['rejected']}，忽略 {c['ignored']}"),
-        ("受理的自评表", f"{c['forms']} 张，其中计入汇总 {c['forms'] - superseded - suspect} 张，"
-                    f"被重报替代 {superseded} 张，金额单位存疑未计入 {suspect} 张"),
+        ("受理的自评表", f"{c['forms']} 张，其中计入汇总 {c['forms'] - superseded - suspect - outside} 张，"
+                    f"被重报替代 {superseded} 张，金额单位存疑未计入 {suspect} 张"
+                    + (f"，年度或县（区）不符未计入 {outside} 张" if outside else "")),
         ("问题", "，".join(f"{SEVERITY_NAMES[s]} {n} 条" for s, n in severities.items())),
         ("之后的运行", "收件箱、配置与程序均无变化时，之后的运行不重新计算，直接沿用本工作簿和两个 CSV 文件"
                    "（那次运行的 run.json 注明输出沿用自本次运行）。"),
@@ -268,6 +270,8 @@ def _value_text(value) -> str:
         return "是" if value else "否"
     if isinstance(value, float):
         return f"{value:g}"
+    if value is None:
+        return "（未设置）"
     return str(value) if str(value) != "" else "（未设置）"
 
 

@@ -17,7 +17,7 @@ import pandas as pd
 
 from ..catalogue import titled
 from ..checks.rules import AMOUNT_SCALE_SUSPECT
-from ..checks.score import COUNTED, SCALE_SUSPECT, required_found, standing
+from ..checks.score import COUNTED, SCALE_SUSPECT, WRONG_SEASON, required_found, standing
 from ..form.normalize import records
 from ..form.values import clean_text
 from ..form.vocabulary import (
@@ -227,7 +227,7 @@ def _facts(g: _Grid, sheet: str, row: int, form_id: int, f: dict, places: Places
     places.title[form_id] = (sheet, row, 0)
     year = "" if pd.isna(f["year"]) else f"{int(f['year'])}"
     state = standing(f)
-    if state not in (COUNTED, SCALE_SUSPECT):  # superseded
+    if state not in (COUNTED, SCALE_SUSPECT, WRONG_SEASON):  # superseded
         state += "，不计入汇总"
     facts = ((HEADER["department"].label, f["department"]), (HEADER["unit"].label, f["unit"]), ("年度", year),
              ("来源", f"{f['source_file']} / 工作表「{f['sheet']}」"), ("状态", state))

@@ -25,8 +25,8 @@ import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 
 from ..catalogue import titled
-from ..checks.rules import AMOUNT_SCALE_SUSPECT, RULES, SELF_SCORE_INFLATED
-from ..checks.score import COUNTED, SCALE_SUSPECT, standing
+from ..checks.rules import AMOUNT_SCALE_SUSPECT, RULES, SELF_SCORE_INFLATED, WRONG_YEAR
+from ..checks.score import COUNTED, SCALE_SUSPECT, WRONG_SEASON, standing
 from ..form.normalize import records
 from ..intake.read import a1
 from ..models import INFO, SEVERITY_NAMES, WARNING, Finding
@@ -51,11 +51,13 @@ from .formats import (
 )
 from .overview import BEIJING, CHART_SHEET, INFO_SHEET, write_charts, write_run_info
 from .reviews import ANOMALY_SHEET, CLOSED_SHEET, ID_HEADERS, NOTE_HEADER, STATUS_HEADER, STATUSES, Review
+from .season_sheet import SEASON_SHEET, write_season
 from .unit_sheets import SUMMARY_SHEET, Places, write_unit_sheets
 
 REJECTED_SHEET = "未受理文件"
 IN_MEMORY_FORMS = 5000
-FIXED_SHEETS = (FOCUS_SHEET, SUMMARY_SHEET, CHART_SHEET, ANOMALY_SHEET, REJECTED_SHEET, CHANGES_SHEET, CLOSED_SHEET,
+FIXED_SHEETS = (FOCUS_SHEET, SEASON_SHEET, SUMMARY_SHEET, CHART_SHEET, ANOMALY_SHEET, REJECTED_SHEET, CHANGES_SHEET,
+                CLOSED_SHEET,
                 INFO_SHEET)
 
 
@@ -67,7 +69,9 @@ def write_workbook(path: Path, result, reviews: dict[str, Review]) -> dict[str, 
         # Sheets assembled in memory are ~15% faster (measured); very large runs use temp files.
         "in_memory": len(result.forms) <= IN_MEMORY_FORMS})
     st = Styles(book, result.config.scoring.grades)
-    sheets = {name: book.add_worksheet(name) for name in FIXED_SHEETS}
+    # 报送情况 only with a roster (checks/season.py's table in result.extra).
+    sheets = {name: book.add_worksheet(name) for name in FIXED_SHEETS
+              if name != SEASON_SHEET or "season" in result.extra}
     forms = result.forms
     names = sheet_names(units_with_sheets(result), FIXED_SHEETS)
     places = write_unit_sheets(book, forms, result.indicators, result.findings, names, st)
@@ -84,6 +88,8 @@ def write_workbook(path: Path, result, reviews: dict[str, Review]) -> dict[str, 
     write_charts(book, sheets[CHART_SHEET], forms, result.config, st)
     write_run_info(sheets[INFO_SHEET], result, st)
     write_changes(sheets[CHANGES_SHEET], result, st)
+    if SEASON_SHEET in sheets:
+        write_season(sheets[SEASON_SHEET], result, book)
     sheets[FOCUS_SHEET].activate()
     book.close()
     return closed
@@ -161,6 +167,8 @@ def _reason(f: dict, inflation_points: float) -> str:
     reasons = []
     if f["status"] == SCALE_SUSPECT:
         reasons.append(f"{AMOUNT_SCALE_SUSPECT.title}（疑按元填报），整行黄色；不计入合计")
+    if f["status"] == WRONG_SEASON:
+        reasons.append(f"{WRONG_YEAR.title}，整行黄色；不计入合计")
     if not pd.isna(f["total_reported"]) and f["total_reported"] - f["total_score"] > inflation_points:
         gap = f["total_reported"] - f["total_score"]
         reasons.append(f"{SELF_SCORE_INFLATED.title} {gap:.2f} 分，总分标红")
@@ -228,10 +236,12 @@ def _total_row(ws, i: int, top: int, bottom: int, label: str, rows: list[dict], 
     which SUMIFS/AVERAGEIFS test)."""
     counted = [r for r in rows if r["status"] == COUNTED]
     suspect = sum(r["status"] == SCALE_SUSPECT for r in rows)
+    outside = sum(r["status"] == WRONG_SEASON for r in rows)
     for col in range(len(_SUMMARY)):
         ws.write_blank(i, col, None, fmt["text"])
     ws.write_string(i, _SUMMARY["department"], label, fmt["text"])
     note = f"，{suspect} 个金额单位存疑未计入" if suspect else ""
+    note += f"，{outside} 个年度或县（区）不符未计入" if outside else ""
     counts = f"{len(counted)} 个项目计入{note}"
     ws.write_string(i, _SUMMARY["project"], counts, fmt["text"])
     fit_row(ws, i, (label, counts), (widths[_SUMMARY["department"]], widths[_SUMMARY["project"]]))
@@ -287,6 +297,9 @@ def _summary_formats(ws, first: int, last: int, st: Styles, inflation_points: fl
     ws.conditional_format(*everything, {
         "type": "formula", "criteria": f'=${_col("status")}{at}="{SCALE_SUSPECT}"',
         "format": st.row_fill[AMOUNT_SCALE_SUSPECT.severity]})
+    ws.conditional_format(*everything, {
+        "type": "formula", "criteria": f'=${_col("status")}{at}="{WRONG_SEASON}"',
+        "format": st.row_fill[WRONG_YEAR.severity]})
 
 
 def _excel_string(text: str) -> str:

@@ -11,6 +11,8 @@ goes into its module at the place it should take in that order.
     scores                SCORE_OUT_OF_RANGE … SELF_SCORE_INFLATED
     indicators            UNEXPLAINED_DEVIATION … INCOMPARABLE_VALUES
     submissions           DUPLICATE_SUBMISSION, AMOUNT_SCALE_SUSPECT
+    season                WRONG_YEAR, NOT_SUBMITTED, UNKNOWN_UNIT, LATE_SUBMISSION (NOT_SUBMITTED and
+                          LATE_SUBMISSION: stage SEASON, messages raised by checks/season.py)
 
 A description may name settings ({rules.low_execution:percent}): `explain(rule, cfg)` fills them in,
 and everything a person reads shows the description so. Importing the catalogue loads neither
@@ -19,7 +21,7 @@ pandas nor pandera: validate.py runs the checks.
 
 from __future__ import annotations
 
-from ...catalogue import EVALUATE, FORMS, INDICATORS, READ, RULES, VALIDATE, Check, Detail, Rule, registered
+from ...catalogue import EVALUATE, FORMS, INDICATORS, READ, RULES, SEASON, VALIDATE, Check, Detail, Rule, registered
 from ._shared import explain
 
 # isort: off
@@ -32,6 +34,7 @@ from .scores import (INDICATOR_SCORE_MISMATCH, SCORE_OUT_OF_RANGE, SELF_SCORE_IN
                      WEIGHTS_INVALID)
 from .indicators import INCOMPARABLE_VALUES, MISSING_ACTUAL, REQUIRED_CATEGORY_EMPTY, UNEXPLAINED_DEVIATION
 from .submissions import AMOUNT_SCALE_SUSPECT, DUPLICATE_SUBMISSION
+from .season import LATE_SUBMISSION, NOT_SUBMITTED, UNKNOWN_UNIT, WRONG_YEAR
 # isort: on
 
 CATALOGUE: tuple[Rule, ...] = registered()
@@ -39,8 +42,9 @@ CATALOGUE: tuple[Rule, ...] = registered()
 __all__ = [
     "AMOUNT_SCALE_SUSPECT", "BAD_NUMBER", "BUDGET_SCORE_MISMATCH", "BUDGET_ZERO", "CATALOGUE", "DUPLICATE_SUBMISSION",
     "EVALUATE", "FILE_UNREADABLE", "FILE_UNSAFE", "FORMS", "FUNDS_DONT_ADD_UP", "HIGH_SCORE_LOW_EXECUTION",
-    "INCOMPARABLE_VALUES", "INDICATORS", "INDICATOR_SCORE_MISMATCH", "LOW_EXECUTION", "MISSING_ACTUAL",
-    "MISSING_FIELD", "NO_FORM_FOUND", "OVER_BUDGET", "RATE_MISMATCH", "READ", "REQUIRED_CATEGORY_EMPTY",
-    "RULES", "SCORE_OUT_OF_RANGE", "SELF_SCORE_INFLATED", "TOTAL_MISMATCH", "UNEXPLAINED_DEVIATION",
-    "VALIDATE", "WEIGHTS_INVALID", "Check", "Detail", "Rule", "explain",
+    "INCOMPARABLE_VALUES", "INDICATORS", "INDICATOR_SCORE_MISMATCH", "LATE_SUBMISSION", "LOW_EXECUTION",
+    "MISSING_ACTUAL", "MISSING_FIELD", "NOT_SUBMITTED", "NO_FORM_FOUND", "OVER_BUDGET", "RATE_MISMATCH", "READ",
+    "REQUIRED_CATEGORY_EMPTY", "RULES", "SCORE_OUT_OF_RANGE", "SEASON", "SELF_SCORE_INFLATED", "TOTAL_MISMATCH",
+    "UNEXPLAINED_DEVIATION", "UNKNOWN_UNIT", "VALIDATE", "WEIGHTS_INVALID", "WRONG_YEAR", "Check", "Detail", "Rule",
+    "explain",
 ]
