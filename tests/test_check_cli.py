@@ -86,8 +86,7 @@ def test_a_form_without_a_usable_budget_shows_what_can_be_computed_without_it(tm
     assert found[1:] == [f for f in accepted if f[0] not in FROM_AMOUNTS]
     gap = next(f for f in found if f[0] == "FUNDS_DONT_ADD_UP")
     assert "年初预算数" in gap[2] and "全年预算数" not in gap[2]
-    (form_id,) = result.extra["not_computed"]
-    assert result.extra["not_computed"][form_id] == FROM_AMOUNTS
+    assert list(result.extra["not_computed"].values()) == [[("全年预算数和全年执行数", FROM_AMOUNTS)]]
 
 
 def test_a_form_without_its_executed_amount_is_treated_alike(tmp_path):
@@ -95,7 +94,7 @@ def test_a_form_without_its_executed_amount_is_treated_alike(tmp_path):
     result = xlbatch.check_files([book(tmp_path, "缺执行数.xlsx", spec)])
     assert rules_of(result) == ["FUNDS_DONT_ADD_UP", "INDICATOR_SCORE_MISMATCH", "MISSING_FIELD",
                                 "REQUIRED_CATEGORY_EMPTY", "UNEXPLAINED_DEVIATION"]
-    assert list(result.extra["not_computed"].values()) == [FROM_AMOUNTS]
+    assert list(result.extra["not_computed"].values()) == [[("全年预算数和全年执行数", FROM_AMOUNTS)]]
 
 
 def test_a_zero_budget_is_a_figure_its_sources_are_compared_with(tmp_path):
@@ -107,6 +106,23 @@ def test_a_zero_budget_is_a_figure_its_sources_are_compared_with(tmp_path):
     gap = next(f for f in result.findings if f.rule == "FUNDS_DONT_ADD_UP")
     assert "全年预算数：年度资金总额 0，各来源合计 5.4" in gap.message
     assert not set(FROM_AMOUNTS) & set(rules_of(result))
+
+
+def test_a_missing_unit_is_not_said_to_be_off_the_roster(tmp_path):
+    """With a roster, an empty 实施单位 is no unit off the roster (UNKNOWN_UNIT would name the closest
+    roster unit for it): that rule is named as not computed. A unit typed off the roster is flagged."""
+    from test_season import COUNTY, write_roster
+
+    write_roster(tmp_path / "花名册.xlsx")
+    (tmp_path / "xlbatch.toml").write_text(f'[season]\ncounty = "{COUNTY}"\nyear = 2023\nroster = "花名册.xlsx"\n',
+                                          encoding="utf-8")
+    cfg = xlbatch.load_config(tmp_path / "xlbatch.toml")
+    empty = xlbatch.check_files([book(tmp_path, "缺单位.xlsx", busy_form(unit=None))], cfg)
+    assert "UNKNOWN_UNIT" not in rules_of(empty)
+    assert list(empty.extra["not_computed"].values()) == [[("实施单位", ["UNKNOWN_UNIT"])]]
+    typed = xlbatch.check_files([book(tmp_path, "外单位.xlsx", busy_form(unit="承德县某某中心", project=None))], cfg)
+    assert typed.files[0].code == "MISSING_FIELD" and "UNKNOWN_UNIT" in rules_of(typed)
+    assert typed.extra["not_computed"] == {}
 
 
 def test_two_copies_of_a_rejected_form_are_no_duplicate_submission(tmp_path):

@@ -39,7 +39,7 @@ def _exit(argv, capsys) -> tuple[int, str, str]:
 
 @pytest.mark.parametrize(("argv", "usage", "error"), [
     (["frobnicate"], TOP_USAGE,
-     "xlbatch：错误：参数 命令：无效的选择：'frobnicate'（可选：'run', 'check', 'inspect', 'template'）"),
+     "xlbatch：错误：参数 命令：无效的选择：'frobnicate'（可选：'run', 'check', 'inspect', 'template', 'roster'）"),
     ([], TOP_USAGE, "xlbatch：错误：缺少必需的参数：命令"),
     (["check"], CHECK_USAGE, "xlbatch check：错误：缺少必需的参数：文件"),
     (["run", "--keep", "abc"], RUN_USAGE, "xlbatch run：错误：参数 --keep：应为正整数：abc"),
@@ -51,6 +51,9 @@ def _exit(argv, capsys) -> tuple[int, str, str]:
     (["run", "--bogus"], TOP_USAGE, "xlbatch：错误：无法识别的参数：--bogus"),
     (["run", "-q", "-v"], RUN_USAGE, "xlbatch run：错误：参数 -v/--verbose：不能与参数 -q/--quiet 同时使用"),
     (["run", "--inbox"], RUN_USAGE, "xlbatch run：错误：参数 --inbox：需要一个值"),
+    (["roster"], ["用法：xlbatch roster [-h] (--template | --from-inbox) [--inbox 目录] [-o 文件]",
+                   "                  [--config 文件]"],
+     "xlbatch roster：错误：参数 --template --from-inbox 必须给出其中一个"),
     (["run", "--rec"], RUN_USAGE, None),  # a unique prefix is the option (--recompute): no error here
 ])
 def test_usage_errors_are_chinese_with_exit_2(argv, usage, error, capsys, tmp_path, monkeypatch):
@@ -85,7 +88,8 @@ def test_the_table_also_translates_what_the_cli_does_not_trigger_today():
     assert argparse._("usage: ") == "usage: "  # restored after the block
 
 
-@pytest.mark.parametrize("argv", [["-h"], ["run", "-h"], ["check", "-h"], ["inspect", "-h"], ["template", "-h"]])
+@pytest.mark.parametrize("argv", [["-h"], ["run", "-h"], ["check", "-h"], ["inspect", "-h"], ["template", "-h"],
+                                  ["roster", "-h"]])
 def test_help_is_chinese_and_fits_80_columns(argv, capsys):
     code, out, err = _exit(argv, capsys)
     assert (code, err) == (0, "")
@@ -97,6 +101,7 @@ def test_help_is_chinese_and_fits_80_columns(argv, capsys):
         assert english not in out.lower()
     # No English word but option names, choices and the program's own terms.
     words = set(re.findall(r"(?<![-\w])[A-Za-z]{2,}\b", out)) - {"xlbatch", "inspect", "template", "check", "run",
+                                                                 "roster", "csv",
                                                                  "text", "xlsx", "local", "dask", "Dask", "toml",
                                                                  "runs", "JSON", "tcp", "inbox", "outbox", "CPU",
                                                                  "workers"}

@@ -23,8 +23,6 @@ import gettext
 import re
 
 from rich.cells import cell_len, chop_cells
-from rich.console import Console
-from rich.text import Text
 
 MESSAGES = {
     "usage: ": "用法：",
@@ -109,7 +107,7 @@ class HelpFormatter(argparse.HelpFormatter):
 
     def _split_lines(self, text: str, width: int) -> list[str]:
         text = self._whitespace_matcher.sub(" ", text).strip()
-        return [line.plain.rstrip() for line in Text(text).wrap(Console(width=width), width)]
+        return [text[start:end] for start, end in wrap(text, width)]
 
     def _format_action(self, action: argparse.Action) -> str:
         out = super()._format_action(action)
