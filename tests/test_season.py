@@ -141,7 +141,7 @@ def test_the_season_sheet_and_the_findings(tmp_path, inbox):
     assert {f.severity for f in result.findings if f.rule in (UNKNOWN_UNIT.code, LATE_SUBMISSION.code)} == {"info"}
 
     book = tmp_path / "outbox" / "consolidated.xlsx"
-    assert sheet_names(book)[:3] == ["汇总", "报送情况", "图表"]
+    assert sheet_names(book)[:3] == ["重点关注", "报送情况", "汇总"]
     rows = sheet_rows(book, "报送情况")
     assert rows[0][0] == "承德县2024年度项目支出绩效自评报送情况"
     assert rows[1][0] == "编制单位：承德县财政局" and rows[1][7] == f"统计时间：{seen}（北京时间）"
@@ -300,8 +300,9 @@ def test_wrong_year_and_another_county_stay_out_of_every_total(tmp_path, inbox):
         assert len(list(csv.DictReader(fh))) == 5
     summary = openpyxl.load_workbook(tmp_path / "outbox" / "consolidated.xlsx", data_only=True)["汇总"]
     rows = [[c.value for c in row] for row in summary.iter_rows()]
-    head = rows[0]
-    status = {r[head.index("来源文件")]: r[head.index("状态")] for r in rows[1:] if r[head.index("来源文件")]}
+    top = next(i for i, r in enumerate(rows) if r[0] == "序号")  # under the letterhead
+    head = [(h or "").replace("\n", "") for h in rows[top]]
+    status = {r[head.index("来源文件")]: r[head.index("状态")] for r in rows[top + 1:] if r[head.index("来源文件")]}
     assert status["旧表.xlsx"] == status["兴隆.xlsx"] == "年度或县（区）不符，不计入合计"
     assert status["就业.xlsx"] == status["新单位.xlsx"] == status["园区.xlsx"] == "计入汇总"
     total = next(r for r in rows if r[head.index("主管部门")] == "全县合计")

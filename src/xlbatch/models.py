@@ -24,6 +24,7 @@ SEVERITY_NAMES = {ERROR: "错误", WARNING: "警告", INFO: "提示"}  # as ever
 SEVERITY_ORDER = {ERROR: 0, WARNING: 1, INFO: 2}  # the most severe first
 
 ACCEPTED, REJECTED, IGNORED = "accepted", "rejected", "ignored"
+OPENED = "opened"  # a package (.zip) whose members are listed as files of their own
 
 
 @dataclass
@@ -182,7 +183,12 @@ class FormRecord:
 
 @dataclass
 class FileRecord:
-    """One inbox file and its fate: accepted, rejected or ignored."""
+    """One inbox file and its fate: accepted, rejected or ignored; or a package, opened.
+
+    A member of a package is a file of its own, named `ARCHIVE.zip/MEMBER` (`archive` names the
+    package holding it; its mtime is the zip entry's date); the package itself is `opened`
+    (`members`: how many it holds) or rejected.
+    """
 
     path: str  # relative to the inbox, with forward slashes
     size: int
@@ -192,17 +198,26 @@ class FileRecord:
     code: str = ""
     message: str = ""
     forms: list[FormRecord] = field(default_factory=list)
+    kind: str = ""  # spreadsheet, archive, report (自评报告), old_format (.doc/.wps/.et), other
+    archive: str = ""  # a member: the path of the package holding it
+    members: int | None = None  # a package opened: how many files it holds
 
     def to_json(self) -> dict:
-        return {
+        out = {
             "path": self.path,
             "sha256": self.sha256,
             "size": self.size,
             "status": self.status,
             "code": self.code,
             "message": self.message,
+            "kind": self.kind,
             "forms": [f.__dict__ for f in self.forms],
         }
+        if self.archive:
+            out["archive"] = self.archive
+        if self.members is not None:
+            out["members"] = self.members
+        return out
 
 
 @dataclass
@@ -226,9 +241,13 @@ class RunResult:
     def counts(self) -> dict[str, int]:
         if "counts" in self.extra:  # a run that repeated the published outputs: their counts
             return self.extra["counts"]
-        out = {"files": len(self.files)}
+        # A package opened is no file of its own: its members are (files = accepted + rejected + ignored).
+        opened = sum(f.status == OPENED for f in self.files)
+        out = {"files": len(self.files) - opened}
         for status in ("accepted", "rejected", "ignored"):
             out[status] = sum(f.status == status for f in self.files)
+        if opened:
+            out["archives"] = opened
         out["forms"] = len(self.forms)
         out["findings"] = len(self.findings)
         return out

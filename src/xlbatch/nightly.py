@@ -34,7 +34,7 @@ from pathlib import Path
 
 from .config import Config
 from .intake.discover import discover, sha256_of
-from .models import IGNORED, FormRecord, RunResult, new_run_id
+from .models import IGNORED, OPENED, FormRecord, RunResult, new_run_id
 from .ops.execute import Executor, serial
 from .ops.ledger import CachingExecutor, Ledger, inputs_fingerprint
 from .ops.logs import event, json_log
@@ -76,7 +76,7 @@ def run(inbox: str | Path, outbox: str | Path, cfg: Config | None = None, execut
         ledger, published = None, False
         try:
             ledger = Ledger.open(outbox)
-            files = discover(inbox)
+            files = discover(inbox, cfg.limits)
             inputs = inputs_fingerprint([f.record for f in files], cfg)
             arrivals = ledger.arrivals([f.record for f in files], started.isoformat(timespec="seconds"))
             previous_id = current_run(outbox)
@@ -206,7 +206,7 @@ def _repeat(result: RunResult, kept: tuple[dict, dict], previous_id: str, previo
     result.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
     result.extra.update(
         outputs_from=origin, counts=previous["counts"],
-        reading={"read": [], "reused": sum(f.status != IGNORED for f in result.files)},
+        reading={"read": [], "reused": sum(f.status not in (IGNORED, OPENED) for f in result.files)},
         changes={"previous_run": previous_id, "files": [], "forms": [], "counts": nothing})
     data = {**shown, "run_id": result.run_id, "started_at": result.started_at, "finished_at": result.finished_at,
             "inbox": result.inbox, "outbox": result.outbox, **result.extra}

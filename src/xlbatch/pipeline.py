@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .config import Config
-from .form.analyse import FileTask
+from .form.analyse import FileTask, file_finding
 from .form.values import clean_text
-from .intake.discover import InboxFile, discover, inbox_file
+from .intake.discover import InboxFile, discover, inbox_file, package_message
 from .intake.roster import roster_of
-from .models import ACCEPTED, REJECTED, Arrival, FileRecord, Finding, FormRecord, RunResult, new_run_id
+from .models import ACCEPTED, IGNORED, OPENED, REJECTED, Arrival, FileRecord, Finding, FormRecord, RunResult, new_run_id
 from .ops.execute import Executor, serial
 
 if TYPE_CHECKING:
@@ -41,8 +41,8 @@ def process(inbox: str | Path, cfg: Config | None = None, executor: Executor = s
     `cfg` defaults to the national rules (`Config()`); `executor` to reading in this process.
     """
     started = datetime.now(UTC)
-    files = discover(Path(inbox))
     cfg = cfg if cfg is not None else Config()
+    files = discover(Path(inbox), cfg.limits)
     return evaluate(files, cfg, executor, run_id=new_run_id(started), started_at=_iso(started), inbox=str(inbox))
 
 
@@ -79,9 +79,8 @@ def evaluate(files: list[InboxFile], cfg: Config, executor: Executor, *, run_id:
     (`beside_rejections`).
     """
     roster = roster_of(cfg)
-    wanted = [f for f in files if not f.ignored]
-    tasks = [FileTask(str(f.path), f.record.path, f.record.sha256, cfg.limits, f.record.size, f.record.mtime,
-                      cfg.label_words) for f in wanted]
+    wanted = [f for f in files if f.wanted]
+    tasks = [_task(f, cfg) for f in wanted]
 
     def load() -> None:
         for name in (*CHECK_MODULES, *preload):
@@ -94,7 +93,8 @@ def evaluate(files: list[InboxFile], cfg: Config, executor: Executor, *, run_id:
     from .checks.validate import run_stage
     from .form.normalize import Submission, build_frames
 
-    findings: list[Finding] = []
+    # Refused before any reading: a package as a whole, or one of its members (discover, archives.py).
+    findings: list[Finding] = [file_finding(f.record.path, f.refusal) for f in files if f.refusal]
     submissions: list[Submission] = []
     owners: list[FileRecord] = []
     for item, outcome in zip(wanted, outcomes, strict=True):
@@ -128,6 +128,7 @@ def evaluate(files: list[InboxFile], cfg: Config, executor: Executor, *, run_id:
     flags = run_stage(EVALUATE, forms_df, ind_df, cfg)
     findings.extend(flags)
     _record_forms(submissions, owners, rejections)
+    _tally_packages(files)
     file_records = [f.record for f in files]
     season_findings, season = [], None
     if whole_inbox:
@@ -154,6 +155,8 @@ def first_arrivals(files: list[FileRecord], seen: str) -> dict[str, Arrival]:
 NEEDS = {
     "amounts": ("全年预算数和全年执行数",
                 frozenset({"budget_full_year", "executed", "execution_rate", "budget_score", "total_score"})),
+    # No 年度资金总额 row found: its 分值 is the configured default, not the form's.
+    "weight": ("年度资金总额一行的分值", frozenset({"weight_sum", "budget_weight"})),
     "unit": ("实施单位", frozenset({"roster_state"})),
 }
 # A rejected form enters no consolidation: it supersedes no other form and none supersedes it.
@@ -176,12 +179,21 @@ def beside_rejections(forms: pd.DataFrame, indicators: pd.DataFrame, cfg: Config
     scored = mark_season(mark_duplicates(score_forms(forms, indicators, cfg.scoring, cfg.rules)), cfg.season, roster)
     lacks = _lacks(forms)
     kept = [f for f in run_stage(EVALUATE, scored, indicators, cfg)
-            if f.rule not in reading(CONSOLIDATED_ONLY.union(*(NEEDS[k][1] for k in lacks[f.form_id])))]
+            if computed(f, CONSOLIDATED_ONLY.union(*(NEEDS[k][1] for k in lacks[f.form_id])))]
     # A rule that never applies here is not named as not computed (UNKNOWN_UNIT without a roster).
-    applies = {"amounts": True, "unit": roster is not None}
+    applies = {"amounts": True, "weight": True, "unit": roster is not None}
     not_computed = {form_id: [(NEEDS[k][0], reading(NEEDS[k][1])) for k in keys if applies[k]]
                     for form_id, keys in lacks.items()}
     return kept, {form_id: named for form_id, named in not_computed.items() if named}
+
+
+def computed(finding: Finding, unknown: frozenset[str]) -> bool:
+    """Whether the check that found `finding` (of the indicators frame when it names an indicator)
+    reads none of the `unknown` columns."""
+    from .checks.rules import FORMS, INDICATORS, RULES
+
+    frame = FORMS if finding.indicator_id is None else INDICATORS
+    return not any(unknown & set(check.reads) for check in RULES[finding.rule].checks if check.frame == frame)
 
 
 def reading(columns: frozenset[str]) -> list[str]:
@@ -192,13 +204,21 @@ def reading(columns: frozenset[str]) -> list[str]:
 
 
 def _lacks(forms: pd.DataFrame) -> dict[int, list[str]]:
-    """Per form, the keys of NEEDS it lacks: usable amounts (numbers, a budget not 0), a 实施单位."""
+    """Per form, the keys of NEEDS it lacks: usable amounts (numbers, a budget not 0), the 年度资金总额
+    row's 分值 cell, a 实施单位."""
     filled = (forms["budget_full_year_raw"] != "") & (forms["executed_raw"] != "")
     valid = forms["budget_full_year_ok"].astype(bool) & forms["executed_ok"].astype(bool)
-    amounts = (filled & valid & (forms["fund_total_full_year"] != 0)).tolist()
-    units = (forms["unit"] != "").tolist()
-    return {form_id: [key for key, has in (("amounts", a), ("unit", u)) if not has]
-            for form_id, a, u in zip(forms.index.tolist(), amounts, units, strict=True)}
+    has = {"amounts": (filled & valid & (forms["fund_total_full_year"] != 0)).tolist(),
+           "weight": [bool(cells.get("fund_total_weight")) for cells in forms["cells"].tolist()],
+           "unit": (forms["unit"] != "").tolist()}
+    return {form_id: [key for key in NEEDS if not has[key][i]] for i, form_id in enumerate(forms.index.tolist())}
+
+
+def _task(file: InboxFile, cfg: Config) -> FileTask:
+    """What a worker needs to read `file`: for a member of a package, the archive on disk and the way in."""
+    size, mtime = file.disk
+    return FileTask(str(file.path), file.record.path, file.record.sha256, cfg.limits, size, mtime, cfg.label_words,
+                    file.member, file.archive_sha256)
 
 
 def _reject_file(record: FileRecord, finding: Finding) -> None:
@@ -225,6 +245,17 @@ def _record_forms(submissions: list[Submission], owners: list[FileRecord], rejec
             first = record.forms[0]
             record.status, record.code = REJECTED, first.code
             record.message = "；".join(f"工作表「{f.sheet}」：{f.message}" for f in record.forms)
+
+
+def _tally_packages(files: list[InboxFile]) -> None:
+    """Each package opened says what became of the files it holds (their own entries say why)."""
+    fates = Counter((f.record.archive, f.record.status) for f in files if f.record.archive)
+    for f in files:
+        if f.record.status == OPENED:
+            tally = "，".join(f"{name} {fates[(f.record.path, status)]}" for status, name in
+                             ((ACCEPTED, "受理"), (REJECTED, "未受理"), (IGNORED, "忽略"), (OPENED, "压缩包"))
+                             if fates[(f.record.path, status)])
+            f.record.message = package_message(f.record, tally)
 
 
 def _with_counts(forms: pd.DataFrame, flags: list[Finding]) -> pd.DataFrame:

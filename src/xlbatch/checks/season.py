@@ -29,7 +29,7 @@ from ..catalogue import titled
 from ..config import BEIJING, Config, SeasonSettings
 from ..form.normalize import records
 from ..intake.roster import Roster, RosterUnit, unit_key
-from ..models import ERROR, IGNORED, REJECTED, WARNING, Arrival, FileRecord, Finding
+from ..models import ERROR, IGNORED, OPENED, REJECTED, WARNING, Arrival, FileRecord, Finding
 from .rules.season import (
     FOREIGN,
     LATE_SUBMISSION,
@@ -172,7 +172,8 @@ def _late_files(files: list[FileRecord], arrivals: dict[str, Arrival], deadline:
     """Files that came after the deadline: not before a moment past it (see models.Arrival)."""
     if deadline is None:
         return set()
-    return {f.path for f in files if f.status != IGNORED and f.path in arrivals
+    # A package opened (.zip) is judged by its members, which name their units.
+    return {f.path for f in files if f.status not in (IGNORED, OPENED) and f.path in arrivals
             and arrivals[f.path].not_before > deadline}
 
 

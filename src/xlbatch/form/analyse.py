@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import LimitSettings
+from ..intake.archives import member_bytes
 from ..intake.read import ReadError, Workbook, open_workbook, workbook_of
 from ..intake.read_rules import FILE_UNREADABLE, FILE_UNSAFE, NO_FORM_FOUND
 from ..models import ERROR, Finding, RawForm
@@ -27,13 +28,15 @@ from .vocabulary import NOT_PROJECT_KINDS, use_labels
 
 @dataclass(frozen=True)
 class FileTask:
-    path: str  # absolute
-    rel: str  # relative to the inbox: the name in every output
-    sha256: str
+    path: str  # absolute: the file, or the package on disk holding the member `member`
+    rel: str  # relative to the inbox: the name in every output (ARCHIVE.zip/MEMBER for a member)
+    sha256: str  # of the file's (the member's) bytes
     limits: LimitSettings
-    size: int = -1  # as hashed by discover: a file replaced since is not cached
+    size: int = -1  # of the file at `path` as hashed by discover: a file replaced since is not cached
     mtime: float = 0.0
     labels: tuple = ()  # the bureau's spellings (Config.label_words), added to the vocabulary
+    member: tuple[str, ...] = ()  # a member of a package: zipfile's names from the archive at `path` down to it
+    archive_sha256: str = ""  # a member: of the archive at `path`, as discover hashed it
 
 
 @dataclass
@@ -46,11 +49,15 @@ class FileOutcome:
 
 
 def analyse_file(task: FileTask, data: bytes | None = None) -> FileOutcome:
-    """The outcome for `task`'s file, read from its path, or from `data` when given (its bytes, shipped)."""
+    """The outcome for `task`'s file, read from its path, or from `data` when given (the bytes at its path,
+    shipped). A member of a package is inflated from the archive's bytes here, in the worker."""
     book = None
     use_labels(task.labels)
     try:
-        if data is None:
+        if task.member:
+            data = member_bytes(task.path, task.member, task.archive_sha256, task.limits, data)
+            book = workbook_of(data, Path(task.rel).suffix, task.limits)
+        elif data is None:
             book = open_workbook(Path(task.path), task.limits)
         else:
             book = workbook_of(data, Path(task.rel).suffix, task.limits)

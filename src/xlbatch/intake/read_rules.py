@@ -18,7 +18,7 @@ _SEND_EXCEL = "请报送 Excel 格式的自评表"
 
 FILE_UNREADABLE = register(Rule(
     "FILE_UNREADABLE", ERROR, "文件无法读取",
-    "文件损坏、不完整、设置了密码，或扩展名是电子表格而内容不是（如改名的 .docx）", READ,
+    "文件损坏、不完整、设置了密码，或扩展名是电子表格而内容不是（如改名的 .docx）；压缩包内的文件加密或损坏", READ,
     messages={
         # read.py
         "not_regular": "不是普通文件（可能在读取前被替换为其他类型的文件），未读取",
@@ -40,11 +40,14 @@ FILE_UNREADABLE = register(Rule(
         "worker_died": "读取该文件时解析进程异常终止（超出 {memory_mb} MB 内存或 {seconds} 秒上限，"
                        "或文件内部结构损坏），已跳过；请检查文件后重新保存报送",
         "cluster_worker_died": "读取该文件时集群工作进程异常终止（{error}），已跳过",
+        # archives.py: one member of a package (the rest of the package is read)
+        "member_encrypted": "压缩包内的该文件设置了密码（已加密），无法读取；请取消密码后重新打包报送",
+        "member_unzip": "该文件在压缩包中已损坏，无法解压（{why}）；请重新打包报送",
     }))
 
 FILE_UNSAFE = register(Rule(
     "FILE_UNSAFE", ERROR, "文件不安全",
-    "压缩包解压后大小或压缩比超过上限，或 XML 含 DOCTYPE/ENTITY 声明", READ,
+    "压缩包解压后大小或压缩比超过上限，压缩包内文件路径越出压缩包或是符号链接，或 XML 含 DOCTYPE/ENTITY 声明", READ,
     messages={
         # read.py
         "file_size": "文件大小超过上限 {limit_mb:g} MB（{size_mb:.3g} MB），拒绝读取",
@@ -58,6 +61,10 @@ FILE_UNSAFE = register(Rule(
                               "无法检查其工作表，拒绝读取；" + _RESAVE,
         "unnamed_oversized": "压缩包内 {part} 的内容延伸到 {ref}，超出读取上限（{max_rows} 行 × {max_cols} 列），"
                              "且无法对应到任何工作表，拒绝读取",
+        # safety.py, for a package (archives.py): the whole package is refused, nothing in it is read
+        "member_path": "压缩包内 {name} 的路径指向压缩包之外（含 ../ 或为绝对路径），整个压缩包拒绝打开",
+        "member_link": "压缩包内 {name} 是符号链接（可能指向压缩包之外的文件），整个压缩包拒绝打开",
+        "duplicate_member": "压缩包内有两个同名的 {name}，无法确定读取哪一个，整个压缩包拒绝打开",
         # form/analyse.py: every sheet is beyond the limits (`skipped` names them)
         "sheets_oversized": "{skipped}；请删除多余内容后重新报送",
     }))

@@ -43,6 +43,7 @@ import posixpath
 import re
 import string
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -70,6 +71,7 @@ _OVERLAP = max(map(len, _DTD16)) - 1
 _ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 _SHEET_PART = re.compile(r"^xl/worksheets/.+\.xml$")
 _REF = re.compile(r"([A-Za-z]*)([0-9]+)")
+_DRIVE = re.compile(r"^[A-Za-z]:")  # a Windows drive: absolute, or relative to that drive's folder
 _FAR = 10**9  # stands for a row or column number too long to be real: far beyond any limit
 _REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 
@@ -113,7 +115,7 @@ def inspect_zip(data: bytes, suffix: str, limits: LimitSettings) -> Inspection:
             members = archive.infolist()
             folded = _by_folded_name(members)
             _refuse_other_documents(set(folded), suffix)
-            _check_declared(members, limits)
+            check_declared(members, limits)
             misplaced = _misplaced_workbook(archive, folded)
             names = _sheet_parts(archive, folded)
             parts = _stream_members(archive, members, limits, names or {})
@@ -167,12 +169,51 @@ def _by_folded_name(members: list[zipfile.ZipInfo]) -> dict[str, str]:
     return found
 
 
-def _check_declared(members: list[zipfile.ZipInfo], limits: LimitSettings) -> None:
-    """Refuse on the sizes the archive declares: a 2 GB bomb is refused without inflating a byte."""
+def check_declared(members: list[zipfile.ZipInfo], limits: LimitSettings,
+                   names: dict[str, str] | None = None) -> None:
+    """Refuse on the sizes the archive declares: a 2 GB bomb is refused without inflating a byte.
+
+    Used for the parts of a workbook and for the members of a package (archives.py); `names` gives
+    a member's name as the refusal should show it (a package's decoded names), else its own.
+    """
     total = sum(m.file_size for m in members)
     _total_limit(total, limits)
     for m in members:
-        _member_limits(m.filename, m.file_size, m.compress_size, limits)
+        _member_limits((names or {}).get(m.filename, m.filename), m.file_size, m.compress_size, limits)
+
+
+def check_package_names(members: list[zipfile.ZipInfo], names: dict[str, str]) -> None:
+    """Refuse a package (archives.py) holding a member that would land outside it were it extracted — a
+    name with a ".." part, or absolute ("/x", "\\x", "C:x") — or that is a symbolic link, or two members of
+    one name. Nothing is ever extracted; such a member is still no mistake a clerk makes, so the whole
+    package is refused (FILE_UNSAFE), not only that member. `names`: ZipInfo.filename → decoded name."""
+    seen: set[str] = set()
+    for m in members:
+        shown = names.get(m.filename, m.filename)
+        for name in {m.filename, shown}:
+            parts = name.replace("\\", "/").split("/")
+            if name.startswith(("/", "\\")) or _DRIVE.match(name) or ".." in parts:
+                raise ReadError(FILE_UNSAFE, "member_path", name=shown)
+        if (m.external_attr >> 16) & 0o170000 == 0o120000:  # S_IFLNK in the Unix mode bits
+            raise ReadError(FILE_UNSAFE, "member_link", name=shown)
+        if shown in seen:
+            raise ReadError(FILE_UNSAFE, "duplicate_member", name=shown)
+        seen.add(shown)
+
+
+def inflate(archive: zipfile.ZipFile, member: zipfile.ZipInfo, limits: LimitSettings,
+            name: str = "") -> Iterator[bytes]:
+    """A member's bytes, inflated chunk by chunk. zipfile stops at the declared size (checked by
+    check_declared) and fails the CRC if more was there; counting what comes out is a second bound,
+    so no member ever inflates beyond the member limit whatever its directory says."""
+    bound, got = limits.max_member_mb * MB, 0
+    with archive.open(member) as fh:
+        while chunk := fh.read(_CHUNK):
+            got += len(chunk)
+            if got > bound:
+                raise ReadError(FILE_UNSAFE, "member_size", name=name or member.filename,
+                                limit_mb=limits.max_member_mb, size_mb=got / MB)
+            yield chunk
 
 
 def _stream_members(archive: zipfile.ZipFile, members, limits: LimitSettings,
@@ -188,13 +229,12 @@ def _stream_members(archive: zipfile.ZipFile, members, limits: LimitSettings,
         scan = _SheetScan(name) if key in (sheets or {}) or _SHEET_PART.match(key) else None
         is_xml = scan is not None or key.endswith((".xml", ".rels", ".vml"))
         tail = b""
-        with archive.open(member) as fh:
-            while chunk := fh.read(_CHUNK):
-                if is_xml and (_has_dtd(chunk) or _has_dtd(tail + chunk[:_OVERLAP])):
-                    raise _dtd_found(name)
-                if scan:
-                    scan.feed(chunk)
-                tail = chunk[-_OVERLAP:]
+        for chunk in inflate(archive, member, limits):
+            if is_xml and (_has_dtd(chunk) or _has_dtd(tail + chunk[:_OVERLAP])):
+                raise _dtd_found(name)
+            if scan:
+                scan.feed(chunk)
+            tail = chunk[-_OVERLAP:]
         if scan:
             scan.feed(b"", final=True)
             extents[name] = scan.extent

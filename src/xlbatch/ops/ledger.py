@@ -16,6 +16,11 @@ Tables (query them with any SQLite client):
   extension; the reader fingerprint is the xlbatch version plus a hash of the
   package's source, so an upgrade or a local patch never reuses a stale
   outcome. Only outcomes used by the latest run are kept.
+  A member of a package (discover.py, archives.py) is cached as a file is,
+  under its own sha256 and its name `ARCHIVE.zip/MEMBER`: an unchanged package
+  has every member served from here (none is read), and a package sent again
+  with one member changed has only that member read. `versions` holds a row
+  per package (status `opened`) and per member.
 - `outputs`: the sha256 of each output a run wrote, as it wrote them.
 - `arrivals`: when each version (path, sha256) was first seen (the run's start) and the moment it
   came in after (its modification time, or the last run before that did not see it): the
@@ -355,7 +360,8 @@ def _key(task: FileTask, limits: str) -> tuple[str, str, str, str]:
 
 
 def _unchanged_since_hashed(task: FileTask) -> bool:
-    """The file still has the size and mtime it had when discover hashed it."""
+    """The file still has the size and mtime it had when discover hashed it (for a member of a package:
+    the archive holding it)."""
     try:
         stat = os.stat(task.path)
     except OSError:

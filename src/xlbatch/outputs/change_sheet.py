@@ -19,7 +19,7 @@ _COLUMNS = [("变更", 12), ("实施单位", 24), ("项目名称", 26), ("年度
             ("上次", 14), ("本次", 14), ("变动", 10), ("说明", 50)]
 _FILE_CHANGE = {"new": "新增文件", "changed": "修改文件", "withdrawn": "撤回文件"}
 _FORM_CHANGE = {"new": "新增自评表", "changed": "数据变动", "removed": "撤回自评表"}
-_STATUS = {"accepted": "受理", "rejected": "未受理", "ignored": "忽略"}
+_STATUS = {"accepted": "受理", "rejected": "未受理", "ignored": "忽略", "opened": "压缩包已打开"}
 _TOP = 4  # header row: title, comparison and counts above it
 _NUMBER_FORMATS = {"执行率": "percent", "全年预算数（万元）": "money", "全年执行数（万元）": "money", "问题数": "plain"}
 

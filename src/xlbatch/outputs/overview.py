@@ -209,7 +209,8 @@ def _run_facts(result) -> list[tuple[str, str]]:
         ("结束时间（北京时间）", _beijing(result.finished_at)),
         ("收件箱", result.inbox),
         ("输出目录", result.outbox),
-        ("收件箱文件", f"{c['files']} 个：受理 {c['accepted']}，未受理 {c['rejected']}，忽略 {c['ignored']}"),
+        ("收件箱文件", f"{c['files']} 个：受理 {c['accepted']}，未受理 {c['rejected']}，忽略 {c['ignored']}"
+                  + (f"（另有 {c['archives']} 个压缩包在内存中打开，所含文件逐个计入）" if c.get("archives") else "")),
         ("受理的自评表", f"{c['forms']} 张，其中计入汇总 {c['forms'] - superseded - suspect - outside} 张，"
                     f"被重报替代 {superseded} 张，金额单位存疑未计入 {suspect} 张"
                     + (f"，年度或县（区）不符未计入 {outside} 张" if outside else "")),

@@ -38,14 +38,14 @@ def _wrong_year_describe(row, cfg):
 
 WRONG_YEAR = register(Rule(
     "WRONG_YEAR", WARNING, "年度或县（区）不符",
-    "自评表年度不是评价年度（season.year），或（设置 season.county 和花名册时）主管部门、实施单位均不在花名册中"
+    "自评表年度不是配置的评价年度，或（配置了县（区）名称和花名册时）主管部门、实施单位均不在花名册中"
     "且表中写明其他县（区）；单独列出，不计入合计", EVALUATE,
     checks=(Check(FORMS, ("wrong_year",), _wrong_year_passes, _wrong_year_describe),)))
 
 
 NOT_SUBMITTED = register(Rule(
     "NOT_SUBMITTED", WARNING, "未报送",
-    "花名册（season.roster）中的单位没有可受理的本年度自评表（每个单位一条）", SEASON,
+    "报送单位花名册中的单位没有可受理的本年度自评表（每个单位一条）", SEASON,
     messages={
         "nothing": "花名册中的「{unit}」（主管部门：{department}）未报送自评表{hint}",
         "rejected": "花名册中的「{unit}」（主管部门：{department}）报送的文件均未受理（{reasons}），请通知其更正后重报",
@@ -70,14 +70,14 @@ def _unknown_describe(row, cfg):
 
 UNKNOWN_UNIT = register(Rule(
     "UNKNOWN_UNIT", INFO, "花名册外单位",
-    "自评表的实施单位不在报送单位花名册（season.roster）中（按全半角、空格、县名前缀统一后比较）；"
+    "自评表的实施单位不在报送单位花名册中（按全半角、空格、县名前缀统一后比较）；"
     "提示最相近的花名册名称，不自动合并", EVALUATE,
     checks=(Check(FORMS, ("roster_state",), _unknown_passes, _unknown_describe),)))
 
 
 LATE_SUBMISSION = register(Rule(
     "LATE_SUBMISSION", INFO, "逾期报送",
-    "文件在报送截止时间（season.deadline）之后才收到", SEASON,
+    "文件在配置的报送截止时间之后才收到", SEASON,
     messages={
         "late": "文件在报送截止时间 {deadline} 之后才收到（不早于 {after}；程序首次发现于 {seen}；北京时间）",
     }))
