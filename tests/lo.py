@@ -32,7 +32,7 @@ from variants import LO_SOURCES
 from xlbatch.outputs.template import write_workbook
 
 # The README's install line for the real-client tests (the font so that Chinese renders in the PDF).
-INSTALL = "apt-get install -y libreoffice-calc-nogui poppler-utils fonts-wqy-zenhei"
+INSTALL = "apt-get install -y libreoffice-calc-nogui libreoffice-writer-nogui poppler-utils fonts-wqy-zenhei"
 SOFFICE_MISSING = f"LibreOffice (soffice) not installed: {INSTALL}"
 TIMEOUT_S = 120
 

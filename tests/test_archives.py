@@ -30,6 +30,7 @@ from hypothesis import strategies as st
 from seed import seed_form
 
 import xlbatch.form.analyse as analyse
+from xlbatch.catalogue import titled
 from xlbatch.config import Config, parse_config
 from xlbatch.intake.archives import decoded_name
 from xlbatch.intake.discover import discover, file_bytes
@@ -154,7 +155,8 @@ def test_members_are_read_and_named_archive_slash_member_in_every_output(package
         assert [f["project"] for f in entry["forms"]] == [project]
     ignored = {p: (e["status"], e["kind"], e["message"]) for p, e in entries.items() if e["status"] == "ignored"}
     assert ignored == {
-        "社保中心.zip/自评报告.docx": ("ignored", "report", "自评报告（.docx），已登记"),
+        "社保中心.zip/自评报告.docx": ("ignored", "report",
+                                      "自评报告，无法读取：文件扩展名为 .docx，但内容不是 Word 文档；请重新保存后报送"),
         "社保中心.zip/~$项目甲.xlsx": ("ignored", "spreadsheet", "Office 临时锁定文件（~$ 开头），不是报送文件"),
         "社保中心.zip/__MACOSX/自评表/._项目甲.xlsx": ("ignored", "spreadsheet", "隐藏文件，不是报送文件")}
     assert data["counts"] == {"files": 6, "accepted": 3, "rejected": 0, "ignored": 3, "archives": 1, "forms": 3,
@@ -326,7 +328,7 @@ def test_a_hostile_package_is_refused_whole_and_nothing_is_written_outside_the_o
     assert not (outbox / "x.xlsx").exists() and not (outbox.parent.parent / "x.xlsx").exists()
     rejected = openpyxl.load_workbook(outbox / "consolidated.xlsx", read_only=True)["未受理文件"]
     rows = [r for r in rejected.iter_rows(values_only=True) if r[0] == "包.zip"]
-    assert [(r[2], r[3]) for r in rows] == [(code, record.message)]
+    assert [(r[2], r[3]) for r in rows] == [(titled(code), record.message)]
 
 
 def test_a_package_over_the_total_size_is_refused_before_a_byte_is_inflated(tmp_path, inbox, monkeypatch):
@@ -369,7 +371,8 @@ def test_an_encrypted_member_is_unreadable_and_the_rest_of_the_package_is_read(t
     assert finding.source_file == "包.zip/加密.xlsx"
     assert list(result.forms["project"]) == ["项目甲"]
     rejected = openpyxl.load_workbook(tmp_path / "outbox" / "consolidated.xlsx", read_only=True)["未受理文件"]
-    assert [r[0] for r in rejected.iter_rows(min_row=2, values_only=True)] == ["包.zip/加密.xlsx"]
+    # The table starts under the letterhead (title, 编制单位 / date, header).
+    assert [r[0] for r in rejected.iter_rows(min_row=4, values_only=True)] == ["包.zip/加密.xlsx"]
 
 
 def test_a_corrupt_member_costs_itself_and_a_broken_package_is_unreadable(tmp_path, inbox):
@@ -407,7 +410,7 @@ def test_a_package_moved_out_of_the_way_between_listing_and_reading_is_refused_n
     wanted = sorted(f.record.path for f in files if f.wanted)
     assert len(wanted) == 3
     shutil.move(package / "社保中心.zip", tmp_path / "elsewhere.zip")
-    result = evaluate(files, CFG, serial, run_id="r", started_at="", inbox=str(package))
+    result = evaluate(files, CFG, serial, run_id="r", started_at="2025-01-01T00:00:00+00:00", inbox=str(package))
     assert {(f.status, f.code) for f in result.files if f.path in wanted} == {("rejected", "FILE_UNREADABLE")}
     assert result.forms.empty
 

@@ -14,15 +14,25 @@ import pytest
 
 import xlbatch
 from xlbatch import catalogue
-from xlbatch.catalogue import READ, SEASON, MessageError, Rule, register, template_fields
+from xlbatch.catalogue import READ, REPORTS, SEASON, MessageError, Rule, register, template_fields
 from xlbatch.checks import rules
-from xlbatch.checks.rules import CATALOGUE, RULES, execution, indicators, rejections, scores, season, submissions
+from xlbatch.checks.rules import (
+    CATALOGUE,
+    RULES,
+    execution,
+    indicators,
+    rejections,
+    reports,
+    scores,
+    season,
+    submissions,
+)
 from xlbatch.intake import read_rules
 from xlbatch.intake.read_rules import FILE_UNREADABLE, FILE_UNSAFE, NO_FORM_FOUND
 from xlbatch.intake.safety import ReadError
 
 SRC = Path(xlbatch.__file__).parent
-RULE_MODULES = (read_rules, rejections, execution, scores, indicators, submissions, season)
+RULE_MODULES = (read_rules, rejections, execution, scores, indicators, submissions, season, reports)
 CATALOGUE_FILES = {SRC / "catalogue.py", SRC / "intake" / "read_rules.py", *(SRC / "checks" / "rules").glob("*.py")}
 
 # The order of the workbook's rule list, run.json's catalogue and the findings (as before the
@@ -33,6 +43,7 @@ ORDER = [
     "SCORE_OUT_OF_RANGE", "INDICATOR_SCORE_MISMATCH", "WEIGHTS_INVALID", "TOTAL_MISMATCH", "SELF_SCORE_INFLATED",
     "UNEXPLAINED_DEVIATION", "MISSING_ACTUAL", "REQUIRED_CATEGORY_EMPTY", "INCOMPARABLE_VALUES",
     "DUPLICATE_SUBMISSION", "AMOUNT_SCALE_SUSPECT", "WRONG_YEAR", "NOT_SUBMITTED", "UNKNOWN_UNIT", "LATE_SUBMISSION",
+    "REPORT_MISSING", "FORMS_MISSING", "REPORT_FIGURE_MISMATCH",
 ]
 
 
@@ -60,10 +71,10 @@ def test_each_rule_is_a_module_level_object_named_by_its_code():
 
 
 def test_read_rules_carry_messages_and_frame_rules_carry_checks():
-    """Rules that judge no form row (the read stage's, and the season's per roster unit or file) carry
-    messages; the others carry frame checks."""
+    """Rules that judge no form row (the read stage's; the season's per roster unit or file; the reports
+    stage's, forms and 自评报告 together) carry messages; the others carry frame checks."""
     for rule in CATALOGUE:
-        if rule.stage in (READ, SEASON):
+        if rule.stage in (READ, SEASON, REPORTS):
             assert rule.messages and not rule.checks, rule.code
         else:
             assert rule.checks and not rule.messages, rule.code

@@ -130,10 +130,15 @@ def test_history_copy_matches_outputs(sample_run):
 def test_workbook_sheets_flags_links_and_dropdown(sample_run):
     _, outbox, _result = sample_run
     book = openpyxl.load_workbook(outbox / "consolidated.xlsx")
-    assert book.sheetnames[:8] == ["重点关注", "汇总", "图表", "异常清单", "未受理文件", "变更记录", "已关闭",
-                                   "运行说明"]
+    assert book.sheetnames[:9] == ["重点关注", "汇总", "图表", "异常清单", "未受理文件", "其他文件", "变更记录",
+                                   "已关闭", "运行说明"]
     assert book.active.title == "重点关注"
-    assert set(book.sheetnames[8:]) == {"示例县第一中学", "示例县农业技术推广中心", "示例县疾病预防控制中心",
+    # Every inbox file is listed somewhere: what holds no form, with its reason, in 其他文件.
+    others = [[c.value for c in r] for r in book["其他文件"].iter_rows(min_row=4)]
+    listed = {r[0] for r in others}
+    assert listed == {r.path for r in _result.files if r.status == "ignored"} and len(listed) == 2
+    assert all(r[2] for r in others)  # each with its reason
+    assert set(book.sheetnames[9:]) == {"示例县第一中学", "示例县农业技术推广中心", "示例县疾病预防控制中心",
                                         "示例县社会救助服务中心"}
     summary = book["汇总"]
     # The title, then 编制单位 / date / 单位, then the header (row 3): 5 forms, 4 subtotals, county.
@@ -148,7 +153,7 @@ def test_workbook_sheets_flags_links_and_dropdown(sample_run):
     assert summary["G13"].value.startswith("=SUMIFS(G4:G12,")
     anomalies = book["异常清单"]
     header = [c.value for c in anomalies[3]]
-    assert header[0] == "编号" and header[-2:] == ["复核状态", "复核意见"]
+    assert header[0] == "编号" and header[-3:] == ["复核状态", "复核意见", "自评报告所述原因"]
     rows = list(anomalies.iter_rows(min_row=4, values_only=True))
     assert len(rows) == 15
     validations = anomalies.data_validations.dataValidation
@@ -296,7 +301,7 @@ def test_submission_text_never_becomes_a_formula(tmp_path):
     assert formulas > 0  # the scan does see formulas (the totals'), so finding no other one means something
     assert book["汇总"]["C4"].value == evil
     assert book["汇总"]["C4"].data_type == "s"  # a formula would read back as the same text, typed "f"
-    unit_sheet = book.sheetnames[8]
+    unit_sheet = book.sheetnames[book.sheetnames.index("运行说明") + 1]  # the first unit sheet
     assert unit_sheet == '=HYPERLINK("http___example.inva'  # ≤31 characters, no []:*?/\\
     assert book[unit_sheet]["A3"].value == "项目：+SUM(1,2)"
 

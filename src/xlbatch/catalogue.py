@@ -9,7 +9,8 @@ into the message a clerk or auditor reads. `checks/validate.py` runs the checks
 as named pandera checks, so the failure-case table is keyed by rule code.
 
 Read-stage rules (intake/read_rules.py) have no frame check; their messages are
-templates (`Rule.message`), filled where the file is refused.
+templates (`Rule.message`), filled where the file is refused. So have the rules of
+the reports stage (checks/rules/reports.py), filled where the reports are checked.
 
 Every rule is registered where it is defined (`register`), and the catalogue's
 order is the order of registration: intake/read_rules.py first, then the
@@ -34,6 +35,8 @@ FORMS, INDICATORS = "forms", "indicators"
 READ, VALIDATE, EVALUATE = "read", "validate", "evaluate"
 # Rules of the submission season that judge no form row (a roster unit, a file): messages, no check.
 SEASON = "season"
+# Rules over the forms and the units' 自评报告 together (checks/rules/reports.py): message templates, no frame check.
+REPORTS = "reports"
 
 
 @dataclass(frozen=True)

@@ -168,6 +168,47 @@ class Arrival:
 
 
 @dataclass
+class Figure:
+    """One figure a 自评报告 states for a project: its budget, executed amount or execution rate."""
+
+    kind: str  # "budget" (预算), "executed" (执行/支出/使用), "rate" (执行率)
+    value: float  # 万元 for amounts (元 and 亿元 converted), a fraction for a rate (0.5685)
+    text: str  # as written: "5.4 万元", "56.85%"
+    where: str  # where in the report: "第 7 段", "表 1 第 2 行", "第 1 页"
+    slack: float  # half a unit of the last digit written, in the value's scale: what rounding explains
+
+
+@dataclass
+class ReportProject:
+    """A project a 自评报告 names (in a heading, a 项目名称 line or a table row), what it states for it."""
+
+    name: str
+    where: str
+    figures: list[Figure] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)  # sentences giving reasons (原因, 由于, 主要是 …)
+
+    def figure(self, kind: str) -> Figure | None:
+        """The first figure of `kind` stated for the project (a report states the headline first)."""
+        return next((f for f in self.figures if f.kind == kind), None)
+
+
+@dataclass
+class Report:
+    """A unit's 自评报告 (.docx/.pdf) as read: who it is from, what it declares, or why it could not be read."""
+
+    path: str  # relative to the inbox, with forward slashes (ARCHIVE.zip/MEMBER for an archive's member)
+    unit: str = ""  # the unit the text names ("" if none)
+    unit_from: str = ""  # where that name was found: 标题, 「实施单位」, 首行, 落款
+    declared: int | None = None  # the number of projects it declares (共设预算项目 6 个)
+    declared_text: str = ""  # that phrase as written
+    declared_where: str = ""
+    projects: list[ReportProject] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)  # reason sentences outside any project's section
+    error: str = ""  # why it could not be read; "" when it was
+    text: str = ""  # its text, paragraphs and table rows in order
+
+
+@dataclass
 class FormRecord:
     """What a form contributed to run.json."""
 
@@ -237,6 +278,10 @@ class RunResult:
     finished_at: str = ""
     outbox: str = ""
     extra: dict = field(default_factory=dict)
+    # The units' 自评报告 read from the inbox and matched to their units (an intake.reports.ReportSet:
+    # models imports no stage); `reports.reasons_for(unit, project)` gives the reasons to show beside
+    # a project's findings. None for a run that repeated the published outputs.
+    reports: Any = None
 
     def counts(self) -> dict[str, int]:
         if "counts" in self.extra:  # a run that repeated the published outputs: their counts

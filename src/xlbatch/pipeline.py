@@ -20,8 +20,21 @@ from .config import Config
 from .form.analyse import FileTask, file_finding
 from .form.values import clean_text
 from .intake.discover import InboxFile, discover, inbox_file, package_message
+from .intake.reports import ReportSet, match_reports, read_reports
 from .intake.roster import roster_of
-from .models import ACCEPTED, IGNORED, OPENED, REJECTED, Arrival, FileRecord, Finding, FormRecord, RunResult, new_run_id
+from .models import (
+    ACCEPTED,
+    IGNORED,
+    OPENED,
+    REJECTED,
+    Arrival,
+    FileRecord,
+    Finding,
+    FormRecord,
+    Report,
+    RunResult,
+    new_run_id,
+)
 from .ops.execute import Executor, serial
 
 if TYPE_CHECKING:
@@ -71,10 +84,10 @@ def evaluate(files: list[InboxFile], cfg: Config, executor: Executor, *, run_id:
     """Everything between discovering the files and writing the outputs.
 
     While the executor reads the files, this process imports the checking stages
-    and the modules named in `preload` (e.g. the writer). `arrivals` (the ledger's, nightly.py)
-    says when each file came; without it, a file came at its modification time (`first_arrivals`).
-    Who has not submitted and who came late speak of a whole inbox: not of files a unit checks
-    (`whole_inbox` False), whose forms are still judged against the year, county and roster.
+    and the modules named in `preload` (e.g. the writer), and reads the units' reports. `arrivals` (the
+    ledger's, nightly.py) says when each file came; without it, a file came at its modification time
+    (`first_arrivals`). Who has not submitted and who came late speak of a whole inbox: not of files a
+    unit checks (`whole_inbox` False), whose forms are still judged against the year, county and roster.
     With `all_findings` (`check`), the rejected forms' other findings follow their rejections
     (`beside_rejections`).
     """
@@ -82,12 +95,16 @@ def evaluate(files: list[InboxFile], cfg: Config, executor: Executor, *, run_id:
     wanted = [f for f in files if f.wanted]
     tasks = [_task(f, cfg) for f in wanted]
 
+    reports: list[Report] = []
+
     def load() -> None:
         for name in (*CHECK_MODULES, *preload):
             importlib.import_module(name)
+        reports.extend(read_reports(files, cfg.limits))  # the units' 自评报告 (SPEC section 6), never raises
 
     outcomes = executor(tasks, meanwhile=load)
     from .checks.rules import EVALUATE, VALIDATE
+    from .checks.rules.reports import report_findings
     from .checks.score import mark_duplicates, score_forms, score_indicators
     from .checks.season import mark_season, review_season
     from .checks.validate import run_stage
@@ -126,9 +143,12 @@ def evaluate(files: list[InboxFile], cfg: Config, executor: Executor, *, run_id:
     forms_df = mark_duplicates(score_forms(forms_df, ind_df, cfg.scoring, cfg.rules))
     forms_df = mark_season(forms_df, cfg.season, roster)
     flags = run_stage(EVALUATE, forms_df, ind_df, cfg)
+    matched = match_reports(reports, forms_df)
+    flags += report_findings(forms_df, matched, cfg)
     findings.extend(flags)
     _record_forms(submissions, owners, rejections)
     _tally_packages(files)
+    _record_reports(files, matched)
     file_records = [f.record for f in files]
     season_findings, season = [], None
     if whole_inbox:
@@ -136,7 +156,8 @@ def evaluate(files: list[InboxFile], cfg: Config, executor: Executor, *, run_id:
         season_findings, season = review_season(cfg, roster, file_records, forms_df, findings, arrivals)
     findings.extend(season_findings)
     result = RunResult(run_id=run_id, started_at=started_at, inbox=inbox, config=cfg, files=file_records,
-                       forms=_with_counts(forms_df, flags), indicators=ind_df, findings=findings, extra=extra)
+                       forms=_with_counts(forms_df, flags), indicators=ind_df, findings=findings, reports=matched,
+                       extra=extra)
     if season is not None:
         result.extra["season"] = season
     return result
@@ -256,6 +277,13 @@ def _tally_packages(files: list[InboxFile]) -> None:
                              ((ACCEPTED, "受理"), (REJECTED, "未受理"), (IGNORED, "忽略"), (OPENED, "压缩包"))
                              if fates[(f.record.path, status)])
             f.record.message = package_message(f.record, tally)
+
+
+def _record_reports(files: list[InboxFile], reports: ReportSet) -> None:
+    """A report's file (not a form, so still `ignored`) says what was read from it, or why it was not."""
+    records = {f.record.path: f.record for f in files}
+    for report in reports.reports:
+        records[report.path].message = reports.summary(report)
 
 
 def _with_counts(forms: pd.DataFrame, flags: list[Finding]) -> pd.DataFrame:

@@ -36,6 +36,7 @@ from ..models import SEVERITY_ORDER, Category, Finding
 from .formats import Styles, display_width, plan_print, print_table, quote
 
 SUMMARY_SHEET = "汇总"
+REPORT_REASONS = "自评报告所述原因"
 CATEGORY_FIELD = "category:"  # REQUIRED_CATEGORY_EMPTY's field: category:时效；成本
 
 
@@ -162,12 +163,14 @@ class _Grid:
 
 
 def write_unit_sheets(book, forms: pd.DataFrame, indicators: pd.DataFrame, findings: list[Finding],
-                      names: dict[str, str], st: Styles) -> Places:
-    """One sheet per unit, in unit order; returns where each field landed."""
+                      names: dict[str, str], st: Styles, reasons=None) -> Places:
+    """One sheet per unit, in unit order; returns where each field landed. `reasons(unit, project)`: the
+    reason sentences the unit's 自评报告 gives for the project (ReportSet.reasons_for), shown with its goals."""
     places, by_form = Places(), findings_by_form(findings)
     # Plain records grouped once: filtering the frames per unit and per form is quadratic.
     units: dict[str, list[tuple[int, dict]]] = {}
     for form in records(forms, index="form_id"):
+        form["report_reasons"] = "".join(reasons(form["unit"], form["project"])) if reasons else ""
         units.setdefault(form["unit"], []).append((int(form["form_id"]), form))
     inds: dict[int, list[dict]] = {}
     for ind in records(indicators, index="indicator_id"):
@@ -244,6 +247,10 @@ def _goals(g: _Grid, row: int, f: dict) -> int:
     for i, key in enumerate(("expected", "actual"), start=1):
         g.put(row + i, 0, GOAL[key].label, "header")
         g.put_across(row + i, 1, len(WIDTHS) - 1, f[f"goal_{key}"] or NOT_FILLED)
+    if f.get("report_reasons"):  # what the form's 偏差原因 cells often leave out (SPEC section 6)
+        g.put(row + 3, 0, REPORT_REASONS, "header")
+        g.put_across(row + 3, 1, len(WIDTHS) - 1, f["report_reasons"])
+        return row + 5
     return row + 4
 
 

@@ -25,11 +25,20 @@ import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 
 from ..catalogue import titled
-from ..checks.rules import AMOUNT_SCALE_SUSPECT, RULES, SELF_SCORE_INFLATED, WRONG_YEAR
+from ..checks.rules import (
+    AMOUNT_SCALE_SUSPECT,
+    HIGH_SCORE_LOW_EXECUTION,
+    LOW_EXECUTION,
+    RULES,
+    SELF_SCORE_INFLATED,
+    UNEXPLAINED_DEVIATION,
+    WRONG_YEAR,
+)
 from ..checks.score import COUNTED, SCALE_SUSPECT, WRONG_SEASON, standing
 from ..form.normalize import records
+from ..intake.discover import ARCHIVE, OLD_FORMAT, OTHER, REPORT, SPREADSHEET
 from ..intake.read import a1
-from ..models import INFO, SEVERITY_NAMES, WARNING, Finding
+from ..models import IGNORED, INFO, OPENED, SEVERITY_NAMES, WARNING, Finding
 from .change_sheet import CHANGES_SHEET, write_changes
 from .focus import FOCUS_SHEET, Ranked, finding_order, write_focus
 from .formats import (
@@ -52,13 +61,13 @@ from .formats import (
 from .overview import BEIJING, CHART_SHEET, INFO_SHEET, write_charts, write_run_info
 from .reviews import ANOMALY_SHEET, CLOSED_SHEET, ID_HEADERS, NOTE_HEADER, STATUS_HEADER, STATUSES, Review
 from .season_sheet import SEASON_SHEET, write_season
-from .unit_sheets import SUMMARY_SHEET, Places, write_unit_sheets
+from .unit_sheets import REPORT_REASONS, SUMMARY_SHEET, Places, write_unit_sheets
 
 REJECTED_SHEET = "未受理文件"
+OTHERS_SHEET = "其他文件"
 IN_MEMORY_FORMS = 5000
-FIXED_SHEETS = (FOCUS_SHEET, SEASON_SHEET, SUMMARY_SHEET, CHART_SHEET, ANOMALY_SHEET, REJECTED_SHEET, CHANGES_SHEET,
-                CLOSED_SHEET,
-                INFO_SHEET)
+FIXED_SHEETS = (FOCUS_SHEET, SEASON_SHEET, SUMMARY_SHEET, CHART_SHEET, ANOMALY_SHEET, REJECTED_SHEET, OTHERS_SHEET,
+                CHANGES_SHEET, CLOSED_SHEET, INFO_SHEET)
 
 
 def write_workbook(path: Path, result, reviews: dict[str, Review]) -> dict[str, Review]:
@@ -74,12 +83,14 @@ def write_workbook(path: Path, result, reviews: dict[str, Review]) -> dict[str, 
               if name != SEASON_SHEET or "season" in result.extra}
     forms = result.forms
     names = sheet_names(units_with_sheets(result), FIXED_SHEETS)
-    places = write_unit_sheets(book, forms, result.indicators, result.findings, names, st)
+    reasons = result.reports.reasons_for if result.reports is not None else None
+    places = write_unit_sheets(book, forms, result.indicators, result.findings, names, st, reasons)
     head = heading(result)
     ranked = write_focus(sheets[FOCUS_SHEET], result, head, places, names, st)
     _summary(sheets[SUMMARY_SHEET], result, head, names, st)
     rejected = _rejected(sheets[REJECTED_SHEET], result, head, st)
-    _anomalies(sheets[ANOMALY_SHEET], result.findings, ranked, places, rejected, reviews, head, st)
+    _others(sheets[OTHERS_SHEET], result, head, st)
+    _anomalies(sheets[ANOMALY_SHEET], result.findings, ranked, places, rejected, reviews, head, st, reasons)
     current = {f.anomaly_id for f in result.findings}
     closed = {k: v for k, v in reviews.items() if k not in current}
     for review in closed.values():
@@ -314,13 +325,16 @@ _ANOMALY = Columns(
     ("unit", "实施单位", 18), ("project", "项目名称", 18), ("source_file", "来源文件", 20), ("sheet", "工作表", 10),
     ("cell", "单元格", 7), ("message", "问题说明", 40), ("value", "填报值", 12), ("expected", "应为", 12),
     ("link", "定位", 6), ("review_status", STATUS_HEADER, 9), ("review_note", NOTE_HEADER, 24),
+    ("reasons", REPORT_REASONS, 24),  # last: the auditors' columns keep their place of earlier workbooks
 )
+# The findings a unit's 自评报告 may explain: its reason sentences are shown beside them (SPEC section 6).
+EXPLAINED = {LOW_EXECUTION.code, UNEXPLAINED_DEVIATION.code, HIGH_SCORE_LOW_EXECUTION.code}
 ANOMALY_HEADER = 2  # the header row (0-based) of 异常清单, 未受理文件 and 已关闭: a title and 编制单位 / date above it
 
 
 def _anomalies(ws, findings: list[Finding], ranked: list[Ranked], places: Places,
                rejected: dict[tuple[str, str], int], reviews: dict[str, Review], head: Heading,
-               st: Styles) -> None:
+               st: Styles, reasons=None) -> None:
     top, plan = printed_table(ws, head.title("异常清单"), head.facts(unit=False), _ANOMALY.widths, 1, st)
     header(ws, _ANOMALY.header, st, row=top)
     ordered = finding_order(findings, ranked)  # 重点关注's order: by project rank, then rule weight
@@ -332,7 +346,8 @@ def _anomalies(ws, findings: list[Finding], ranked: list[Ranked], places: Places
         values = {"id": f.anomaly_id, "severity": SEVERITY_NAMES[f.severity], "rule": f.rule,
                   "title": RULES[f.rule].title, "unit": f.unit, "project": f.project, "source_file": f.source_file,
                   "sheet": f.sheet, "cell": f.cell, "message": f.message, "value": f.value,
-                  "expected": f.expected}
+                  "expected": f.expected,
+                  "reasons": "".join(reasons(f.unit, f.project)) if reasons and f.rule in EXPLAINED else ""}
         for key, value in values.items():
             fmt = st.flag[f.severity]["text"] if key == "severity" else b["text"]
             ws.write_string(i, _ANOMALY[key], value or "", fmt)
@@ -381,14 +396,45 @@ def _rejected(ws, result, head: Heading, st: Styles) -> dict[tuple[str, str], in
             ws.write_number(row, _REJECTED["size"], record.size, st.boxed["number"])
             rows_of[(record.path, sheet)] = row
             row += 1
+    _end_list(ws, top, row, plan, len(_REJECTED), "本次运行没有未受理的文件。")
+    return rows_of
+
+
+def _end_list(ws, top: int, row: int, plan, ncols: int, empty: str) -> None:
+    """After a list's rows (header at `top`, next free row `row`): a filter and frozen header; printed
+    as planned, or, with no row at all, the sentence `empty` on screen and nothing on paper."""
     if row == top + 1:
-        ws.write_string(row, 0, "本次运行没有未受理的文件。")
-        no_print(ws, row + 2, len(_REJECTED) + 1)
+        ws.write_string(row, 0, empty)
+        no_print(ws, row + 2, ncols + 1)
     else:
         print_table(ws, plan, top, keep_cols=1)
-    ws.autofilter(top, 0, max(row - 1, top + 1), len(_REJECTED) - 1)
+    ws.autofilter(top, 0, max(row - 1, top + 1), ncols - 1)
     ws.freeze_panes(top + 1, 0)
-    return rows_of
+
+
+# --- 其他文件 ----------------------------------------------------------------------------------
+
+_OTHERS = Columns(("source_file", "文件", 40), ("kind", "类别", 12), ("reason", "说明", 70),
+                  ("size", "文件大小\n（字节）", 10))
+_KINDS = {SPREADSHEET: "电子表格", ARCHIVE: "压缩包", REPORT: "自评报告", OLD_FORMAT: "旧格式文档", OTHER: "其他文件"}
+
+
+def _others(ws, result, head: Heading, st: Styles) -> None:
+    """Every inbox file (and package member) that holds no form: ignored with its reason, a report with
+    what was read from it, a package opened with what it held. Nothing in the inbox goes unlisted."""
+    top, plan = printed_table(ws, head.title("其他文件清单"), head.facts(unit=False), _OTHERS.widths, 1, st)
+    header(ws, _OTHERS.header, st, row=top)
+    row = top + 1
+    for record in result.files:
+        if record.status not in (IGNORED, OPENED):
+            continue
+        values = {"source_file": record.path, "kind": _KINDS.get(record.kind, "其他文件"), "reason": record.message}
+        for key, value in values.items():
+            ws.write_string(row, _OTHERS[key], value or "", st.boxed["text"])
+        fit_row(ws, row, values.values(), [_OTHERS.widths[_OTHERS[key]] for key in values])
+        ws.write_number(row, _OTHERS["size"], record.size, st.boxed["number"])
+        row += 1
+    _end_list(ws, top, row, plan, len(_OTHERS), "本次运行收件箱中没有自评表以外的文件。")
 
 
 _CLOSED = Columns(("id", ID_HEADERS[0], 13), ("rule", "规则", 24), ("title", "规则名称", 14),
