@@ -127,9 +127,10 @@ def test_filled_template_round_trips(tmp_path, inbox):
     shutil.copy(ROOT / "templates" / "项目支出绩效自评表（模板）.xlsx", tmp_path / "t.xlsx")
     book = load_workbook(tmp_path / "t.xlsx")
     ws = book["自评表"]
-    ws["C3"], ws["C4"], ws["G4"] = "乡村道路养护", "示例县交通运输局", "示例县公路养护中心"
-    ws["C6"], ws["D6"], ws["E6"] = 40, 40, 38
-    ws["D13"], ws["E13"], ws["F13"], ws["G13"], ws["H13"] = "养护里程", "≥120 公里", "126 公里", 50, 50
+    # Row 1 holds 附件1 above the title (issue 14): the form starts one row lower than write_form's.
+    ws["C4"], ws["C5"], ws["G5"] = "乡村道路养护", "示例县交通运输局", "示例县公路养护中心"
+    ws["C7"], ws["D7"], ws["E7"] = 40, 40, 38
+    ws["D14"], ws["E14"], ws["F14"], ws["G14"], ws["H14"] = "养护里程", "≥120 公里", "126 公里", 50, 50
     book.save(inbox / "filled.xlsx")
     result = run_specs(inbox)
     assert result.files[0].status == "accepted"

@@ -58,9 +58,39 @@ def test_template_writes_the_committed_form_format_for_format(tmp_path):
     out = tmp_path / "t.xlsx"
     assert main(["template", "-o", str(out)]) == 0
     _assert_same_looks(out, ROOT / "templates" / "项目支出绩效自评表（模板）.xlsx")
-    label = openpyxl.load_workbook(out)["自评表"]["A3"]  # one cell spelled out, beside the comparison
+    # One cell spelled out, beside the comparison: 附件1 in row 1 puts 项目名称 in row 4 (issue 14).
+    label = openpyxl.load_workbook(out)["自评表"]["A4"]
     assert (label.value, label.font.name, label.font.sz, label.font.b, label.border.left.style) == (
         "项目名称", "宋体", 10, True, "thin")
+
+
+def test_template_is_handed_out_as_the_official_form(tmp_path):
+    """附件1 above the title; A4 portrait one page wide, nothing repeated; the number cells validated
+    with Chinese prompts and errors: amounts ≥ 0, 分值 and 得分 0–100 (issue 14)."""
+    out = tmp_path / "t.xlsx"
+    assert main(["template", "-o", str(out)]) == 0
+    ws = openpyxl.load_workbook(out)["自评表"]
+    assert (ws["A1"].value, ws["A2"].value, ws["A1"].font.name) == ("附件1", "项目支出绩效自评表", "黑体")
+    setup = ws.page_setup
+    # fitToWidth is left out when 1, its OOXML default (XlsxWriter writes only what differs).
+    assert (setup.orientation, int(setup.paperSize), setup.fitToWidth or 1, setup.fitToHeight) == ("portrait", 9, 1, 0)
+    assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.print_options.horizontalCentered
+    assert ws.print_title_rows is None and ws.print_title_cols is None
+    rules = {str(v.sqref): v for v in ws.data_validations.dataValidation}
+    assert set(rules) == {"C7:E10", "F7", "G14:G31", "H14:H31"}
+    amounts = rules["C7:E10"]
+    assert (amounts.type, amounts.operator, amounts.formula1) == ("decimal", "greaterThanOrEqual", "0")
+    # errorStyle "stop" (refuse the entry) and operator "between" are OOXML defaults, left out of the file.
+    assert (amounts.promptTitle, amounts.errorTitle, amounts.errorStyle or "stop") == ("金额（万元）", "金额有误",
+                                                                                      "stop")
+    assert amounts.showErrorMessage and amounts.showInputMessage
+    assert "万元" in amounts.prompt and "不小于 0" in amounts.error
+    for ref, title in (("F7", "分值"), ("G14:G31", "分值"), ("H14:H31", "得分")):
+        rule = rules[ref]
+        assert (rule.type, rule.operator or "between", rule.formula1, rule.formula2) == ("decimal", "between", "0",
+                                                                                          "100")
+        assert (rule.promptTitle, rule.errorTitle) == (title, "分数有误") and "0～100" in rule.error
+    assert ws["H32"].value == "=SUM(H14:H31)+H7" and ws["G7"].value == '=IF(N(D7)=0,"",E7/D7)'
 
 
 def test_sample_inbox_is_written_as_committed_format_for_format(tmp_path):

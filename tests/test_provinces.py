@@ -194,7 +194,12 @@ def test_a_score_sheet_without_budget_figures_is_not_supported(tmp_path):
     assert (record.status, form.status, form.code) == ("rejected", "rejected", "MISSING_FIELD")
     assert (form.project, form.unit) == (layout.expected[0].project, layout.expected[0].unit)
     assert "「全年预算数」（未找到该栏）" in record.message and "「全年执行数」（未找到该栏）" in record.message
-    assert rules_of(result) == {"MISSING_FIELD"}
+    # check lists, after the rejection, what the rules compute on what the sheet has (issue 14): the
+    # required 二级指标 are not there. Nothing that needs the amounts or the 年度资金总额 row's 分值
+    # (the weights would add up to 10 + 100 with the configured 分值 the sheet does not have).
+    assert [f.rule for f in result.findings] == ["MISSING_FIELD", "REQUIRED_CATEGORY_EMPTY"]
+    needs = [needs for named in result.extra["not_computed"].values() for needs, _codes in named]
+    assert needs == ["全年预算数和全年执行数", "年度资金总额一行的分值"]
 
 
 def test_budget_execution_scored_as_an_indicator_counts_once(tmp_path):

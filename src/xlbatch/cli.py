@@ -32,12 +32,15 @@ from rich.table import Table
 from rich.text import Text
 
 from .config import Config, ConfigError, load_config
-from .models import ERROR, SEVERITY_NAMES
+from .models import SEVERITY_NAMES
 from .ops.execute import ExecutorError
 from .ops.outbox import DEFAULT_KEEP, OutboxLocked
 from .ops.stopping import request_stop
+from .terminal import HelpFormatter, chinese, wrap
 
 DEFAULT_CONFIG = "xlbatch.toml"
+CHECK_BOOK = "自查结果.xlsx"
+TEMPLATE = "项目支出绩效自评表（模板）.xlsx"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -46,8 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     # finding almost nothing. Collections still happen: the youngest generation's 70× less often,
     # full ones far less.
     gc.set_threshold(50_000, 20, 100)
-    parser = _parser()
-    args = parser.parse_args(argv)
+    with chinese():  # argparse's own messages too: usage errors, headings, -h
+        args = _parser().parse_args(argv)
     try:
         with _sigterm_raises():
             return args.handler(args)
@@ -111,20 +114,25 @@ def _sigterm_raises():
 
 
 def _parser() -> argparse.ArgumentParser:
+    from . import xlbatch_version
+
     parser = argparse.ArgumentParser(
-        prog="xlbatch", description="项目支出绩效自评表批量审核与汇总（xlbatch）")
-    sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="审核收件箱中的全部自评表，生成全县汇总工作簿")
-    run.add_argument("--inbox", default="inbox", help="收件箱目录（默认 inbox）")
-    run.add_argument("--outbox", default="outbox", help="输出目录（默认 outbox）")
-    run.add_argument("--config", default=None, help=f"配置文件（默认 {DEFAULT_CONFIG}，如存在）")
+        prog="xlbatch", description="项目支出绩效自评表批量审核与汇总（xlbatch）", formatter_class=HelpFormatter)
+    parser.add_argument("--version", action="version", version=f"xlbatch {xlbatch_version()}",
+                        help="显示版本号并退出")
+    sub = parser.add_subparsers(dest="command", required=True, title="命令", metavar="命令",
+                                help="各命令的用法：xlbatch 命令 -h")
+    run = _command(sub, "run", "审核收件箱中的全部自评表，生成全县汇总工作簿")
+    run.add_argument("--inbox", default="inbox", metavar="目录", help="收件箱目录（默认 inbox）")
+    run.add_argument("--outbox", default="outbox", metavar="目录", help="输出目录（默认 outbox）")
+    run.add_argument("--config", default=None, metavar="文件", help=f"配置文件（默认 {DEFAULT_CONFIG}，如存在）")
     run.add_argument("--keep", type=_positive, default=None, metavar="N",
                      help=f"历史记录 runs/ 中保留最近 N 次运行（默认 {DEFAULT_KEEP}）")
     run.add_argument("--workers", type=_positive, default=None, metavar="N",
                      help="读取文件的并行进程数（默认：配置 workers，未配置则为 CPU 核数）")
     run.add_argument("--executor", choices=("local", "dask"), default="local",
                      help="local：本机进程；dask：分发到 Dask 集群（需 --scheduler）")
-    run.add_argument("--scheduler", default=None, metavar="ADDRESS", help="Dask 调度器地址，如 tcp://10.0.0.5:8786")
+    run.add_argument("--scheduler", default=None, metavar="地址", help="Dask 调度器地址，如 tcp://10.0.0.5:8786")
     run.add_argument("--recompute", action="store_true",
                      help="即使收件箱、配置与程序自上次运行以来均无变化，也重新计算并重新生成全部输出"
                           "（默认沿用上次的输出）")
@@ -134,30 +142,40 @@ def _parser() -> argparse.ArgumentParser:
     talk.add_argument("-q", "--quiet", action="store_true", help="不显示进度条和结束时的摘要，只报告错误")
     talk.add_argument("-v", "--verbose", action="store_true", help="在终端显示详细日志（每个文件）")
     run.set_defaults(handler=_run)
-    check = sub.add_parser("check", help="报送前自查：按同样的规则检查一个或多个文件")
-    check.add_argument("files", nargs="+", help="要检查的自评表文件")
-    check.add_argument("--config", default=None, help=f"配置文件（默认 {DEFAULT_CONFIG}，如存在）")
+    check = _command(sub, "check", "报送前自查：按同样的规则检查一个或多个文件")
+    check.add_argument("files", nargs="+", metavar="文件", help="要检查的自评表文件")
+    check.add_argument("--config", default=None, metavar="文件", help=f"配置文件（默认 {DEFAULT_CONFIG}，如存在）")
+    check.add_argument("--format", choices=("text", "xlsx"), default="text", dest="format",
+                       help="text：在终端显示（默认）；xlsx：写成工作簿（用 -o 指定文件名）")
+    check.add_argument("-o", "--output", default=None, metavar="文件",
+                       help=f"--format xlsx 时写入的工作簿（默认 {CHECK_BOOK}）")
     check.set_defaults(handler=_check)
-    inspect = sub.add_parser("inspect", help="核对模板：列出文件中每张自评表的各栏目从哪个单元格、通过哪个标签读取")
-    inspect.add_argument("file", help="要查看的自评表文件")
+    inspect = _command(sub, "inspect", "核对模板：列出文件中每张自评表的各栏目从哪个单元格、通过哪个标签读取")
+    inspect.add_argument("file", metavar="文件", help="要查看的自评表文件")
     inspect.add_argument("--json", action="store_true", help="以 JSON 格式输出，供其他程序使用")
-    inspect.add_argument("--config", default=None, help=f"配置文件（默认 {DEFAULT_CONFIG}，如存在）")
+    inspect.add_argument("--config", default=None, metavar="文件", help=f"配置文件（默认 {DEFAULT_CONFIG}，如存在）")
     inspect.set_defaults(handler=_inspect)
-    template = sub.add_parser("template", help="生成空白的标准自评表模板")
-    template.add_argument("-o", "--output", default="项目支出绩效自评表（模板）.xlsx")
+    template = _command(sub, "template", "生成空白的标准自评表模板")
+    template.add_argument("-o", "--output", default=TEMPLATE, metavar="文件", help=f"写入的文件（默认 {TEMPLATE}）")
     template.set_defaults(handler=_template)
-    roster = sub.add_parser("roster", help="报送单位花名册：生成空白花名册，或根据收件箱中已收到的自评表生成草稿")
+    roster = _command(sub, "roster", "报送单位花名册：生成空白花名册，或根据收件箱中已收到的自评表生成草稿")
     mode = roster.add_mutually_exclusive_group(required=True)
     mode.add_argument("--template", action="store_true", help="生成空白花名册（列：主管部门、实施单位、预期项目数）")
     mode.add_argument("--from-inbox", action="store_true",
                       help="根据收件箱中已收到的自评表生成花名册草稿（预期项目数为目前收到的张数）")
-    roster.add_argument("--inbox", default="inbox", help="收件箱目录（默认 inbox；--from-inbox 时使用）")
-    roster.add_argument("-o", "--output", default=None,
+    roster.add_argument("--inbox", default="inbox", metavar="目录",
+                        help="收件箱目录（默认 inbox；--from-inbox 时使用）")
+    roster.add_argument("-o", "--output", default=None, metavar="文件",
                         help="输出文件，.xlsx 或 .csv（默认 报送单位花名册（模板）.xlsx 或"
                              " 报送单位花名册（草稿）.xlsx）；不覆盖已有文件")
-    roster.add_argument("--config", default=None, help=f"配置文件（默认 {DEFAULT_CONFIG}，如存在）")
+    roster.add_argument("--config", default=None, metavar="文件", help=f"配置文件（默认 {DEFAULT_CONFIG}，如存在）")
     roster.set_defaults(handler=_roster)
     return parser
+
+
+def _command(sub, name: str, text: str) -> argparse.ArgumentParser:
+    """A command: its one-line text in the command list, and atop its own -h."""
+    return sub.add_parser(name, help=text, description=text, formatter_class=HelpFormatter)
 
 
 def _config(path: str | None, roster: bool = True) -> Config:
@@ -210,7 +228,8 @@ def _run(args) -> int:
         return TERMINATED
     except Exception as exc:  # unattended runs: a failed run says so and exits 1, outputs untouched
         traceback.print_exc(file=sys.stderr)
-        print(f"xlbatch: 运行失败（{type(exc).__name__}: {exc}），上次的输出保持不变；"
+        # The exception's type and place are in the traceback above and in the run's log.
+        print(f"xlbatch: 运行失败（{str(exc) or type(exc).__name__}），上次的输出保持不变；"
               f"详情见 {outbox / 'runs'} 中本次运行的 run.log.jsonl", file=sys.stderr)
         return 1
     if not args.quiet:
@@ -246,6 +265,22 @@ def summary_line(result, outbox: Path, seconds: float) -> str:
     return f"xlbatch {result.run_id}: {counts}{read}，用时 {seconds:.1f} 秒 → {outbox / 'consolidated.xlsx'}"
 
 
+LEVEL_NAMES = {logging.DEBUG: "调试", logging.INFO: "信息", logging.WARNING: "警告", logging.ERROR: "错误",
+               logging.CRITICAL: "严重错误"}
+
+
+class LevelNames(logging.Formatter):
+    """A log record on the terminal, `prefix` and its level in Chinese before the message; the run's
+    JSON-lines log keeps its own keys and values (logs.JsonFormatter), the record is left unchanged."""
+
+    def __init__(self, prefix: str = ""):
+        super().__init__("%(message)s")
+        self.prefix = prefix
+
+    def format(self, record: logging.LogRecord) -> str:
+        return f"{self.prefix}{LEVEL_NAMES.get(record.levelno, record.levelname)} {super().format(record)}"
+
+
 @contextlib.contextmanager
 def _console_log(console: Console, args, rich: bool):
     """Log records on stderr: WARNING and up, DEBUG and up with --verbose, none with --quiet."""
@@ -253,10 +288,12 @@ def _console_log(console: Console, args, rich: bool):
     if rich:
         from rich.logging import RichHandler
 
-        handler: logging.Handler = RichHandler(console=console, show_path=False, markup=False)
+        # The level in Chinese (LevelNames), not RichHandler's own English column.
+        handler: logging.Handler = RichHandler(console=console, show_path=False, show_level=False, markup=False)
+        handler.setFormatter(LevelNames())
     else:
         handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("xlbatch: %(levelname)s %(message)s"))
+        handler.setFormatter(LevelNames("xlbatch: "))
     handler.setLevel(logging.DEBUG if args.verbose else logging.CRITICAL + 1 if args.quiet else logging.WARNING)
     # A failed run is reported by _run itself (message and traceback), once.
     handler.addFilter(lambda record: getattr(record, "event", "") != "failed")
@@ -293,6 +330,8 @@ def _check(args) -> int:
     from .pipeline import check_files
 
     cfg = _config(args.config)
+    if args.output and args.format != "xlsx":
+        raise UsageError("-o/--output 只能与 --format xlsx 一起使用")
     paths = [Path(p) for p in args.files]
     missing = [str(p) for p in paths if not p.is_file()]
     if missing:
@@ -301,43 +340,81 @@ def _check(args) -> int:
 
     # One worker process: a file that crashes the reader costs that file, not the check.
     result = check_files(paths, cfg, local_processes(1, Budget.of(cfg.limits)))
-    print_check(result, Console(width=max(Console().width, 120)))
+    console = Console()  # the terminal's width (COLUMNS, or 80 when not a terminal)
+    if args.format == "xlsx":
+        from .outputs.check_book import write_check_book
+
+        path = write_check_book(result, Path(args.output or CHECK_BOOK))
+        _indented(console, Text(f"{_check_summary(result)}\n已写入自查结果：{path}"))
+    else:
+        print_check(result, console)
     return 1 if any(r.status == "rejected" for r in result.files) else 0
 
 
-_STATUS = {"accepted": ("可受理", "green"), "rejected": ("将被退回", "bold red"),
-           "ignored": ("不是自评表文件，未检查", "dim")}
+_STATUS_STYLES = {"accepted": "green", "rejected": "bold red", "ignored": "dim"}
 _SEVERITY = {"error": "bold red", "warning": "yellow", "info": "cyan"}  # styles; names: models.SEVERITY_NAMES
 
 
 def print_check(result, console: Console) -> None:
-    """One table per file: severity, rule, sheet, cell, message, reported value, expected."""
-    from .checks.rules import RULES  # only `check` shows rule titles
+    """Per file and per form: the finding that rejects it first (会被退回), then every other finding,
+    numbered, each as a few wrapped lines (rule, cell; message; reported value and expected) that
+    fit the console's width, 80 columns included."""
+    from .outputs.check_book import STATUS_NAMES, grouped
 
-    for record in result.files:
-        label, style = _STATUS[record.status]
-        forms = "、".join(f"「{f.sheet}」" for f in record.forms if f.status == "accepted")
-        detail = f"（自评表：{forms}）" if forms else (f"（{record.message}）" if record.status == "ignored" else "")
-        console.print(Text.assemble((record.path, "bold"), "：", (label, style), detail))
-        findings = [f for f in result.findings if f.source_file == record.path]
-        if not findings:
-            if record.status == "accepted":
-                console.print("  未发现问题", style="green")
-            continue
-        table = Table(show_lines=True, expand=True)
-        for name in ("级别", "规则", "单元格"):
-            table.add_column(name, no_wrap=True)
-        table.add_column("工作表", max_width=12, overflow="fold")
-        table.add_column("问题说明", ratio=1, overflow="fold")
-        for name in ("填报值", "应为"):
-            table.add_column(name, max_width=16, overflow="fold")
-        for f in findings:
-            sev, sev_style = SEVERITY_NAMES[f.severity], _SEVERITY[f.severity]
-            table.add_row(Text(sev, style=sev_style), f"{f.rule}\n{RULES[f.rule].title}", f.cell, f.sheet,
-                          Text(f.message), Text(f.value), Text(f.expected))
-        console.print(table)
-    errors = sum(f.severity == ERROR for f in result.findings)
-    console.print(f"共检查 {len(result.files)} 个文件：错误 {errors} 条，问题合计 {len(result.findings)} 条")
+    for record, groups in grouped(result):
+        status = Text(STATUS_NAMES[record.status], style=_STATUS_STYLES[record.status])
+        detail = f"（{record.message}）" if record.status == "ignored" else ""
+        _indented(console, Text.assemble((record.path, "bold"), "：", status, detail))
+        for group in groups:
+            _print_group(group, console)
+        if record.status == "accepted" and record.message:
+            _indented(console, Text(f"说明：{record.message}", style="dim"), 2)
+    _indented(console, Text(_check_summary(result)))
+
+
+def _print_group(group, console: Console) -> None:
+    from .outputs.check_book import NO_OTHER, REJECTS, STATUS_NAMES, not_computed
+
+    findings = len(group.rejections) + len(group.others)
+    if group.sheet:
+        count = f"，问题 {findings} 条" if findings else "，未发现问题"
+        _indented(console, Text.assemble(f"工作表「{group.sheet}」：",
+                                         (STATUS_NAMES[group.status], _STATUS_STYLES[group.status]), count), 2)
+    for f in group.rejections:
+        _print_finding(console, f, Text(f"【{REJECTS}】", style="bold red"))
+    if group.rejections and group.others:
+        _indented(console, Text("其他问题（请一并更正）："), 4)
+    elif group.rejections and group.sheet and not group.not_computed:
+        _indented(console, Text(NO_OTHER, style="green"), 4)
+    for number, f in enumerate(group.others, start=1):
+        _print_finding(console, f, Text(f"{number}. "))
+    for text in not_computed(group):
+        _indented(console, Text(text, style="dim"), 4)
+
+
+def _print_finding(console: Console, f, mark: Text) -> None:
+    from .checks.rules import RULES
+
+    where = f"，单元格 {f.cell}" if f.cell else ""
+    head = Text.assemble(mark, (SEVERITY_NAMES[f.severity], _SEVERITY[f.severity]), " ", RULES[f.rule].titled, where)
+    _indented(console, head, 4)
+    _indented(console, Text(f.message), 6)
+    if f.value or f.expected:
+        _indented(console, Text(f"填报值：{f.value or '—'}　应为：{f.expected or '—'}", style="dim"), 6)
+
+
+def _indented(console: Console, text: Text, left: int = 0) -> None:
+    """`text` wrapped to the console's width less `left` columns (`wrap`), each line indented by
+    `left`, its styles kept."""
+    width = max(console.width - left, 10)
+    for start, end in wrap(text.plain, width):
+        console.print(Text(" " * left) + text[start:end], highlight=False, crop=False, soft_wrap=True)
+
+
+def _check_summary(result) -> str:
+    from .outputs.check_book import check_summary
+
+    return check_summary(result)
 
 
 def _inspect(args) -> int:

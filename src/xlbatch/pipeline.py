@@ -2,7 +2,8 @@
 
 `process()` does everything but writing and returns a `RunResult`; the nightly
 job (`nightly.run`) adds the outputs, the lock, the ledger and the history.
-`check_files()` is the same path for a unit checking its own forms.
+`check_files()` is the same path for a unit checking its own forms; it also lists, beside the
+finding that rejects a form, every other finding the rules can compute on what the form has.
 One bad file never stops the run: whatever goes wrong inside one file becomes a
 finding on that file.
 """
@@ -59,12 +60,17 @@ def process(inbox: str | Path, cfg: Config | None = None, executor: Executor = s
 
 
 def check_files(paths: list[str | Path], cfg: Config | None = None, executor: Executor = serial) -> RunResult:
-    """Evaluate files given on the command line, as `run` would if they were in the inbox."""
+    """Evaluate files given on the command line, as `run` would if they were in the inbox.
+
+    Unlike a run, a form that will be rejected is checked further: after its rejection, the
+    findings lists every finding the rules can still compute on what the form has (see
+    `beside_rejections`), so a unit learns them all in one round. The form stays rejected and its
+    figures are in no frame of the result."""
     started = datetime.now(UTC)
     files = [inbox_file(path.parent, path) for path in map(Path, paths)]  # each named by its file name
     cfg = cfg if cfg is not None else Config()
     return evaluate(files, cfg, executor, run_id=new_run_id(started), started_at=_iso(started), inbox="",
-                    whole_inbox=False)
+                    whole_inbox=False, all_findings=True)
 
 
 def _iso(moment: datetime) -> str:
@@ -73,7 +79,8 @@ def _iso(moment: datetime) -> str:
 
 def evaluate(files: list[InboxFile], cfg: Config, executor: Executor, *, run_id: str, started_at: str,
              inbox: str, progress=None, preload: tuple[str, ...] = (),
-             arrivals: dict[str, Arrival] | None = None, whole_inbox: bool = True) -> RunResult:
+             arrivals: dict[str, Arrival] | None = None, whole_inbox: bool = True,
+             all_findings: bool = False) -> RunResult:
     """Everything between discovering the files and writing the outputs.
 
     While the executor reads the files, this process imports the checking stages
@@ -81,6 +88,8 @@ def evaluate(files: list[InboxFile], cfg: Config, executor: Executor, *, run_id:
     ledger's, nightly.py) says when each file came; without it, a file came at its modification time
     (`first_arrivals`). Who has not submitted and who came late speak of a whole inbox: not of files a
     unit checks (`whole_inbox` False), whose forms are still judged against the year, county and roster.
+    With `all_findings` (`check`), the rejected forms' other findings follow their rejections
+    (`beside_rejections`).
     """
     roster = roster_of(cfg)
     wanted = [f for f in files if f.wanted]
@@ -122,6 +131,12 @@ def evaluate(files: list[InboxFile], cfg: Config, executor: Executor, *, run_id:
     rejections = run_stage(VALIDATE, forms_df, ind_df, cfg)
     findings.extend(rejections)
     rejected_ids = {f.form_id for f in rejections}
+    extra: dict = {}
+    if all_findings and rejected_ids:
+        rejected = sorted(rejected_ids)
+        more, extra["not_computed"] = beside_rejections(forms_df.loc[rejected],
+                                                        ind_df[ind_df["form_id"].isin(rejected)], cfg, roster)
+        findings.extend(more)
     forms_df = forms_df.drop(index=list(rejected_ids))
     ind_df = ind_df[~ind_df["form_id"].isin(rejected_ids)]
     ind_df = score_indicators(ind_df, cfg.scoring)
@@ -141,7 +156,8 @@ def evaluate(files: list[InboxFile], cfg: Config, executor: Executor, *, run_id:
         season_findings, season = review_season(cfg, roster, file_records, forms_df, findings, arrivals)
     findings.extend(season_findings)
     result = RunResult(run_id=run_id, started_at=started_at, inbox=inbox, config=cfg, files=file_records,
-                       forms=_with_counts(forms_df, flags), indicators=ind_df, findings=findings, reports=matched)
+                       forms=_with_counts(forms_df, flags), indicators=ind_df, findings=findings, reports=matched,
+                       extra=extra)
     if season is not None:
         result.extra["season"] = season
     return result
@@ -151,6 +167,72 @@ def first_arrivals(files: list[FileRecord], seen: str) -> dict[str, Arrival]:
     """With no ledger to remember earlier runs: every file first seen now, come at its modification time."""
     now = datetime.fromisoformat(seen)
     return {f.path: Arrival(now, min(datetime.fromtimestamp(f.mtime, UTC), now), now) for f in files}
+
+
+# What a rejected form may lack: the fields a unit reads, and the columns checks/score.py and
+# checks/season.py derive from them. A rule reading such a column is not computed on a form that
+# lacks them: its finding would be false (a budget score of 0 "recomputed" from no budget, an empty
+# 实施单位 "not on the roster").
+NEEDS = {
+    "amounts": ("全年预算数和全年执行数",
+                frozenset({"budget_full_year", "executed", "execution_rate", "budget_score", "total_score"})),
+    # No 年度资金总额 row found: its 分值 is the configured default, not the form's.
+    "weight": ("年度资金总额一行的分值", frozenset({"weight_sum", "budget_weight"})),
+    "unit": ("实施单位", frozenset({"roster_state"})),
+}
+# A rejected form enters no consolidation: it supersedes no other form and none supersedes it.
+CONSOLIDATED_ONLY = frozenset({"duplicate_count"})
+
+
+def beside_rejections(forms: pd.DataFrame, indicators: pd.DataFrame, cfg: Config,
+                      roster=None) -> tuple[list[Finding], dict[int, list[tuple[str, list[str]]]]]:
+    """The findings of the rejected `forms` other than their rejections; and per form that lacks a
+    field other rules need, (the field, the codes of the rules not computed for want of it).
+
+    The forms are scored on their own and the evaluate stage run over them; a finding is kept
+    only where its rule can be computed on what the form has (`NEEDS`)."""
+    from .checks.rules import EVALUATE
+    from .checks.score import mark_duplicates, score_forms, score_indicators
+    from .checks.season import mark_season
+    from .checks.validate import run_stage
+
+    indicators = score_indicators(indicators, cfg.scoring)
+    scored = mark_season(mark_duplicates(score_forms(forms, indicators, cfg.scoring, cfg.rules)), cfg.season, roster)
+    lacks = _lacks(forms)
+    kept = [f for f in run_stage(EVALUATE, scored, indicators, cfg)
+            if computed(f, CONSOLIDATED_ONLY.union(*(NEEDS[k][1] for k in lacks[f.form_id])))]
+    # A rule that never applies here is not named as not computed (UNKNOWN_UNIT without a roster).
+    applies = {"amounts": True, "weight": True, "unit": roster is not None}
+    not_computed = {form_id: [(NEEDS[k][0], reading(NEEDS[k][1])) for k in keys if applies[k]]
+                    for form_id, keys in lacks.items()}
+    return kept, {form_id: named for form_id, named in not_computed.items() if named}
+
+
+def computed(finding: Finding, unknown: frozenset[str]) -> bool:
+    """Whether the check that found `finding` (of the indicators frame when it names an indicator)
+    reads none of the `unknown` columns."""
+    from .checks.rules import FORMS, INDICATORS, RULES
+
+    frame = FORMS if finding.indicator_id is None else INDICATORS
+    return not any(unknown & set(check.reads) for check in RULES[finding.rule].checks if check.frame == frame)
+
+
+def reading(columns: frozenset[str]) -> list[str]:
+    """The codes of the rules that read any of `columns`, in catalogue order."""
+    from .checks.rules import CATALOGUE
+
+    return [rule.code for rule in CATALOGUE if any(columns & set(check.reads) for check in rule.checks)]
+
+
+def _lacks(forms: pd.DataFrame) -> dict[int, list[str]]:
+    """Per form, the keys of NEEDS it lacks: usable amounts (numbers, a budget not 0), the 年度资金总额
+    row's 分值 cell, a 实施单位."""
+    filled = (forms["budget_full_year_raw"] != "") & (forms["executed_raw"] != "")
+    valid = forms["budget_full_year_ok"].astype(bool) & forms["executed_ok"].astype(bool)
+    has = {"amounts": (filled & valid & (forms["fund_total_full_year"] != 0)).tolist(),
+           "weight": [bool(cells.get("fund_total_weight")) for cells in forms["cells"].tolist()],
+           "unit": (forms["unit"] != "").tolist()}
+    return {form_id: [key for key in NEEDS if not has[key][i]] for i, form_id in enumerate(forms.index.tolist())}
 
 
 def _task(file: InboxFile, cfg: Config) -> FileTask:

@@ -145,7 +145,8 @@ def score_forms(forms: pd.DataFrame, indicators: pd.DataFrame, cfg: ScoringSetti
     by_form: dict[int, list[dict]] = {}
     for ind in records(indicators, ["form_id", "kind", "weight", "score", "score_reported", "level1"]):
         by_form.setdefault(ind["form_id"], []).append(ind)
-    inputs = [c for c in forms.columns if c.startswith("fund_")] + ["total_reported", "blocks", "categories"]
+    inputs = [c for c in forms.columns if c.startswith("fund_")] + ["total_reported", "blocks", "categories",
+                                                                     *_REQUIRED_RAW]
     rows = [_form_scores(form, by_form.get(fid, []), cfg, rules)
             for fid, form in zip(forms.index.tolist(), records(forms, inputs), strict=True)]
     for key in rows[0] if rows else []:
@@ -239,13 +240,23 @@ def _is_category(name: str, required: str) -> bool:
     return required in name or (len(core) >= 2 and core in required)
 
 
+# The required amounts' raw text and validity, per column of the 年度资金总额 row.
+_REQUIRED_AMOUNTS = {"full_year": ("budget_full_year_raw", "budget_full_year_ok"),
+                     "executed": ("executed_raw", "executed_ok")}
+_REQUIRED_RAW = tuple(name for pair in _REQUIRED_AMOUNTS.values() for name in pair)
+
+
 def _funds_gap(form: dict, tolerance: float) -> dict:
-    """Columns where 年度资金总额 ≠ the sum of its filled sources; and the first such cell."""
+    """Columns where 年度资金总额 ≠ the sum of its filled sources; and the first such cell.
+
+    A column whose 年度资金总额 is a required amount left empty or no number is not compared: only
+    a rejected form has one (scored by `xlbatch check`), and its total is no figure to compare."""
     gaps, fields, figures = [], [], []
     for col in AMOUNT_COLS:
         sources = [_num(form[f"fund_{row}_{col}"]) for row in SOURCE_ROWS]
         filled = [v for v in sources if v is not None]
-        if not filled:
+        raw, ok = _REQUIRED_AMOUNTS.get(col, (None, None))
+        if not filled or (raw and (form[raw] == "" or not form[ok])):
             continue
         total = _num(form[f"fund_total_{col}"]) or 0.0
         if abs(total - sum(filled)) > tolerance:
