@@ -274,3 +274,21 @@ def test_a_unit_with_more_than_a_hundred_forms_gets_its_notice(tmp_path):
     (notice,) = (tmp_path / "outbox" / "通知").iterdir()
     text = "\n".join(p.text for p in Document(str(notice)).paragraphs)
     assert "（一百零一）项目「项目100」" in text
+
+
+def test_a_roster_unit_that_sent_nothing_is_told_so_not_about_a_file(tmp_path):
+    """NOT_SUBMITTED concerns a unit, not a file: its notice says the form has not been sent (no 文件「」)."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    write_workbook(inbox / "seed.xlsx", [("自评表", seed_form())])
+    roster = tmp_path / "roster.csv"
+    roster.write_text("主管部门,实施单位,预期项目数\n承德县人力资源和社会保障局,承德县社会保险事业服务中心,1\n"
+                      "承德县教育局,承德县第一中学,2\n", encoding="utf-8")
+    cfg = Config(season=SeasonSettings(county="承德县", year=2023, roster=str(roster)))
+    run(inbox, tmp_path / "outbox", cfg)
+    text = [p.text for p in Document(str(tmp_path / "outbox" / "通知" / "承德县第一中学.docx")).paragraphs]
+    assert text[2] == "经承德县财政局核对报送单位名单，你单位尚未报送2023年度项目支出绩效自评表。具体如下："
+    assert text[3] == "一、尚未报送的自评表"
+    assert text[4] == "1．花名册中的「承德县第一中学」（主管部门：承德县教育局）未报送自评表。请尽快报送。"
+    assert text[5] == "如你单位已经报送或本年度无需报送，请说明情况。"
+    assert not any("文件「」" in t for t in text)

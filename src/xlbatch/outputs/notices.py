@@ -38,14 +38,20 @@ from ..checks.rules import (
     HIGH_SCORE_LOW_EXECUTION,
     INCOMPARABLE_VALUES,
     INDICATOR_SCORE_MISMATCH,
+    LATE_SUBMISSION,
     LOW_EXECUTION,
     MISSING_ACTUAL,
+    NOT_SUBMITTED,
     OVER_BUDGET,
     RATE_MISMATCH,
+    REPORT_FIGURE_MISMATCH,
+    REPORT_MISSING,
     SCORE_OUT_OF_RANGE,
     SELF_SCORE_INFLATED,
     TOTAL_MISMATCH,
+    UNKNOWN_UNIT,
     WEIGHTS_INVALID,
+    WRONG_YEAR,
 )
 from ..models import ERROR, INFO, Finding
 from ..ops.outbox import NOTICES, fsync_dir, fsync_files
@@ -84,6 +90,12 @@ ACTIONS = {rule.code: action for rule, action in (
     (MISSING_ACTUAL, "请填写实际完成值。"),
     (INCOMPARABLE_VALUES, "请核实年度指标值与实际完成值的计量单位是否一致。"),
     (DUPLICATE_SUBMISSION, "汇总以最新报送的文件为准；如最新文件有误，请重新报送正确的文件。"),
+    (NOT_SUBMITTED, "请尽快报送。"),
+    (WRONG_YEAR, "请核实年度和单位，报送本年度、本县（区）的自评表。"),
+    (UNKNOWN_UNIT, "请核实实施单位名称是否与报送单位名单一致。"),
+    (LATE_SUBMISSION, ""),
+    (REPORT_MISSING, "请一并报送自评报告（.docx 或 .pdf）。"),
+    (REPORT_FIGURE_MISMATCH, "请核实自评报告与自评表中的数字，更正有误的一方。"),
 )}
 DEFAULT_ACTION = "请核实更正。"
 
@@ -137,12 +149,14 @@ def run_year(forms: pd.DataFrame) -> int | None:
 class Notice:
     unit: str
     notes: set[str] = field(default_factory=set)  # how the unit was told, when not by 实施单位
+    pending: list[Finding] = field(default_factory=list)  # of no file: the unit has not sent (NOT_SUBMITTED)
     rejected: dict[str, list[Finding]] = field(default_factory=dict)  # file → why it was refused
     forms: dict[tuple[str, str, str], list[Finding]] = field(default_factory=dict)  # (file, sheet, project)
 
     @property
     def actionable(self) -> bool:
-        return bool(self.rejected) or any(f.severity != INFO for fs in self.forms.values() for f in fs)
+        return (bool(self.rejected) or any(f.severity != INFO for f in self.pending)
+                or any(f.severity != INFO for fs in self.forms.values() for f in fs))
 
 
 def gather(result) -> list[Notice]:
@@ -154,7 +168,9 @@ def gather(result) -> list[Notice]:
         notice = notices.setdefault(unit, Notice(unit))
         if how:
             notice.notes.add(how)
-        if f.severity == ERROR:
+        if not f.source_file:  # a roster unit that sent nothing: about the unit, not a file
+            notice.pending.append(f)
+        elif f.severity == ERROR:
             notice.rejected.setdefault(f.source_file, []).append(f)
         else:
             notice.forms.setdefault((f.source_file, f.sheet, f.project), []).append(f)
@@ -224,15 +240,18 @@ def write_notice(doc, path: Path, notice: Notice, issuer: str, when: datetime, y
         paragraph(doc, f"（{note}。）", "注释")
     paragraph(doc, _intro(notice, issuer, season))
     sections = []
+    if notice.pending:
+        sections.append(("尚未报送的自评表", [("", notice.pending)]))
     if notice.rejected:
         files = [(f"文件「{path}」", fs) for path, fs in notice.rejected.items()]
         sections.append(("未受理的文件（须重新报送）", files))
     if notice.forms:
         sections.append(("需更正或说明的自评表", [(_form_title(key), fs) for key, fs in notice.forms.items()]))
     for number, (title_text, groups) in enumerate(sections, start=1):
-        heading(doc, f"{'一二'[number - 1]}、{title_text}")
+        heading(doc, f"{chinese_number(number)}、{title_text}")
         for i, (what, findings) in enumerate(groups, start=1):
-            heading(doc, f"（{chinese_number(i)}）{what}", level=2)
+            if what:
+                heading(doc, f"（{chinese_number(i)}）{what}", level=2)
             for j, f in enumerate(_in_sheet_order(findings), start=1):
                 paragraph(doc, f"{j}．{line(f)}")
     paragraph(doc, _closing(notice))
@@ -242,6 +261,8 @@ def write_notice(doc, path: Path, notice: Notice, issuer: str, when: datetime, y
 
 def _closing(notice: Notice) -> str:
     """The standard closing text, without a deadline (the bureau adds its own when it sends the notice)."""
+    if not notice.rejected and not notice.forms:  # only what was not sent: its line says 请尽快报送
+        return "如你单位已经报送或本年度无需报送，请说明情况。"
     rejected = "未受理的文件不计入汇总，须更正后重新报送；" if notice.rejected else ""
     return ("请你单位对照以上问题逐项核实，在原自评表中更正或补充说明后，将更正后的文件重新报送。"
             f"{rejected}汇总以最新报送的文件为准。如对审核意见有异议，请附书面说明一并报送。")
@@ -254,7 +275,10 @@ def _intro(notice: Notice, issuer: str, season: str) -> str:
         parts.append(f"{len(notice.rejected)} 个文件未受理，须重新报送")
     if notice.forms:
         parts.append(f"{len(notice.forms)} 张自评表有 {lines} 处需更正或说明")
-    return f"经{issuer}审核，你单位报送的{season}项目支出绩效自评表中，{'；'.join(parts)}。具体如下："
+    if not parts:  # nothing received: only what has not been sent
+        return f"经{issuer}核对报送单位名单，你单位尚未报送{season}项目支出绩效自评表。具体如下："
+    pending = "；另有自评表尚未报送" if notice.pending else ""
+    return f"经{issuer}审核，你单位报送的{season}项目支出绩效自评表中，{'；'.join(parts)}{pending}。具体如下："
 
 
 def _form_title(key: tuple[str, str, str]) -> str:
