@@ -365,3 +365,25 @@ def test_the_workbook_is_named_for_what_it_holds_by_default(tmp_path, monkeypatc
     assert main(["check", str(path), "--format", "xlsx"]) == 0
     assert openpyxl.load_workbook(tmp_path / "自查结果.xlsx")["自查结果"].max_row == 3 + 6
     assert capsys.readouterr().out.splitlines()[-1] == "已写入自查结果：自查结果.xlsx"
+
+
+def test_a_unit_checks_its_package_as_a_run_would_open_it(tmp_path, capsys, monkeypatch):
+    """A unit about to send a .zip checks the package itself: its members are read in memory and
+    checked one by one, named ARCHIVE.zip/MEMBER as the bureau's run will name them."""
+    import zipfile
+
+    monkeypatch.setenv("COLUMNS", "80")
+    form = book(tmp_path, "源.xlsx", busy_form()).read_bytes()
+    package = tmp_path / "社保中心.zip"
+    with zipfile.ZipFile(package, "w") as z:
+        z.writestr("自评表/项目甲.xlsx", form)
+        z.writestr("说明.txt", "见自评表")
+    assert main(["check", str(package)]) == 0
+    lines = _lines(capsys.readouterr().out)
+    assert lines[0] == "社保中心.zip：压缩包，其中的文件逐个检查如下"
+    assert lines[1] == "社保中心.zip/自评表/项目甲.xlsx：可受理"
+    assert any(line.startswith("社保中心.zip/说明.txt：不是自评表文件，未检查") for line in lines)
+    start = lines.index(next(x for x in lines if x.startswith("共检查")))
+    summary = "".join("".join(lines[start:]).split())  # wrapped at a space: compared without spaces
+    assert summary.startswith("共检查2个文件（另有1个压缩包，其中的文件已逐个计入）：可受理1个，将被退回0个")
+    assert all(cell_len(line) <= 80 for line in lines)

@@ -351,7 +351,7 @@ def _check(args) -> int:
     return 1 if any(r.status == "rejected" for r in result.files) else 0
 
 
-_STATUS_STYLES = {"accepted": "green", "rejected": "bold red", "ignored": "dim"}
+_STATUS_STYLES = {"accepted": "green", "rejected": "bold red", "ignored": "dim", "opened": "bold"}
 _SEVERITY = {"error": "bold red", "warning": "yellow", "info": "cyan"}  # styles; names: models.SEVERITY_NAMES
 
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from .config import Config
 from .form.analyse import FileTask, file_finding
 from .form.values import clean_text
-from .intake.discover import InboxFile, discover, inbox_file, package_message
+from .intake.discover import InboxFile, discover, inbox_files, package_message
 from .intake.reports import ReportSet, match_reports, read_reports
 from .intake.roster import roster_of
 from .models import (
@@ -67,8 +67,9 @@ def check_files(paths: list[str | Path], cfg: Config | None = None, executor: Ex
     `beside_rejections`), so a unit learns them all in one round. The form stays rejected and its
     figures are in no frame of the result."""
     started = datetime.now(UTC)
-    files = [inbox_file(path.parent, path) for path in map(Path, paths)]  # each named by its file name
     cfg = cfg if cfg is not None else Config()
+    # Each named by its file name; a package (.zip) with its members, as a run would open it.
+    files = [f for path in map(Path, paths) for f in inbox_files(path.parent, path, cfg.limits)]
     return evaluate(files, cfg, executor, run_id=new_run_id(started), started_at=_iso(started), inbox="",
                     whole_inbox=False, all_findings=True)
 

@@ -83,15 +83,16 @@ def _regular_files(folder: Path | str, prefix: str) -> Iterator[tuple[os.DirEntr
 def inbox_file(inbox: Path, path: Path) -> InboxFile:
     """One file, named by its path relative to `inbox`, hashed, and marked if it is ignored.
 
-    A package given so (`xlbatch check`, `inspect`) is not opened: it is ignored with a message
-    saying so (`inbox_files` opens it).
+    A package given so (`xlbatch inspect`) is not opened: it is ignored with a message saying so
+    (`inbox_files`, which `check` uses, opens it).
     """
     stat = path.stat()
     rel = path.relative_to(inbox).as_posix()
     record = FileRecord(path=rel, size=stat.st_size, mtime=stat.st_mtime, sha256=sha256_of(path), kind=kind_of(rel))
     reason = ignore_reason(rel)
     if not reason and record.kind == ARCHIVE:
-        reason = "压缩包：逐个检查其中的文件请先解压，或放入收件箱由 xlbatch run 在内存中打开"
+        reason = ("压缩包：xlbatch inspect 只查看单个自评表，请解压后逐个查看"
+                  "（xlbatch check 与 run 会在内存中打开压缩包）")
     if reason:
         record.status, record.message = IGNORED, reason
     return InboxFile(path, record, disk=(stat.st_size, stat.st_mtime))

@@ -14,10 +14,11 @@ from pathlib import Path
 import xlsxwriter
 
 from ..catalogue import READ, RULES, VALIDATE
-from ..models import ACCEPTED, IGNORED, REJECTED, SEVERITY_NAMES, FileRecord, Finding, RunResult
+from ..models import ACCEPTED, IGNORED, OPENED, REJECTED, SEVERITY_NAMES, FileRecord, Finding, RunResult
 from .formats import CheckStyles, wrapped_lines
 
-STATUS_NAMES = {ACCEPTED: "可受理", REJECTED: "将被退回", IGNORED: "不是自评表文件，未检查"}
+STATUS_NAMES = {ACCEPTED: "可受理", REJECTED: "将被退回", IGNORED: "不是自评表文件，未检查",
+                OPENED: "压缩包，其中的文件逐个检查如下"}
 REJECTS = "会被退回"  # beside the finding that rejects a form or a file
 NO_OTHER = "其余各项规则均已检查，未发现其他问题"  # a rejected form whose rejection is all there is
 
@@ -160,7 +161,9 @@ def check_summary(result: RunResult) -> str:
     counts = {status: sum(r.status == status for r in result.files) for status in STATUS_NAMES}
     rejecting = sum(rejects(f) for f in result.findings)
     ignored = f"，不是自评表 {counts[IGNORED]} 个" if counts[IGNORED] else ""
-    return (f"共检查 {len(result.files)} 个文件：可受理 {counts[ACCEPTED]} 个，将被退回 {counts[REJECTED]} 个"
+    packages = f"（另有 {counts[OPENED]} 个压缩包，其中的文件已逐个计入）" if counts[OPENED] else ""  # no file itself
+    files = len(result.files) - counts[OPENED]
+    return (f"共检查 {files} 个文件{packages}：可受理 {counts[ACCEPTED]} 个，将被退回 {counts[REJECTED]} 个"
             f"{ignored}；问题 {len(result.findings)} 条，其中导致退回 {rejecting} 条")
 
 
