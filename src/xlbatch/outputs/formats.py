@@ -98,7 +98,7 @@ class Styles:
         self.header = add({"bold": True, "bg_color": HEADER_FILL, "border": 1, "text_wrap": True,
                            "valign": "vcenter", "align": "center"})
         self.text = add({"valign": "top", "text_wrap": True})
-        self.plain = add({})
+        self.plain = add({"valign": "top"})  # unwrapped (a fact overflows right), top-aligned in a tall row
         self.number = add({"valign": "top"})  # a count or rank beside wrapped text
         # Top-aligned like the wrapped text beside them, so a tall row still reads as one line.
         numbers = _format_set(book, {"valign": "top"}, _NUMBERS)
@@ -128,7 +128,9 @@ class Styles:
         ruled = {"border": 1, "valign": "top"}
         self.boxed = _format_set(book, ruled, {"text": {"text_wrap": True}, "number": {}, **_NUMBERS,
                                                "link": {"font_color": LINK_BLUE, "underline": 1}})
-        self.flag = {sev: _format_set(book, {"bg_color": color, "border": 1, "border_color": FLAG_BORDER},
+        # Top-aligned as the unflagged cells beside them are: a flagged score in a tall row stays on its line.
+        self.flag = {sev: _format_set(book, {"bg_color": color, "border": 1, "border_color": FLAG_BORDER,
+                                             "valign": "top"},
                                       _FLAG_KINDS)
                      for sev, color in SEVERITY_FILLS.items()}
 
