@@ -342,10 +342,10 @@ def _check(args) -> int:
     result = check_files(paths, cfg, local_processes(1, Budget.of(cfg.limits)))
     console = Console()  # the terminal's width (COLUMNS, or 80 when not a terminal)
     if args.format == "xlsx":
-        from .outputs.check_book import write_check_book
+        from .outputs.check_book import check_summary, write_check_book
 
         path = write_check_book(result, Path(args.output or CHECK_BOOK))
-        _indented(console, Text(f"{_check_summary(result)}\n已写入自查结果：{path}"))
+        _indented(console, Text(f"{check_summary(result)}\n已写入自查结果：{path}"))
     else:
         print_check(result, console)
     return 1 if any(r.status == "rejected" for r in result.files) else 0
@@ -359,7 +359,7 @@ def print_check(result, console: Console) -> None:
     """Per file and per form: the finding that rejects it first (会被退回), then every other finding,
     numbered, each as a few wrapped lines (rule, cell; message; reported value and expected) that
     fit the console's width, 80 columns included."""
-    from .outputs.check_book import STATUS_NAMES, grouped
+    from .outputs.check_book import STATUS_NAMES, check_summary, grouped
 
     for record, groups in grouped(result):
         status = Text(STATUS_NAMES[record.status], style=_STATUS_STYLES[record.status])
@@ -369,7 +369,7 @@ def print_check(result, console: Console) -> None:
             _print_group(group, console)
         if record.status == "accepted" and record.message:
             _indented(console, Text(f"说明：{record.message}", style="dim"), 2)
-    _indented(console, Text(_check_summary(result)))
+    _indented(console, Text(check_summary(result)))
 
 
 def _print_group(group, console: Console) -> None:
@@ -409,12 +409,6 @@ def _indented(console: Console, text: Text, left: int = 0) -> None:
     width = max(console.width - left, 10)
     for start, end in wrap(text.plain, width):
         console.print(Text(" " * left) + text[start:end], highlight=False, crop=False, soft_wrap=True)
-
-
-def _check_summary(result) -> str:
-    from .outputs.check_book import check_summary
-
-    return check_summary(result)
 
 
 def _inspect(args) -> int:

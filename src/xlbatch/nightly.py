@@ -218,7 +218,8 @@ def _repeat(result: RunResult, kept: tuple[dict, dict], previous_id: str, previo
         write_atomically(folder / name, lambda tmp, name=name: shutil.copyfile(source / name, tmp))
     _copy_folder(source / NOTICES, folder / NOTICES)
     copied = [name for name in _written(folder) if name != "run.json"]
-    if _hashes(folder, copied) != {name: recorded[name] for name in recorded if name != "run.json"}:
+    hashes = _hashes(folder, copied)
+    if hashes != {name: recorded[name] for name in recorded if name != "run.json"}:
         raise RuntimeError(f"运行 {previous_id} 的输出在复制过程中被改动，本次运行未发布")  # changed since checked
     origin = shown.get("outputs_from") or previous_id
     _restore_fates(result.files, shown["files"])
@@ -233,7 +234,8 @@ def _repeat(result: RunResult, kept: tuple[dict, dict], previous_id: str, previo
     text = json.dumps(data, ensure_ascii=False, indent=2)
     write_atomically(folder / "run.json", lambda tmp: tmp.write_text(text, encoding="utf-8"))
     ledger.record_run(result, status="repeated", inputs=inputs, read=0, reused=result.extra["reading"]["reused"],
-                      snapshot=previous["snapshot"], same_as=origin, outputs=_hashes(folder, _written(folder)))
+                      snapshot=previous["snapshot"], same_as=origin,
+                      outputs={**hashes, **_hashes(folder, ["run.json"])})  # the copies hashed once, above
     event(logging.INFO, "repeated",
           f"收件箱、配置与程序自运行 {previous_id} 以来均无变化，沿用运行 {origin} 计算的输出", outputs_from=origin)
 

@@ -56,8 +56,7 @@ def analyse_file(task: FileTask, data: bytes | None = None) -> FileOutcome:
     try:
         if task.member:
             data = member_bytes(task.path, task.member, task.archive_sha256, task.limits, data)
-            book = workbook_of(data, Path(task.rel).suffix, task.limits)
-        elif data is None:
+        if data is None:
             book = open_workbook(Path(task.path), task.limits)
         else:
             book = workbook_of(data, Path(task.rel).suffix, task.limits)

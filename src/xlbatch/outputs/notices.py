@@ -53,6 +53,7 @@ from ..checks.rules import (
     WEIGHTS_INVALID,
     WRONG_YEAR,
 )
+from ..config import BEIJING
 from ..models import ERROR, INFO, Finding
 from ..ops.outbox import NOTICES, fsync_dir, fsync_files
 from .document import (
@@ -66,7 +67,6 @@ from .document import (
     save,
     signature,
 )
-from .overview import BEIJING
 
 UNKNOWN_SENDER = "未能确定报送单位的文件"
 NAME_LIMIT = 60  # characters of a file name before ".docx" (180 bytes in UTF-8, far below 255)

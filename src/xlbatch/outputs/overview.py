@@ -12,18 +12,18 @@ their columns by title.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
 import pandas as pd
 
 from ..checks.rules import CATALOGUE, explain
 from ..checks.score import counted
+from ..config import BEIJING
 from ..form.vocabulary import ROLES
 from ..models import SEVERITY_NAMES
 from .formats import CHART_COLOURS, FOOTER, Styles, fit_row, header_row, no_print, write_num
 
 CHART_SHEET, INFO_SHEET = "图表", "运行说明"
-BEIJING = timezone(timedelta(hours=8))  # China observes no daylight saving time
 _DATA_TOP = 38  # charts occupy the rows above the data tables
 
 

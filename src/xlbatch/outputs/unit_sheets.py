@@ -165,12 +165,12 @@ class _Grid:
 def write_unit_sheets(book, forms: pd.DataFrame, indicators: pd.DataFrame, findings: list[Finding],
                       names: dict[str, str], st: Styles, reasons=None) -> Places:
     """One sheet per unit, in unit order; returns where each field landed. `reasons(unit, project)`: the
-    reason sentences the unit's 自评报告 gives for the project (ReportSet.reasons_for), shown with its goals."""
+    reason sentences the unit's 自评报告 gives for the project, as one text, shown with its goals."""
     places, by_form = Places(), findings_by_form(findings)
     # Plain records grouped once: filtering the frames per unit and per form is quadratic.
     units: dict[str, list[tuple[int, dict]]] = {}
     for form in records(forms, index="form_id"):
-        form["report_reasons"] = "".join(reasons(form["unit"], form["project"])) if reasons else ""
+        form["report_reasons"] = reasons(form["unit"], form["project"]) if reasons else ""
         units.setdefault(form["unit"], []).append((int(form["form_id"]), form))
     inds: dict[int, list[dict]] = {}
     for ind in records(indicators, index="indicator_id"):

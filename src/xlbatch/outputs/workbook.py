@@ -17,6 +17,7 @@ created with strings_to_formulas/urls off), so "=cmd|..." stays text.
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from pathlib import Path
 
@@ -35,6 +36,7 @@ from ..checks.rules import (
     WRONG_YEAR,
 )
 from ..checks.score import COUNTED, SCALE_SUSPECT, WRONG_SEASON, standing
+from ..config import BEIJING
 from ..form.normalize import records
 from ..intake.discover import ARCHIVE, OLD_FORMAT, OTHER, REPORT, SPREADSHEET
 from ..intake.read import a1
@@ -58,7 +60,7 @@ from .formats import (
     sheet_names,
     write_num,
 )
-from .overview import BEIJING, CHART_SHEET, INFO_SHEET, write_charts, write_run_info
+from .overview import CHART_SHEET, INFO_SHEET, write_charts, write_run_info
 from .reviews import ANOMALY_SHEET, CLOSED_SHEET, ID_HEADERS, NOTE_HEADER, STATUS_HEADER, STATUSES, Review
 from .season_sheet import SEASON_SHEET, write_season
 from .unit_sheets import REPORT_REASONS, SUMMARY_SHEET, Places, write_unit_sheets
@@ -83,7 +85,7 @@ def write_workbook(path: Path, result, reviews: dict[str, Review]) -> dict[str, 
               if name != SEASON_SHEET or "season" in result.extra}
     forms = result.forms
     names = sheet_names(units_with_sheets(result), FIXED_SHEETS)
-    reasons = result.reports.reasons_for if result.reports is not None else None
+    reasons = _reasons(result.reports)
     places = write_unit_sheets(book, forms, result.indicators, result.findings, names, st, reasons)
     head = heading(result)
     ranked = write_focus(sheets[FOCUS_SHEET], result, head, places, names, st)
@@ -104,6 +106,14 @@ def write_workbook(path: Path, result, reviews: dict[str, Review]) -> dict[str, 
     sheets[FOCUS_SHEET].activate()
     book.close()
     return closed
+
+
+def _reasons(reports):
+    """(unit, project) → the reasons its 自评报告 gives, as one text; each asked once (unit sheets and 异常清单
+    both show them, and matching a project's name in a report is fuzzy)."""
+    if reports is None:
+        return None
+    return functools.cache(lambda unit, project: "".join(reports.reasons_for(unit, project)))
 
 
 def heading(result) -> Heading:
@@ -152,7 +162,6 @@ _SUMMARY = Columns(
     ("status", "状态", 18), ("reason", "标注原因", 26), ("source_file", "来源文件", 24), ("sheet", "工作表", 10),
 )
 _FIGURE_FORMATS = {"year": "number", "money": "money", "rate": "percent", "score": "score"}  # → Styles.boxed
-SUMMARY_HEADER = 2  # 汇总's header row (0-based): the title and 编制单位 / date / 单位 above it
 _TEXT_KEYS = [key for key in _SUMMARY.keys if _SUMMARY.kinds[key] in ("text", "unit")]
 
 
@@ -329,7 +338,6 @@ _ANOMALY = Columns(
 )
 # The findings a unit's 自评报告 may explain: its reason sentences are shown beside them (SPEC section 6).
 EXPLAINED = {LOW_EXECUTION.code, UNEXPLAINED_DEVIATION.code, HIGH_SCORE_LOW_EXECUTION.code}
-ANOMALY_HEADER = 2  # the header row (0-based) of 异常清单, 未受理文件 and 已关闭: a title and 编制单位 / date above it
 
 
 def _anomalies(ws, findings: list[Finding], ranked: list[Ranked], places: Places,
@@ -347,7 +355,7 @@ def _anomalies(ws, findings: list[Finding], ranked: list[Ranked], places: Places
                   "title": RULES[f.rule].title, "unit": f.unit, "project": f.project, "source_file": f.source_file,
                   "sheet": f.sheet, "cell": f.cell, "message": f.message, "value": f.value,
                   "expected": f.expected,
-                  "reasons": "".join(reasons(f.unit, f.project)) if reasons and f.rule in EXPLAINED else ""}
+                  "reasons": reasons(f.unit, f.project) if reasons and f.rule in EXPLAINED else ""}
         for key, value in values.items():
             fmt = st.flag[f.severity]["text"] if key == "severity" else b["text"]
             ws.write_string(i, _ANOMALY[key], value or "", fmt)

@@ -15,6 +15,7 @@ from ...form.values import format_number, format_percent
 from ...form.vocabulary import FUND_COL_LABELS
 from ...intake.reports import ReportSet, same_project
 from ...models import INFO, WARNING, Finding, Report, form_identity
+from ._shared import blank, cell_of
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -100,15 +101,15 @@ def _figure_mismatch(unit: str, rows: list[dict], reports: list[Report], cfg: Co
 def _compare(report: Report, figure, row: dict, cfg: Config) -> Finding | None:
     what, column, cell_field, label = _FIELDS[figure.kind]
     form_value = row[column]
-    if figure.kind == "rate" and _blank(form_value):
+    if figure.kind == "rate" and blank(form_value):
         form_value, label = row["execution_rate"], f"{label}（按全年执行数/全年预算数计算）"
-    if _blank(form_value):
+    if blank(form_value):
         return None
     slack = max(figure.slack, cfg.rules.rate_tolerance) if figure.kind == "rate" else figure.slack
     if abs(figure.value - form_value) <= slack + 1e-9:
         return None
     shown = format_percent(form_value) if figure.kind == "rate" else f"{format_number(form_value, 4)} 万元"
-    cell = row["cells"].get(cell_field, "")
+    cell = cell_of(row, cell_field)
     message = REPORT_FIGURE_MISMATCH.message("figure", report=report.path, where=figure.where, what=what,
                                              stated=figure.text, form_file=row["source_file"], cell=cell,
                                              label=label, form_value=shown)
@@ -116,10 +117,6 @@ def _compare(report: Report, figure, row: dict, cfg: Config) -> Finding | None:
                    source_file=row["source_file"], sheet=row["sheet"], cell=cell, unit=row["unit"],
                    project=row["project"], message=message, value=figure.text, expected=shown,
                    form_id=int(row["form_id"]), field=f"report:{figure.kind}", identity=form_identity(row))
-
-
-def _blank(value) -> bool:
-    return value is None or value != value  # None or NaN
 
 
 def _projects(rows: list[dict]) -> str:
@@ -137,13 +134,14 @@ def report_findings(forms: pd.DataFrame, reports: ReportSet, cfg: Config) -> lis
     copy does not) and the reports matched to their units. REPORT_MISSING only when the run read at
     least one report: an inbox where none was read is a bureau not (yet) collecting them, and its
     units are not told of a report nobody asked for."""
+    from ...form.normalize import records  # pandas: not loaded by the catalogue's import
+
     if forms.empty:
         return []
     live = forms[forms["superseded_by"] == ""]
     columns = ["source_file", "sheet", "unit", "project", "year", *[c for _, c, _, _ in _FIELDS.values()],
                "execution_rate", "cells"]
-    rows = [dict(zip(columns, values, strict=True), form_id=index)
-            for index, *values in zip(live.index.tolist(), *(live[c].tolist() for c in columns), strict=True)]
+    rows = records(live, columns, index="form_id")
     by_unit: dict[str, list[dict]] = {}
     for row in rows:
         if row["unit"]:
