@@ -302,3 +302,15 @@ def test_the_report_chinese_is_drawn_in_a_chinese_font(county, libreoffice, tmp_
                              timeout=30).stdout
     families = {name.replace(" ", "") for line in chinese.splitlines() for name in line.split(",")}
     assert any(font in families or font.split("-")[0] in families for font in embedded), (embedded, families)
+
+
+def test_a_form_of_another_year_is_said_to_be_left_out_for_that_reason(tmp_path):
+    """基本情况 names why each left-out form is left out: a form of another year is no amount in 元."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    write_workbook(inbox / "2024.xlsx", [("自评表", seed_form(year=2024))])
+    write_workbook(inbox / "2023.xlsx", [("自评表", seed_form(year=2023, project="上年项目"))])
+    run(inbox, tmp_path / "outbox", Config(season=SeasonSettings(year=2024)))
+    text = "\n".join(p.text for p in Document(str(tmp_path / "outbox" / "县级绩效自评汇总报告.docx")).paragraphs)
+    assert "受理的文件中共有自评表 2 张，其中 1 张年度或县（区）不符，不计入合计。" in text
+    assert "金额疑似按元填报" not in text

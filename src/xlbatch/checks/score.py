@@ -352,6 +352,22 @@ def standing(form) -> str:
     return COUNTED
 
 
+SUPERSEDED = "superseded"  # a key of `standings`: the 状态 of a replaced copy names its successor
+
+
+def standings(forms: pd.DataFrame) -> dict[str, int]:
+    """How many forms stand so (`standing`, its one rule): COUNTED, SUPERSEDED, WRONG_SEASON, SCALE_SUSPECT."""
+    from ..form.normalize import records
+
+    out = dict.fromkeys((COUNTED, SUPERSEDED, WRONG_SEASON, SCALE_SUSPECT), 0)
+    if forms.empty:  # no columns to read either
+        return out
+    for form in records(forms, ["superseded_by", "wrong_year", "scale_fields"]):
+        state = standing(form)
+        out[SUPERSEDED if form["superseded_by"] else state] += 1
+    return out
+
+
 def counted(forms: pd.DataFrame) -> pd.DataFrame:
     """The forms that enter the totals, charts and counts (see `standing`)."""
     if forms.empty:

@@ -17,7 +17,7 @@ from datetime import datetime
 import pandas as pd
 
 from ..checks.rules import CATALOGUE, explain
-from ..checks.score import counted
+from ..checks.score import COUNTED, SCALE_SUSPECT, SUPERSEDED, WRONG_SEASON, counted, standings
 from ..config import BEIJING
 from ..form.vocabulary import ROLES
 from ..models import SEVERITY_NAMES
@@ -199,10 +199,8 @@ def _line(ws, row: int, texts, st: Styles) -> int:
 def _run_facts(result) -> list[tuple[str, str]]:
     c = result.counts()
     severities = {s: sum(f.severity == s for f in result.findings) for s in SEVERITY_NAMES}
-    forms = result.forms
-    superseded = int((forms["superseded_by"] != "").sum()) if not forms.empty else 0
-    outside = int(((forms["superseded_by"] == "") & (forms["wrong_year"] != "")).sum()) if not forms.empty else 0
-    suspect = len(forms) - superseded - outside - len(counted(forms))  # AMOUNT_SCALE_SUSPECT, not superseded
+    stand = standings(result.forms)
+    superseded, outside, suspect = stand[SUPERSEDED], stand[WRONG_SEASON], stand[SCALE_SUSPECT]
     return [
         ("运行编号", result.run_id),
         ("开始时间（北京时间）", _beijing(result.started_at)),
@@ -211,7 +209,7 @@ def _run_facts(result) -> list[tuple[str, str]]:
         ("输出目录", result.outbox),
         ("收件箱文件", f"{c['files']} 个：受理 {c['accepted']}，未受理 {c['rejected']}，忽略 {c['ignored']}"
                   + (f"（另有 {c['archives']} 个压缩包在内存中打开，所含文件逐个计入）" if c.get("archives") else "")),
-        ("受理的自评表", f"{c['forms']} 张，其中计入汇总 {c['forms'] - superseded - suspect - outside} 张，"
+        ("受理的自评表", f"{c['forms']} 张，其中计入汇总 {stand[COUNTED]} 张，"
                     f"被重报替代 {superseded} 张，金额单位存疑未计入 {suspect} 张"
                     + (f"，年度或县（区）不符未计入 {outside} 张" if outside else "")),
         ("问题", "，".join(f"{SEVERITY_NAMES[s]} {n} 条" for s, n in severities.items())),

@@ -22,7 +22,7 @@ import pandas as pd
 
 from ..catalogue import RULES
 from ..checks.rules import HIGH_SCORE_LOW_EXECUTION, SELF_SCORE_INFLATED
-from ..checks.score import counted
+from ..checks.score import SCALE_SUSPECT, SUPERSEDED, WRONG_SEASON, counted, standings
 from ..models import ERROR, INFO, SEVERITY_NAMES, SEVERITY_ORDER, Finding
 from ..ops.logs import event
 from . import charts
@@ -60,9 +60,10 @@ class Figures:
     when: datetime
     run_id: str
     counts: dict[str, int]
-    received: int  # accepted forms, superseded copies and amount-suspect forms included
+    received: int  # accepted forms, those left out of the totals (superseded, suspect, outside) included
     superseded: int
     suspect: int
+    outside: int  # WRONG_YEAR: of another year or county
     forms: pd.DataFrame  # the forms that enter the totals
     findings: list[Finding]  # less those of superseded copies
     senders: dict[int, str] = field(default_factory=dict)  # id(finding) → the unit it concerns
@@ -88,11 +89,12 @@ class Figures:
 def figures(result) -> Figures:
     forms = result.forms
     kept = counted(forms)
-    superseded = int((forms["superseded_by"] != "").sum()) if not forms.empty else 0
+    stand = standings(forms)
     findings = current_findings(result)
     fig = Figures(county=result.config.season.county.strip(), issuer=result.config.season.issuing_office,
                   year=run_year(forms), when=run_time(result), run_id=result.run_id, counts=result.counts(),
-                  received=len(forms), superseded=superseded, suspect=len(forms) - superseded - len(kept),
+                  received=len(forms), superseded=stand[SUPERSEDED], suspect=stand[SCALE_SUSPECT],
+                  outside=stand[WRONG_SEASON],
                   forms=kept, findings=findings)
     departments = departments_by_file(result)
     fig.senders = {id(f): addressee(f, departments)[0] for f in findings}
@@ -187,6 +189,7 @@ def _received(fig: Figures) -> str:
     text += f"。受理的文件中共有自评表 {fig.received} 张"
     left_out = [f"{fig.superseded} 张已被同一项目后报送的文件替代"] if fig.superseded else []
     left_out += [f"{fig.suspect} 张金额疑似按元填报，暂不计入合计"] if fig.suspect else []
+    left_out += [f"{fig.outside} 张年度或县（区）不符，不计入合计"] if fig.outside else []
     return text + (f"，其中 {'，'.join(left_out)}。" if left_out else "。")
 
 
