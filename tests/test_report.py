@@ -314,3 +314,11 @@ def test_a_form_of_another_year_is_said_to_be_left_out_for_that_reason(tmp_path)
     text = "\n".join(p.text for p in Document(str(tmp_path / "outbox" / "县级绩效自评汇总报告.docx")).paragraphs)
     assert "受理的文件中共有自评表 2 张，其中 1 张年度或县（区）不符，不计入合计。" in text
     assert "金额疑似按元填报" not in text
+    # One year in every title (formats.run_year): the season's, not the first of a tie among the forms.
+    import openpyxl
+
+    book = openpyxl.load_workbook(tmp_path / "outbox" / "consolidated.xlsx", read_only=True)
+    assert book["汇总"]["A1"].value == "2024年度项目支出绩效自评汇总表"
+    assert text.startswith("2024年度项目支出绩效自评汇总报告")
+    (notice,) = (tmp_path / "outbox" / "通知").iterdir()
+    assert Document(str(notice)).paragraphs[0].text == "关于2024年度项目支出绩效自评表审核问题的整改通知"

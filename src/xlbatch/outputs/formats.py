@@ -10,9 +10,11 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 import xlsxwriter
 
+from ..config import BEIJING
 from ..models import ERROR, INFO, WARNING
 
 # --- the palette -------------------------------------------------------------------------
@@ -311,6 +313,26 @@ def no_print(ws, below: int, right: int) -> None:
     cell that holds nothing (below and right of everything written). LibreOffice skips the empty page
     (its default "suppress output of empty pages"); Excel finds nothing to print on the sheet."""
     ws.print_area(below, right, below, right)
+
+
+def run_time(result) -> datetime:
+    """When the run started, in Beijing time: the date every printed table and document bears."""
+    return datetime.fromisoformat(result.started_at).astimezone(BEIJING)
+
+
+def run_year(result) -> int | None:
+    """The year every title names: the season's evaluation year when configured, else the year most
+    forms state (the counted ones first), else None. One rule for the workbook, report and notices."""
+    from ..checks.score import counted
+
+    if result.config.season.year is not None:
+        return result.config.season.year
+    forms = result.forms
+    for frame in (counted(forms), forms):
+        years = frame["year"].dropna() if not frame.empty else frame
+        if len(years):
+            return int(years.mode().min())
+    return None
 
 
 @dataclass(frozen=True)

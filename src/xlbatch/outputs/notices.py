@@ -28,8 +28,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
-import pandas as pd
-
 from ..catalogue import RULES
 from ..checks.rules import (
     BUDGET_SCORE_MISMATCH,
@@ -53,7 +51,6 @@ from ..checks.rules import (
     WEIGHTS_INVALID,
     WRONG_YEAR,
 )
-from ..config import BEIJING
 from ..models import ERROR, INFO, Finding
 from ..ops.outbox import NOTICES, fsync_dir, fsync_files
 from .document import (
@@ -67,6 +64,7 @@ from .document import (
     save,
     signature,
 )
+from .formats import run_time
 
 UNKNOWN_SENDER = "未能确定报送单位的文件"
 NAME_LIMIT = 60  # characters of a file name before ".docx" (180 bytes in UTF-8, far below 255)
@@ -125,22 +123,6 @@ def addressee(f: Finding, departments: dict[str, str]) -> tuple[str, str]:
 def departments_by_file(result) -> dict[str, str]:
     """The 主管部门 each file's forms state: where a refused form's notice goes when 实施单位 is empty."""
     return {record.path: form.department for record in result.files for form in record.forms if form.department}
-
-
-def run_time(result) -> datetime:
-    """When the run started, in Beijing time (the date the documents bear)."""
-    return datetime.fromisoformat(result.started_at).astimezone(BEIJING)
-
-
-def run_year(forms: pd.DataFrame) -> int | None:
-    """The evaluation year: the year most forms state (the counted ones first), or None."""
-    from ..checks.score import counted
-
-    for frame in (counted(forms), forms):
-        years = frame["year"].dropna() if not frame.empty else frame
-        if len(years):
-            return int(years.mode().min())
-    return None
 
 
 # --- what each notice lists ---------------------------------------------------------------

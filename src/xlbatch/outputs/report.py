@@ -41,7 +41,8 @@ from .document import (
     signature,
     table,
 )
-from .notices import addressee, current_findings, departments_by_file, run_time, run_year
+from .formats import run_time, run_year
+from .notices import addressee, current_findings, departments_by_file
 
 LOWEST_SHOWN = 10  # rows of the lowest-execution and inflated-score tables
 CASES_PER_RULE = 3  # typical cases named per rule
@@ -92,7 +93,7 @@ def figures(result) -> Figures:
     stand = standings(forms)
     findings = current_findings(result)
     fig = Figures(county=result.config.season.county.strip(), issuer=result.config.season.issuing_office,
-                  year=run_year(forms), when=run_time(result), run_id=result.run_id, counts=result.counts(),
+                  year=run_year(result), when=run_time(result), run_id=result.run_id, counts=result.counts(),
                   received=len(forms), superseded=stand[SUPERSEDED], suspect=stand[SCALE_SUSPECT],
                   outside=stand[WRONG_SEASON],
                   forms=kept, findings=findings)

@@ -18,7 +18,6 @@ created with strings_to_formulas/urls off), so "=cmd|..." stays text.
 from __future__ import annotations
 
 import functools
-from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
@@ -36,7 +35,6 @@ from ..checks.rules import (
     WRONG_YEAR,
 )
 from ..checks.score import COUNTED, SCALE_SUSPECT, WRONG_SEASON, standing
-from ..config import BEIJING
 from ..form.normalize import records
 from ..intake.discover import ARCHIVE, OLD_FORMAT, OTHER, REPORT, SPREADSHEET
 from ..intake.read import a1
@@ -57,6 +55,8 @@ from .formats import (
     print_table,
     printed_table,
     quote,
+    run_time,
+    run_year,
     sheet_names,
     write_num,
 )
@@ -120,11 +120,10 @@ def heading(result) -> Heading:
     """The letterhead of this run's printed tables: the county and 编制单位 configured ([season]), the
     year most of the forms are for, the day the run started (Beijing time)."""
     season = result.config.season
-    years = result.forms["year"].dropna() if not result.forms.empty else pd.Series(dtype=float)
-    year = int(years.mode().iloc[0]) if len(years) else None
+    year = run_year(result)
     # issuing_office makes one from the county; with neither configured the line is left to fill in by hand.
     office = season.issuing_office if (season.county.strip() or season.issuer.strip()) else ""
-    started = datetime.fromisoformat(result.started_at).astimezone(BEIJING) if result.started_at else None
+    started = run_time(result) if result.started_at else None
     date = f"{started.year}年{started.month}月{started.day}日" if started else ""
     return Heading(season.county.strip(), year, office, date)
 

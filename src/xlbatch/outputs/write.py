@@ -23,7 +23,8 @@ from ..checks.rules import CATALOGUE, explain
 from ..form.normalize import records
 from ..intake.discover import sha256_of
 from ..ops.outbox import REPORT, run_dir, write_atomically
-from .notices import run_year, write_notices
+from .formats import run_year
+from .notices import write_notices
 from .report import write_report
 from .reviews import gather_reviews
 from .workbook import write_workbook
@@ -48,7 +49,7 @@ def write_outputs(result, outbox: Path) -> Path:
     write_atomically(folder / "projects.csv", lambda tmp: write_projects_csv(tmp, result.forms))
     write_atomically(folder / "anomalies.csv", lambda tmp: write_anomalies_csv(tmp, result.findings))
     write_atomically(folder / REPORT, lambda tmp: write_report(tmp, result))
-    notices = write_notices(folder, result, run_year(result.forms))
+    notices = write_notices(folder, result, run_year(result))
     result.extra["closed_reviews"] = len(closed)
     # What a later run checks before repeating these outputs (nightly.py), and what anyone can verify.
     names = ("consolidated.xlsx", "projects.csv", "anomalies.csv", REPORT, *notices)
