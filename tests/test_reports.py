@@ -26,7 +26,8 @@ from seed_report import PROJECT, PROJECT_TABLE, REASONS, UNIT, seed_report, writ
 
 from xlbatch.catalogue import titled
 from xlbatch.checks.rules import FORMS_MISSING, LOW_EXECUTION, REPORT_FIGURE_MISMATCH, REPORT_MISSING
-from xlbatch.intake.reports import is_report, legacy_message, match_reports, read_report
+from xlbatch.intake.discover import REPORT, ignore_reason, kind_of, lock_or_hidden
+from xlbatch.intake.reports import match_reports, read_report
 from xlbatch.models import INFO, WARNING, Report
 from xlbatch.outputs.template import write_workbook
 from xlbatch.pipeline import process
@@ -306,19 +307,24 @@ def test_unreadable_reports_in_the_inbox_are_listed_never_a_crash(report_files, 
 
 
 def test_lock_files_and_hidden_files_are_no_reports():
-    assert [is_report(n) for n in ("a/报告.docx", "报告.PDF", "a/~$报告.docx", ".x/报告.pdf", "a/.报告.docx",
-                                   "报告.doc")] == [True, True, False, False, False, False]
+    """What read_reports reads: a report as discover lists it, less lock files and hidden copies."""
+    def readable(name: str) -> bool:
+        return kind_of(name) == REPORT and not lock_or_hidden(name)
+
+    assert [readable(n) for n in ("a/报告.docx", "报告.PDF", "a/~$报告.docx", ".x/报告.pdf", "a/.报告.docx",
+                                  "报告.doc", "__MACOSX/报告.pdf")] == [True, True, False, False, False, False, False]
 
 
 @pytest.mark.parametrize(("name", "message"), [
-    ("报告.doc", "旧版 Word 文档（.doc）无法读取：自评报告请另存为 .docx 或 .pdf 后报送"),
-    ("报告.WPS", "WPS 文字文档（.wps）无法读取：自评报告请另存为 .docx 或 .pdf 后报送"),
-    ("自评表.et", "WPS 表格文件（.et）无法读取：自评表请另存为 .xlsx 后报送"),
+    ("报告.doc", "Word 97-2003 文档（.doc）无法读取：自评表请另存为 .xlsx，自评报告请另存为 .docx 后报送"),
+    ("报告.WPS", "WPS 文字文档（.wps）无法读取：自评表请另存为 .xlsx，自评报告请另存为 .docx 后报送"),
+    ("自评表.et", "WPS 表格文件（.et）无法读取：自评表请另存为 .xlsx，自评报告请另存为 .docx 后报送"),
     ("自评表.xlsx", ""),
-    ("报告.docx", ""),
+    ("报告.docx", "自评报告（.docx），已登记"),
 ])
 def test_legacy_formats_get_a_message_asking_for_docx_or_xlsx(name, message):
-    assert legacy_message(name) == message
+    """The message a run lists for each (discover.ignore_reason), not a second copy of it."""
+    assert ignore_reason(name) == message
 
 
 # --- phrasings, each from a real report ---------------------------------------------------------

@@ -184,14 +184,22 @@ def kind_of(rel: str) -> str:
     return OLD_FORMAT if suffix in OLD_FORMATS else OTHER
 
 
-def ignore_reason(rel: str) -> str:
-    """Why a path is not a submission, or "" when it is one (a spreadsheet, or a package to open)."""
+def lock_or_hidden(rel: str) -> str:
+    """Why a path is no file a unit sent (an Office lock file, a hidden file), or ""."""
     parts = rel.split("/")
-    name = parts[-1]
-    if name.startswith("~$"):
+    if parts[-1].startswith("~$"):
         return "Office 临时锁定文件（~$ 开头），不是报送文件"
     if any(p.startswith(".") for p in parts) or "__MACOSX" in parts:
         return "隐藏文件，不是报送文件"
+    return ""
+
+
+def ignore_reason(rel: str) -> str:
+    """Why a path is not a submission, or "" when it is one (a spreadsheet, or a package to open)."""
+    name = rel.split("/")[-1]
+    unsent = lock_or_hidden(rel)
+    if unsent:
+        return unsent
     suffix = PurePosixPath(name).suffix.lower()
     kind = kind_of(name)
     if kind in (SPREADSHEET, ARCHIVE):

@@ -33,33 +33,18 @@ import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..config import LimitSettings
 from ..models import REJECTED, Figure, Report, ReportProject
-from .discover import file_bytes
+from .discover import REPORT, InboxFile, file_bytes, lock_or_hidden
 from .read import OLE_MAGIC, ZIP_MAGIC, read_file
 from .safety import MB, ReadError
 
 if TYPE_CHECKING:
     import pandas as pd
 
-REPORT_SUFFIXES = (".docx", ".pdf")
-# Formats a report or a form arrives in that nothing here reads: each gets a message naming what to send.
-LEGACY_SUFFIXES = {".doc": "旧版 Word 文档（.doc）", ".wps": "WPS 文字文档（.wps）", ".et": "WPS 表格文件（.et）"}
 MAX_PDF_PAGES = 200  # a self-evaluation report has a few pages; a longer PDF is read up to here
-
-_SEND_NEW = {".doc": "自评报告请另存为 .docx 或 .pdf 后报送", ".wps": "自评报告请另存为 .docx 或 .pdf 后报送",
-             ".et": "自评表请另存为 .xlsx 后报送"}
-
-
-def legacy_message(name: str) -> str:
-    """The message listed for a .doc/.wps/.et file, asking for .docx/.pdf (a report) or .xlsx (a form);
-    "" for any other name."""
-    suffix = PurePosixPath(name).suffix.lower()
-    if suffix not in LEGACY_SUFFIXES:
-        return ""
-    return f"{LEGACY_SUFFIXES[suffix]}无法读取：{_SEND_NEW[suffix]}"
 
 
 # --- text ------------------------------------------------------------------------------------
@@ -613,32 +598,20 @@ def _by_text(named: str, units: list[str]) -> tuple[str, str]:
     return "", ""
 
 
-def read_reports(files: Iterable[Any], limits: LimitSettings) -> list[Report]:
-    """Every report among the inbox files (`InboxFile`s: .docx/.pdf by name), read in order; Word's
-    lock files (~$报告.docx) and hidden files are no reports. An archive's member is read from its
-    bytes: `read_report(data, "ARCHIVE.zip/MEMBER")`."""
+def read_reports(files: Iterable[InboxFile], limits: LimitSettings) -> list[Report]:
+    """Every report among the inbox files, read in order: a file's bytes, or a package member's
+    inflated in memory (`discover.file_bytes`). Word's lock files (~$报告.docx) and hidden copies are no
+    reports; a member refused when its package was opened has said why already."""
     out = []
     for f in files:
-        if not is_report(f.record.path) or f.record.status == REJECTED:  # a refused member says why already
+        if f.record.kind != REPORT or f.record.status == REJECTED or lock_or_hidden(f.record.path):
             continue
-        if getattr(f, "member", None):  # inside a package: f.path is the archive, the bytes are inflated
-            try:
-                source: str | bytes = file_bytes(f, limits)
-            except ReadError as exc:
-                out.append(Report(path=f.record.path, error=exc.message))
-                continue
-            except OSError as exc:  # the package went away since it was listed
-                out.append(Report(path=f.record.path, error=f"压缩包无法打开（{exc.strerror or exc}）"))
-                continue
+        try:
+            data = file_bytes(f, limits)
+        except ReadError as exc:
+            out.append(Report(path=f.record.path, error=exc.message))
+        except OSError as exc:  # gone since it was listed (the package moved away, the file deleted)
+            out.append(Report(path=f.record.path, error=f"文件无法打开（{exc.strerror or exc}）"))
         else:
-            source = f.path
-        out.append(read_report(source, f.record.path, limits))
+            out.append(read_report(data, f.record.path, limits))
     return out
-
-
-def is_report(name: str) -> bool:
-    """A .docx/.pdf that is not a lock file (~$) and not hidden (a part starting with ".")."""
-    parts = PurePosixPath(name).parts
-    if not parts or parts[-1].startswith("~$") or any(p.startswith(".") for p in parts):
-        return False
-    return PurePosixPath(name).suffix.lower() in REPORT_SUFFIXES
