@@ -462,14 +462,14 @@ FORMS = pd.DataFrame({"unit": [UNIT, "承德县教育局", "承德县教育局"]
     ("社保/附件/说明.docx", "", UNIT, "同一文件夹 社保"),
     ("社保.zip/报告.docx", "", "", ""),  # the archive holds no form: no folder decides, no name, no text
     ("承德县社会保险事业服务中心自评报告.pdf", "", UNIT, "文件名"),
-    ("社会保险事业服务中心 自评报告.pdf", "", UNIT, "文件名"),  # the 县 prefix dropped
+    ("社会保险事业服务中心 自评报告.pdf", "", UNIT, "文件名"),  # the county's prefix dropped
     ("报告.docx", "承德县教育局", "承德县教育局", "报告所署单位"),
-    ("报告.docx", "教育局", "承德县教育局", "报告所署单位"),  # the 县 prefix dropped on both sides
+    ("报告.docx", "教育局", "承德县教育局", "报告所署单位"),  # the county's prefix dropped on both sides
     ("报告.docx", "教育", "", ""),  # too short to contain or be contained
     ("报告.docx", "承德县社保保险事业服务中心", "", ""),  # a near miss is not matched
 ])
 def test_match_reports(path, named, unit, how):
-    reports = match_reports([Report(path=path, unit=named)], FORMS)
+    reports = match_reports([Report(path=path, unit=named)], FORMS, county="承德县")  # [season] county
     assert (reports.unit_of(reports.reports[0]), reports.matched_by.get(path, "")) == (unit, how)
     assert reports.unmatched == ([] if unit else reports.reports)
 
@@ -521,3 +521,12 @@ def test_the_reasons_are_shown_beside_low_execution_and_on_the_unit_sheet(report
     label = cells["自评报告所述原因"]
     beside = unit.cell(label.row, label.column + 1).value
     assert "年终一次性支付" in beside
+
+
+def test_another_countys_unit_of_the_same_name_is_not_matched():
+    """Names are compared as the roster compares them (roster.unit_key): only the season's county (or a
+    leading 县) is dropped, so 滦平县教育局's report is not 丰宁满族自治县教育局's."""
+    forms = pd.DataFrame({"unit": ["丰宁满族自治县教育局"], "source_file": ["丰宁/自评表.xlsx"]})
+    assert match_reports([Report(path="共享/报告.docx", unit="滦平县教育局")], forms).by_unit == {}
+    ours = match_reports([Report(path="共享/报告.docx", unit="教育局")], forms, county="丰宁满族自治县")
+    assert list(ours.by_unit) == ["丰宁满族自治县教育局"]

@@ -144,7 +144,7 @@ def evaluate(files: list[InboxFile], cfg: Config, executor: Executor, *, run_id:
     forms_df = mark_duplicates(score_forms(forms_df, ind_df, cfg.scoring, cfg.rules))
     forms_df = mark_season(forms_df, cfg.season, roster)
     flags = run_stage(EVALUATE, forms_df, ind_df, cfg)
-    matched = match_reports(reports, forms_df)
+    matched = match_reports(reports, forms_df, cfg.season.county)
     flags += report_findings(forms_df, matched, cfg)
     findings.extend(flags)
     _record_forms(submissions, owners, rejections)

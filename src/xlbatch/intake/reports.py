@@ -39,6 +39,7 @@ from ..config import LimitSettings
 from ..models import REJECTED, Figure, Report, ReportProject
 from .discover import REPORT, InboxFile, file_bytes, lock_or_hidden
 from .read import OLE_MAGIC, ZIP_MAGIC, read_file
+from .roster import unit_key
 from .safety import MB, ReadError
 
 if TYPE_CHECKING:
@@ -481,10 +482,11 @@ def _cell_figure(kind: str, unit: str, cell: str, where: str) -> list[Figure]:
 
 # --- matching reports to units ---------------------------------------------------------------
 
-def normalize_unit(name: str) -> str:
-    """A unit's name for matching: full-width folded, no spaces or brackets, the county prefix (承德县) dropped."""
-    text = re.sub(r"[()（）「」《》\"“”]", "", fold(name))
-    return re.sub(r"^.{0,6}?县", "", text)
+def normalize_unit(name: str, county: str = "") -> str:
+    """A unit's name for matching, as the roster matches it (`roster.unit_key`: full-width folded, no
+    spaces, the season's county or a leading 县 dropped), with brackets and quotes dropped too. Another
+    county's prefix stays: 丰宁满族自治县教育局 and 滦平县教育局 are two units."""
+    return unit_key(re.sub(r"[()（）「」《》\"“”]", "", name), county)
 
 
 def _project_key(name: str) -> str:
@@ -542,7 +544,7 @@ class ReportSet:
         return "；".join(parts)
 
 
-def match_reports(reports: Iterable[Report], forms: pd.DataFrame) -> ReportSet:
+def match_reports(reports: Iterable[Report], forms: pd.DataFrame, county: str = "") -> ReportSet:
     """Match each readable report to one 实施单位 of `forms` (columns unit, source_file), first rule that decides:
 
     1. folder: the report's folder (or archive, ARCHIVE.zip/…), and the folders above it up to the
@@ -552,14 +554,15 @@ def match_reports(reports: Iterable[Report], forms: pd.DataFrame) -> ReportSet:
     3. the text: the unit the report names (标题, 实施单位, 落款 …) is a unit's name, or one contains
        the other (a report that could not be read has no text: only 1 and 2 apply to it).
 
-    Names are compared normalized (`normalize_unit`: full-width folded, no spaces or brackets,
-    the 县 prefix dropped). A near miss (社保保险 for 社会保险) is not matched.
+    Names are compared normalized (`normalize_unit`, with the season's `county`). A near miss
+    (社保保险 for 社会保险) is not matched.
     """
     units = [u for u in dict.fromkeys(forms["unit"].tolist()) if u]
     files = list(zip(forms["source_file"].tolist(), forms["unit"].tolist(), strict=True))
     out = ReportSet(reports=list(reports))
     for report in out.reports:
-        unit, how = _by_folder(report.path, files) or _by_name(report.path, units) or _by_text(report.unit, units)
+        unit, how = (_by_folder(report.path, files) or _by_name(report.path, units, county)
+                     or _by_text(report.unit, units, county))
         if unit:
             out.by_unit.setdefault(unit, []).append(report)
             out.matched_by[report.path] = how
@@ -579,20 +582,21 @@ def _by_folder(path: str, files: list[tuple[str, str]]) -> tuple[str, str] | Non
     return None
 
 
-def _by_name(path: str, units: list[str]) -> tuple[str, str] | None:
-    key = normalize_unit(path)
-    found = [u for u in units if len(normalize_unit(u)) >= 2 and normalize_unit(u) in key]
+def _by_name(path: str, units: list[str], county: str) -> tuple[str, str] | None:
+    key = normalize_unit(path, county)
+    names = {u: normalize_unit(u, county) for u in units}
+    found = [u for u in units if len(names[u]) >= 2 and names[u] in key]
     if not found:
         return None
-    return max(found, key=lambda u: len(normalize_unit(u))), "文件名"
+    return max(found, key=lambda u: len(names[u])), "文件名"
 
 
-def _by_text(named: str, units: list[str]) -> tuple[str, str]:
-    key = normalize_unit(named)
+def _by_text(named: str, units: list[str], county: str) -> tuple[str, str]:
+    key = normalize_unit(named, county)
     if len(key) < 2:
         return "", ""
     for unit in units:
-        other = normalize_unit(unit)
+        other = normalize_unit(unit, county)
         if key == other or (min(len(key), len(other)) >= 4 and (key in other or other in key)):
             return unit, "报告所署单位"
     return "", ""
