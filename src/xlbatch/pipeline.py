@@ -104,10 +104,9 @@ def evaluate(files: list[InboxFile], cfg: Config, executor: Executor, *, run_id:
         reports.extend(read_reports(files, cfg.limits))  # the units' 自评报告 (SPEC section 6), never raises
 
     outcomes = executor(tasks, meanwhile=load)
-    from .checks.rules import EVALUATE, VALIDATE
+    from .checks.rules import VALIDATE
     from .checks.rules.reports import report_findings
-    from .checks.score import mark_duplicates, score_forms, score_indicators
-    from .checks.season import mark_season, review_season
+    from .checks.season import review_season
     from .checks.validate import run_stage
     from .form.normalize import Submission, build_frames
 
@@ -140,10 +139,7 @@ def evaluate(files: list[InboxFile], cfg: Config, executor: Executor, *, run_id:
         findings.extend(more)
     forms_df = forms_df.drop(index=list(rejected_ids))
     ind_df = ind_df[~ind_df["form_id"].isin(rejected_ids)]
-    ind_df = score_indicators(ind_df, cfg.scoring)
-    forms_df = mark_duplicates(score_forms(forms_df, ind_df, cfg.scoring, cfg.rules))
-    forms_df = mark_season(forms_df, cfg.season, roster)
-    flags = run_stage(EVALUATE, forms_df, ind_df, cfg)
+    forms_df, ind_df, flags = scored(forms_df, ind_df, cfg, roster)
     matched = match_reports(reports, forms_df, cfg.season.county)
     flags += report_findings(forms_df, matched, cfg)
     findings.extend(flags)
@@ -192,21 +188,28 @@ def beside_rejections(forms: pd.DataFrame, indicators: pd.DataFrame, cfg: Config
 
     The forms are scored on their own and the evaluate stage run over them; a finding is kept
     only where its rule can be computed on what the form has (`NEEDS`)."""
-    from .checks.rules import EVALUATE
-    from .checks.score import mark_duplicates, score_forms, score_indicators
-    from .checks.season import mark_season
-    from .checks.validate import run_stage
-
-    indicators = score_indicators(indicators, cfg.scoring)
-    scored = mark_season(mark_duplicates(score_forms(forms, indicators, cfg.scoring, cfg.rules)), cfg.season, roster)
+    _, _, flags = scored(forms, indicators, cfg, roster)
     lacks = _lacks(forms)
-    kept = [f for f in run_stage(EVALUATE, scored, indicators, cfg)
+    kept = [f for f in flags
             if computed(f, CONSOLIDATED_ONLY.union(*(NEEDS[k][1] for k in lacks[f.form_id])))]
     # A rule that never applies here is not named as not computed (UNKNOWN_UNIT without a roster).
     applies = {"amounts": True, "weight": True, "unit": roster is not None}
     not_computed = {form_id: [(NEEDS[k][0], reading(NEEDS[k][1])) for k in keys if applies[k]]
                     for form_id, keys in lacks.items()}
     return kept, {form_id: named for form_id, named in not_computed.items() if named}
+
+
+def scored(forms: pd.DataFrame, indicators: pd.DataFrame, cfg: Config, roster=None):
+    """Recompute, mark duplicates and the season's standing, run the evaluate stage: the scored forms,
+    the scored indicators and the flags. One sequence for a run and for `check`'s rejected forms."""
+    from .checks.rules import EVALUATE
+    from .checks.score import mark_duplicates, score_forms, score_indicators
+    from .checks.season import mark_season
+    from .checks.validate import run_stage
+
+    indicators = score_indicators(indicators, cfg.scoring)
+    forms = mark_season(mark_duplicates(score_forms(forms, indicators, cfg.scoring, cfg.rules)), cfg.season, roster)
+    return forms, indicators, run_stage(EVALUATE, forms, indicators, cfg)
 
 
 def computed(finding: Finding, unknown: frozenset[str]) -> bool:
