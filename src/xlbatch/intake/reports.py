@@ -40,7 +40,7 @@ from ..models import REJECTED, Figure, Report, ReportProject
 from .discover import REPORT, InboxFile, file_bytes, lock_or_hidden
 from .read import OLE_MAGIC, ZIP_MAGIC, read_file
 from .roster import unit_key
-from .safety import MB, ReadError
+from .safety import MB, ReadError, check_declared
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -85,17 +85,14 @@ def _join(left: str, right: str) -> str:
 
 
 def _check_archive(data: bytes, limits: LimitSettings) -> None:
-    """A .docx is a zip: refuse it on the sizes its directory declares before python-docx inflates it."""
+    """A .docx is a zip: refuse it on the sizes its directory declares before python-docx inflates it,
+    by the limits a workbook is held to (`safety.check_declared`: total, per member, ratio)."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             members = archive.infolist()
     except zipfile.BadZipFile as exc:
         raise _Unreadable("文件已损坏或不完整（不是有效的 .docx 压缩包），请重新保存后报送") from exc
-    if sum(m.file_size for m in members) > limits.max_uncompressed_mb * MB:
-        raise _Unreadable(f"解压后超过 {limits.max_uncompressed_mb:g} MB 上限，拒绝读取")
-    for m in members:
-        if m.file_size > MB and m.file_size / max(m.compress_size, 1) > limits.max_compression_ratio:
-            raise _Unreadable(f"压缩包内 {m.filename} 压缩比超过上限（疑似压缩炸弹），拒绝读取")
+    check_declared(members, limits)  # a ReadError: read_report lists its message
 
 
 def _docx_text(data: bytes, limits: LimitSettings) -> tuple[list[_Block], list[_Table]]:
