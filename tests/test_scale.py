@@ -147,3 +147,34 @@ def test_process_pool_reports_progress_as_batches_complete(inbox):
     outcomes = local_processes(2, batch=3)(tasks, on_done=seen.append)
     assert [o.rel for o in outcomes] == [t.rel for t in tasks]  # order is the tasks' order
     assert seen == sorted(seen) and seen[-1] == len(tasks) and len(seen) == -(-len(tasks) // 3)
+
+
+def test_a_package_on_dask_ships_each_member_and_matches_the_local_run(tmp_path, monkeypatch):
+    """A member ships as its own bytes (inflated at home), never the whole package once per member;
+    the outputs are those of a local run."""
+    import zipfile
+
+    from xlbatch.ops import execute
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    with zipfile.ZipFile(inbox / "社保中心.zip", "w", zipfile.ZIP_DEFLATED) as package:
+        for i in range(3):
+            spec = seed_form(project=f"包内项目{i}")
+            package.write(write_workbook(tmp_path / f"{i}.xlsx", [("自评表", spec)]), f"自评表/{i}.xlsx")
+    sizes = []
+    shipped = execute._ship
+
+    def measured(tasks):
+        outcomes, payloads = shipped(tasks)
+        sizes.extend((task.rel, task.member, len(data)) for _, (task, data) in payloads)
+        return outcomes, payloads
+
+    monkeypatch.setattr(execute, "_ship", measured)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
+        run(inbox, tmp_path / "dask", CFG, dask_executor(cluster.scheduler_address))
+    run(inbox, tmp_path / "local", CFG, local_processes(2))
+    members = {f"社保中心.zip/自评表/{i}.xlsx": (tmp_path / f"{i}.xlsx").stat().st_size for i in range(3)}
+    assert sorted(sizes) == sorted((rel, (), size) for rel, size in members.items())
+    for name in ("projects.csv", "anomalies.csv"):
+        assert (tmp_path / "dask" / name).read_bytes() == (tmp_path / "local" / name).read_bytes()

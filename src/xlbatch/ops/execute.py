@@ -28,11 +28,12 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from multiprocessing import active_children, get_context
 from pathlib import Path
 
 from ..form.analyse import FileOutcome, FileTask, analyse_file, file_finding
+from ..intake.archives import member_bytes
 from ..intake.read import ReadError, read_file
 from ..intake.read_rules import FILE_UNREADABLE
 from .stopping import check_stop
@@ -259,12 +260,18 @@ def _unreachable(address: str, timeout: float, waited: float, exc: Exception) ->
 
 def _ship(tasks: Sequence[FileTask]) -> tuple[list[FileOutcome | None], list[tuple[int, tuple[FileTask, bytes]]]]:
     """Each file's bytes, read once here under the size limit, to ship with its index; a file that cannot
-    be read so (too large, not a regular file, gone) is analysed here instead, as a local run refuses it."""
+    be read so (too large, not a regular file, gone) is analysed here instead, as a local run refuses it.
+    A package's member ships as its own bytes, inflated here (the package read once, archives.member_bytes
+    keeps it open): not the whole package once per member."""
     outcomes: list[FileOutcome | None] = [None] * len(tasks)
     shipped = []
     for i, task in enumerate(tasks):
         try:
-            shipped.append((i, (task, read_file(Path(task.path), task.limits))))
+            if task.member:
+                data = member_bytes(task.path, task.member, task.archive_sha256, task.limits)
+                shipped.append((i, (replace(task, member=()), data)))
+            else:
+                shipped.append((i, (task, read_file(Path(task.path), task.limits))))
         except (ReadError, OSError):
             outcomes[i] = analyse_file(task)
     return outcomes, shipped
