@@ -81,19 +81,22 @@ class RosterIndex:
         return unit_key(department, self.county) in self.departments
 
 
+# The columns mark_season adds: roster_unit / roster_hint are roster names as the roster spells them.
+MARKS = ("wrong_year", "other_county", "roster_state", "roster_unit", "roster_hint", "roster_hint_department")
+
+
 def mark_season(forms: pd.DataFrame, season: SeasonSettings, roster: Roster | None) -> pd.DataFrame:
     """The forms with the columns WRONG_YEAR and UNKNOWN_UNIT judge (all empty without a season)."""
     out = forms.copy()
     index = RosterIndex(roster, season.county) if roster else None
     rows = [_marks(f, season, index) for f in records(forms, ["unit", "department", "title", "year"])]
-    for key in ("wrong_year", "other_county", "roster_state", "roster_unit", "roster_hint", "roster_hint_department"):
+    for key in MARKS:
         out[key] = pd.Series([row[key] for row in rows], index=out.index, dtype=object)
     return out
 
 
 def _marks(form: dict, season: SeasonSettings, index: RosterIndex | None) -> dict:
-    marks = dict.fromkeys(("wrong_year", "other_county", "roster_state", "roster_unit", "roster_hint",
-                           "roster_hint_department"), "")
+    marks = dict.fromkeys(MARKS, "")
     year = form["year"]
     if season.year is not None and not pd.isna(year) and int(year) != season.year:
         marks["wrong_year"] = OTHER_YEAR
@@ -187,16 +190,17 @@ def _late_finding(record: FileRecord, arrival: Arrival, deadline: datetime) -> F
 
 def _gather(index: RosterIndex, files: list[FileRecord], forms: pd.DataFrame,
             findings: list[Finding]) -> dict[str, _Unit]:
-    units = {key: _Unit(unit) for key, unit in index.units.items()}
+    # By the roster's own spelling: mark_season matched each form to it (roster_unit, roster_hint) once.
+    units = {unit.unit: _Unit(unit) for unit in index.units.values()}
     flagged_forms = {f.form_id for f in findings if f.form_id is not None and f.severity in (WARNING, ERROR)}
-    columns = ["unit", "roster_state", "roster_hint", "wrong_year", "superseded_by", "source_file", "year",
-               "other_county"]
+    columns = ["unit", "roster_state", "roster_unit", "roster_hint", "wrong_year", "superseded_by", "source_file",
+               "year", "other_county"]
     for form_id, form in zip(forms.index.tolist(), records(forms, columns), strict=True):
         if form["roster_state"] == UNKNOWN and form["roster_hint"]:
-            hinted = units[unit_key(form["roster_hint"], index.county)]
+            hinted = units[form["roster_hint"]]
             if form["unit"] not in hinted.near:
                 hinted.near.append(form["unit"])
-        unit = units.get(unit_key(form["unit"], index.county)) if form["roster_state"] == MATCHED else None
+        unit = units[form["roster_unit"]] if form["roster_state"] == MATCHED else None
         if unit is None:
             continue
         unit.files.add(form["source_file"])
@@ -207,7 +211,7 @@ def _gather(index: RosterIndex, files: list[FileRecord], forms: pd.DataFrame,
             unit.flagged |= form_id in flagged_forms
     for record in files:
         for unit, reason in _refused(record, index):
-            unit_state = units[unit_key(unit.unit, index.county)]
+            unit_state = units[unit.unit]
             unit_state.files.add(record.path)
             unit_state.rejected.append(reason)
             unit_state.flagged = True
