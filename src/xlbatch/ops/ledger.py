@@ -248,8 +248,10 @@ class Ledger:
     def arrivals(self, files, seen: str) -> dict[str, Arrival]:
         """When each of `files` came (models.Arrival), from the versions on record; a version not on
         record is first seen at `seen` (this run's start) and remembered when the run is recorded."""
-        return self._safely(lambda: self._arrivals(files, datetime.fromisoformat(seen)),
-                            otherwise=None) or self._arrivals_anew(files, datetime.fromisoformat(seen))
+        now = datetime.fromisoformat(seen)
+        found = self._safely(lambda: self._arrivals(files, now), otherwise=None)
+        # None: the ledger was damaged and started over (an empty inbox is {}, not a failure).
+        return found if found is not None else self._arrivals_from(files, now, {}, None)
 
     def _arrivals(self, files, now: datetime) -> dict[str, Arrival]:
         rows = self.db.execute("SELECT path, sha256, first_seen, not_before, checksum FROM arrivals").fetchall()
@@ -262,9 +264,6 @@ class Ledger:
         since = min((first for first, _ in known.values()), default=None)
         last_run = self._last_run_since(since) if since else None
         return self._arrivals_from(files, now, known, last_run)
-
-    def _arrivals_anew(self, files, now: datetime) -> dict[str, Arrival]:
-        return self._arrivals_from(files, now, {}, None)
 
     def _arrivals_from(self, files, now: datetime, known: dict, last_run: datetime | None) -> dict[str, Arrival]:
         self._new_arrivals = []
