@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ..catalogue import titled
 from .changes import FIGURES
-from .formats import Styles, fit_row, header_row, no_print, plan_print, print_table
+from .formats import Styles, end_list, fit_row, header_row, no_print, plan_print
 
 CHANGES_SHEET = "变更记录"
 
@@ -50,14 +50,8 @@ def write_changes(ws, result, st: Styles) -> None:
         sha = f"SHA-256 {f['sha256_before'][:12] or '—'} → {f['sha256_after'][:12] or '—'}"
         _row(ws, row, (_FILE_CHANGE[f["change"]], "", "", "", f["path"], "文件状态", before, after, "", sha), st)
         row += 1
-    last = max(row - 1, _TOP + 1)
-    ws.autofilter(_TOP, 0, last, len(_COLUMNS) - 1)
-    ws.freeze_panes(_TOP + 1, 0)
-    if row == _TOP + 1:  # compared, and nothing changed
-        ws.write_string(row, 0, "与上次运行相比没有变更。")
-        no_print(ws, row + 2, len(_COLUMNS) + 1)
-    else:
-        print_table(ws, plan_print([w for _, w in _COLUMNS], 3), _TOP, keep_cols=3)
+    end_list(ws, _TOP, row, plan_print([w for _, w in _COLUMNS], 3), len(_COLUMNS), "与上次运行相比没有变更。",
+             keep_cols=3)
 
 
 def _form_rows(ws, row: int, form: dict, st: Styles) -> int:

@@ -297,6 +297,18 @@ def print_table(ws, plan: PrintPlan, header: int | None, keep_cols: int = 0) -> 
     ws.set_footer(FOOTER)
 
 
+def end_list(ws, top: int, row: int, plan: PrintPlan, ncols: int, empty: str, keep_cols: int = 1) -> None:
+    """After a list's rows (header at `top`, next free row `row`): a filter and frozen header; printed
+    as planned, or, with no row at all, the sentence `empty` on screen and nothing on paper."""
+    if row == top + 1:
+        ws.write_string(row, 0, empty)
+        no_print(ws, row + 2, ncols + 1)
+    else:
+        print_table(ws, plan, top, keep_cols=keep_cols)
+    ws.autofilter(top, 0, max(row - 1, top + 1), ncols - 1)
+    ws.freeze_panes(top + 1, 0)
+
+
 def boxed_row(ws, row: int, ncols: int, st: Styles) -> None:
     """Rule every cell of a table row, those left empty too (a cell written after takes its own format)."""
     for col in range(ncols):

@@ -47,6 +47,7 @@ from .formats import (
     Heading,
     Styles,
     boxed_row,
+    end_list,
     fit_row,
     header,
     link_width,
@@ -403,20 +404,8 @@ def _rejected(ws, result, head: Heading, st: Styles) -> dict[tuple[str, str], in
             ws.write_number(row, _REJECTED["size"], record.size, st.boxed["number"])
             rows_of[(record.path, sheet)] = row
             row += 1
-    _end_list(ws, top, row, plan, len(_REJECTED), "本次运行没有未受理的文件。")
+    end_list(ws, top, row, plan, len(_REJECTED), "本次运行没有未受理的文件。")
     return rows_of
-
-
-def _end_list(ws, top: int, row: int, plan, ncols: int, empty: str) -> None:
-    """After a list's rows (header at `top`, next free row `row`): a filter and frozen header; printed
-    as planned, or, with no row at all, the sentence `empty` on screen and nothing on paper."""
-    if row == top + 1:
-        ws.write_string(row, 0, empty)
-        no_print(ws, row + 2, ncols + 1)
-    else:
-        print_table(ws, plan, top, keep_cols=1)
-    ws.autofilter(top, 0, max(row - 1, top + 1), ncols - 1)
-    ws.freeze_panes(top + 1, 0)
 
 
 # --- 其他文件 ----------------------------------------------------------------------------------
@@ -441,7 +430,7 @@ def _others(ws, result, head: Heading, st: Styles) -> None:
         fit_row(ws, row, values.values(), [_OTHERS.widths[_OTHERS[key]] for key in values])
         ws.write_number(row, _OTHERS["size"], record.size, st.boxed["number"])
         row += 1
-    _end_list(ws, top, row, plan, len(_OTHERS), "本次运行收件箱中没有自评表以外的文件。")
+    end_list(ws, top, row, plan, len(_OTHERS), "本次运行收件箱中没有自评表以外的文件。")
 
 
 _CLOSED = Columns(("id", ID_HEADERS[0], 13), ("rule", "规则", 24), ("title", "规则名称", 14),
