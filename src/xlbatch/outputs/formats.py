@@ -203,10 +203,11 @@ def fit_row(ws, row: int, values, widths, least: int = 1) -> None:
 LINE_PT = 15  # the height of one line of 11 pt text
 
 
-def wrapped_lines(text, width: float) -> int:
-    """How many lines `text` takes wrapped in a column `width` wide (one character of margin)."""
+def wrapped_lines(text, width: float, margin: int = 1) -> int:
+    """How many lines `text` takes wrapped in a column `width` wide, `margin` characters kept free; each
+    line break starts a line of its own."""
     parts = str(text or "").split("\n")
-    return sum(max(1, math.ceil(display_width(p) / max(width - 1, 1))) for p in parts)
+    return sum(max(1, math.ceil(display_width(p) / max(width - margin, 1))) for p in parts)
 
 
 def display_width(text) -> int:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from ..checks.season import ACCEPTED_STATE, LATE, MISSING_STATE, PROBLEM_STATE, RESUBMIT_STATE, beijing
-from .formats import Columns, TableStyles, display_width
+from .formats import FOOTER, LINE_PT, Columns, TableStyles, wrapped_lines
 
 SEASON_SHEET = "报送情况"
 
@@ -23,7 +23,6 @@ _COLUMNS = Columns(
     ("first", "首次报送时间", 11), ("last", "最近报送时间", 11), ("timing", "是否逾期", 6), ("note", "备注", 23),
 )
 _TOP = 3  # the header row: title, 编制单位 and 单位 above it
-_LINE = 15  # points per line of wrapped 10.5 pt text
 _STATE_FILL = {ACCEPTED_STATE: "done", PROBLEM_STATE: "review", RESUBMIT_STATE: "missing", MISSING_STATE: "missing"}
 _SUBMITTED = (ACCEPTED_STATE, PROBLEM_STATE)
 
@@ -126,7 +125,7 @@ def _outside(ws, row: int, outside: list[dict], st: TableStyles) -> int:
             why = "花名册中没有名称相近的单位；如为新增单位，请补入花名册"
         text = f"{entry['unit']}（主管部门：{entry['department'] or '未填'}）：自评表 {entry['forms']} 张；{why}"
         ws.merge_range(row, 0, row, last, text, st.note)
-        ws.set_row(row, _LINE * -(-display_width(text) // (sum(_COLUMNS.widths) - 2)))
+        ws.set_row(row, LINE_PT * wrapped_lines(text, sum(_COLUMNS.widths), margin=2))
         row += 1
     return row
 
@@ -144,15 +143,15 @@ def _legend(ws, row: int, st: TableStyles) -> None:
     last = len(_COLUMNS) - 1
     for text in _LEGEND:
         ws.merge_range(row, 0, row, last, text, st.note)
-        ws.set_row(row, _LINE * -(-display_width(text) // (sum(_COLUMNS.widths) - 2)))
+        ws.set_row(row, LINE_PT * wrapped_lines(text, sum(_COLUMNS.widths), margin=2))
         row += 1
 
 
 def _fit(ws, row: int, u: dict) -> None:
     """Height for the wrapped 实施单位 and 备注 (XlsxWriter cannot autofit, LibreOffice and WPS will not)."""
-    lines = max(-(-display_width(u[key] or "") // max(_COLUMNS.widths[_COLUMNS[key]] - 1, 1))
-                for key in ("department", "unit", "note", "first"))
-    ws.set_row(row, max(20, _LINE * lines))
+    keys = ("department", "unit", "note", "first")
+    lines = max(wrapped_lines(u[key], _COLUMNS.widths[_COLUMNS[key]]) for key in keys)
+    ws.set_row(row, max(20, LINE_PT * lines))
 
 
 def _time(iso: str | None) -> str:
@@ -166,4 +165,4 @@ def _print(ws) -> None:
     ws.center_horizontally()
     ws.fit_to_pages(1, 0)
     ws.repeat_rows(_TOP)
-    ws.set_footer("&L&A&R第 &P 页，共 &N 页")
+    ws.set_footer(FOOTER)

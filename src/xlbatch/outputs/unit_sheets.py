@@ -33,7 +33,7 @@ from ..form.vocabulary import (
     TOTAL,
 )
 from ..models import SEVERITY_ORDER, Category, Finding
-from .formats import Styles, display_width, plan_print, print_table, quote
+from .formats import LINE_PT, Styles, plan_print, print_table, quote, wrapped_lines
 
 SUMMARY_SHEET = "汇总"
 REPORT_REASONS = "自评报告所述原因"
@@ -87,7 +87,7 @@ _IND_TABLE = (
 )
 _IND_COL = {key: col for col, (key, _, _, _) in enumerate(_IND_TABLE)}
 WIDTHS = tuple(width for *_, width in _IND_TABLE)
-_LINE_HEIGHT, _MAX_LINES = 15, 27  # points per line of wrapped text; 27 lines is Excel's 409-point row
+_MAX_LINES = 27  # lines of wrapped text in one row: 27 × LINE_PT is Excel's 409-point row
 
 
 class _Grid:
@@ -121,7 +121,7 @@ class _Grid:
             if (row, col) not in self.cells and (row, col) not in flags:
                 ws.write_blank(row, col, None, _Grid._format("text", here, st))
         for row, lines in self._lines().items():
-            ws.set_row(row, _LINE_HEIGHT * min(lines, _MAX_LINES))
+            ws.set_row(row, LINE_PT * min(lines, _MAX_LINES))
 
     def _lines(self) -> dict[int, int]:
         """Rows whose wrapped text needs more than one line → how many."""
@@ -130,8 +130,8 @@ class _Grid:
             if kind not in ("text", "header") or value is None or col >= len(WIDTHS):
                 continue
             width = sum(WIDTHS[col:self.merged.get((row, col), col) + 1])
-            # Each forced line break starts a line of its own.
-            lines = sum(max(1, math.ceil(display_width(part) / width)) for part in str(value).split("\n"))
+            # No margin: the unit sheet's columns are measured wide already (rows would stand too tall).
+            lines = wrapped_lines(value, width, margin=0)
             if lines > 1:
                 out[row] = max(out.get(row, 1), lines)
         return out
