@@ -242,8 +242,15 @@ class SeasonSettings(_Section):
 
     @property
     def issuing_office(self) -> str:
-        """编制单位 as printed: the configured one, else the county's 财政局."""
-        return self.issuer.strip() or f"{self.county.strip()}财政局"
+        """编制单位 as the documents name it (经…审核, the signature): the configured one, else the
+        county's 财政局 (county and issuer are stripped on loading)."""
+        return self.issuer or f"{self.county}财政局"
+
+    @property
+    def printed_office(self) -> str:
+        """编制单位 on a printed table's letterhead: as `issuing_office` once a county or an issuer is
+        configured, else blank, to be filled in by hand rather than printed as a bare 财政局."""
+        return self.issuing_office if self.issuer or self.county else ""
 
 
 class Config(_Section):

@@ -14,7 +14,6 @@ stay out too (the newer copy counts).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from ..catalogue import RULES, titled
@@ -58,6 +57,7 @@ from .formats import (
     quote,
     write_num,
 )
+from .unit_sheets import difference
 
 # The weights, heaviest first: inflated self-scores, then high score with low execution, over budget,
 # amounts probably in 元, figures that do not add up, low execution, then what is missing (an explanation,
@@ -219,20 +219,11 @@ def _project_row(ws, row: int, rank: int, r: Ranked, form, places, names: dict[s
     ws.write_string(row, c["reasons"], reasons, b["text"])
     ws.write_string(row, c["weights"], weights, b["text"])
     for key in ("budget_full_year", "execution_rate", "total_reported", "total_score"):
-        write_num(ws, row, c[key], _number(form[key]), b[c.kinds[key]])
-    reported, score = _number(form["total_reported"]), _number(form["total_score"])
-    write_num(ws, row, c["gap"], None if reported is None or score is None else reported - score, b["score"])
+        write_num(ws, row, c[key], form[key], b[c.kinds[key]])  # blank when missing, as everywhere
+    write_num(ws, row, c["gap"], difference(form["total_reported"], form["total_score"]), b["score"])
     ws.write_number(row, c["count"], len(r.findings), b["number"])
     keys = ("unit", "project", "reasons")
     fit_row(ws, row, (unit, project, reasons), [widths[c[k]] for k in keys])
-
-
-def _number(value):
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        return None
-    return value if math.isfinite(value) else None
 
 
 def _weight_table(ws, row: int, st: Styles) -> None:

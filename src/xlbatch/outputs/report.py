@@ -92,7 +92,7 @@ def figures(result) -> Figures:
     kept = counted(forms)
     stand = standings(forms)
     findings = current_findings(result)
-    fig = Figures(county=result.config.season.county.strip(), issuer=result.config.season.issuing_office,
+    fig = Figures(county=result.config.season.county, issuer=result.config.season.issuing_office,
                   year=run_year(result), when=run_time(result), run_id=result.run_id, counts=result.counts(),
                   received=len(forms), superseded=stand[SUPERSEDED], suspect=stand[SCALE_SUSPECT],
                   outside=stand[WRONG_SEASON],

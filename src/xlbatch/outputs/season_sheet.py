@@ -38,8 +38,7 @@ def write_season(ws, result, book) -> None:
     ws.set_row(0, 30)
     due = f"报送截止：{beijing(datetime.fromisoformat(season['deadline']))}（北京时间）" if season["deadline"] else \
         "报送截止：未设置"
-    office = cfg.issuing_office if cfg.issuer or cfg.county else ""
-    ws.merge_range(1, 0, 1, 6, f"编制单位：{office}", st.caption)
+    ws.merge_range(1, 0, 1, 6, f"编制单位：{cfg.printed_office}", st.caption)
     ws.merge_range(1, 7, 1, last, f"统计时间：{_time(result.started_at)}（北京时间）", st.caption_right)
     ws.merge_range(2, 0, 2, 6, due, st.caption)
     ws.merge_range(2, 7, 2, last, "单位：个（单位）、张（自评表）", st.caption_right)

@@ -122,11 +122,9 @@ def heading(result) -> Heading:
     year most of the forms are for, the day the run started (Beijing time)."""
     season = result.config.season
     year = run_year(result)
-    # issuing_office makes one from the county; with neither configured the line is left to fill in by hand.
-    office = season.issuing_office if (season.county.strip() or season.issuer.strip()) else ""
     started = run_time(result) if result.started_at else None
     date = f"{started.year}年{started.month}月{started.day}日" if started else ""
-    return Heading(season.county.strip(), year, office, date)
+    return Heading(season.county, year, season.printed_office, date)
 
 
 def units_with_sheets(result) -> list[str]:
