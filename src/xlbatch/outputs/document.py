@@ -284,6 +284,11 @@ def chinese_number(n: int) -> str:
     return out
 
 
+def sentence(text: str) -> str:
+    """`text` ended as a sentence: 。 added unless it ends with 。！？ already."""
+    return text if text.endswith(("。", "！", "？")) else text + "。"
+
+
 def chinese_date(when: datetime) -> str:
     return f"{when.year}年{when.month}月{when.day}日"
 

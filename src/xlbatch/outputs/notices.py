@@ -62,6 +62,7 @@ from .document import (
     new_document,
     paragraph,
     save,
+    sentence,
     signature,
 )
 from .formats import run_time
@@ -277,7 +278,7 @@ def line(f: Finding) -> str:
         where = f"工作表「{f.sheet}」："
     else:
         where = ""
-    text = f.message if f.message.endswith(("。", "！", "？")) else f"{f.message}。"
+    text = sentence(f.message)
     action = "" if "请" in f.message else ACTIONS.get(f.rule, DEFAULT_ACTION)
     prefix = "（提示）" if f.severity == INFO else ""
     return f"{prefix}{where}{text}{action}"

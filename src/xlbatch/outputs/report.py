@@ -38,6 +38,7 @@ from .document import (
     new_document,
     paragraph,
     save,
+    sentence,
     signature,
     table,
 )
@@ -384,14 +385,10 @@ def _typical(cases: list[Finding], fig: Figures) -> list[str]:
     texts = []
     for i, f in enumerate(chosen, start=1):
         what = f"「{f.project}」" if f.project else f"（文件「{f.source_file}」）"
-        texts.append(f"{i}．{fig.senders[id(f)]}{what}：{_sentence(f.message)}")
+        texts.append(f"{i}．{fig.senders[id(f)]}{what}：{sentence(f.message)}")
     if len(cases) > len(chosen):
         texts.append(f"其余 {len(cases) - len(chosen)} 条见汇总工作簿「异常清单」工作表。")
     return texts
-
-
-def _sentence(text: str) -> str:
-    return text if text.endswith(("。", "！", "？")) else text + "。"
 
 
 # --- 五、下一步工作 ---------------------------------------------------------------------
