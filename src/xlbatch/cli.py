@@ -133,6 +133,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--executor", choices=("local", "dask"), default="local",
                      help="local：本机进程；dask：分发到 Dask 集群（需 --scheduler）")
     run.add_argument("--scheduler", default=None, metavar="地址", help="Dask 调度器地址，如 tcp://10.0.0.5:8786")
+    run.add_argument("--by", choices=("county",), default=None,
+                     help="county：收件箱下每个文件夹是一个县（区），各县分别生成汇总工作簿（并行），另生成各县汇总表")
     run.add_argument("--recompute", action="store_true",
                      help="即使收件箱、配置与程序自上次运行以来均无变化，也重新计算并重新生成全部输出"
                           "（默认沿用上次的输出）")
@@ -210,13 +212,14 @@ def _run(args) -> int:
     if not inbox.is_dir():
         raise UsageError(f"收件箱目录不存在：{inbox}")
     executor = _executor(args, cfg)
+    spread = _spread(args, cfg) if args.by else None
     started = time.monotonic()
     console = Console(stderr=True)
     bar = console.is_terminal and not args.quiet
     try:
         with _console_log(console, args, bar), _progress(console, bar) as progress:
-            result = run(inbox, outbox, cfg, executor, keep=args.keep,
-                         recompute=args.recompute, progress=progress)
+            result = run(inbox, outbox, cfg, executor, keep=args.keep, recompute=args.recompute,
+                         progress=progress, by=args.by, spread=spread)
     except OutboxLocked as exc:
         print(f"xlbatch: {exc}", file=sys.stderr)
         return 3
@@ -251,6 +254,15 @@ def _executor(args, cfg: Config):
     return local_processes(workers, Budget.of(cfg.limits))
 
 
+def _spread(args, cfg: Config):
+    """Where whole counties are done (--by county): worker processes here, or a Dask cluster."""
+    from .ops.execute import Budget, dask_spread, local_spread
+
+    if args.executor == "dask":
+        return dask_spread(args.scheduler, connect_timeout=cfg.scheduler_timeout)
+    return local_spread(args.workers or cfg.workers or os.cpu_count() or 1, Budget.of(cfg.limits))
+
+
 def summary_line(result, outbox: Path, seconds: float) -> str:
     """The run in one line: files, accepted, rejected, forms, findings, seconds."""
     origin = result.extra.get("outputs_from")
@@ -260,6 +272,11 @@ def summary_line(result, outbox: Path, seconds: float) -> str:
     if origin:
         return (f"xlbatch {result.run_id}: 收件箱、配置与程序均无变化，沿用运行 {origin} 计算的输出"
                 f"（{counts}），用时 {seconds:.1f} 秒 → {outbox / 'consolidated.xlsx'}")
+    if result.extra.get("by") == "county":
+        done = result.extra["changes"]["counts"]
+        return (f"xlbatch {result.run_id}: 县（区）{c['counties']} 个（本次计算 {done['evaluated']}，"
+                f"沿用上次的输出 {done['repeated']}），{counts}，用时 {seconds:.1f} 秒 → {outbox / 'consolidated.xlsx'}"
+                f"（各县：{outbox / 'counties'}）")
     reading = result.extra.get("reading")
     read = f"，读取 {len(reading['read'])} 个文件（{reading['reused']} 个未变）" if reading else ""
     return f"xlbatch {result.run_id}: {counts}{read}，用时 {seconds:.1f} 秒 → {outbox / 'consolidated.xlsx'}"

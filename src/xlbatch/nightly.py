@@ -27,17 +27,20 @@ processes read the files.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from .config import Config
 from .intake.discover import discover, sha256_of
 from .models import IGNORED, OPENED, FormRecord, RunResult, new_run_id
-from .ops.execute import Executor, serial
+from .ops.execute import Executor, Spread, local_spread, serial
 from .ops.ledger import CachingExecutor, Ledger, inputs_fingerprint
 from .ops.logs import event, json_log
 from .ops.outbox import (
@@ -45,6 +48,7 @@ from .ops.outbox import (
     LOG_NAME,
     NOTICES,
     OUTPUTS,
+    PUBLISHED,
     REPORT,
     current_run,
     fsync_dir,
@@ -65,60 +69,96 @@ COPIED = (*(name for name in OUTPUTS if name != "run.json"), REPORT)  # files; a
 
 
 def run(inbox: str | Path, outbox: str | Path, cfg: Config | None = None, executor: Executor = serial, *,
-        keep: int | None = None, recompute: bool = False, progress=None) -> RunResult:
+        keep: int | None = None, recompute: bool = False, progress=None, by: str | None = None,
+        spread: Spread | None = None) -> RunResult:
     """Process the inbox and publish every output in the outbox, as the nightly job does.
 
     OutboxLocked at once if another run holds the outbox. `changes` in run.json
     and the 变更记录 sheet compare with the run the outbox showed before. `keep`
     prunes the history to that many runs (default: outbox.DEFAULT_KEEP).
     `progress(stage, done, total)` is called as the run advances. `cfg` defaults to `Config()`.
+    `by="county"`: one folder of the inbox per county, each county's outputs written by `spread`
+    (default: a worker process per core), and a summary over them (counties.py, SPEC section 8).
     """
     inbox, outbox, cfg = Path(inbox), Path(outbox), cfg if cfg is not None else Config()
+    if by == "county":
+        from .counties import run_counties
+
+        return run_counties(inbox, outbox, cfg, spread or local_spread(os.cpu_count() or 1), executor,
+                            keep=keep, recompute=recompute, progress=progress)
     started = datetime.now(UTC)
     run_id = new_run_id(started)
+    with session(inbox, outbox, run_id) as state:
+        ledger = state.ledger
+        files = discover(inbox, cfg.limits)
+        inputs = inputs_fingerprint([f.record for f in files], cfg)
+        arrivals = ledger.arrivals([f.record for f in files], started.isoformat(timespec="seconds"))
+        previous_id = current_run(outbox)
+        previous = ledger.run(previous_id) if previous_id else None
+        if previous and "counties" in (previous["snapshot"] or {}):  # a run --by county: nothing to compare with
+            previous = {**previous, "snapshot": None}
+        kept = None  # (the published run.json, its output hashes the ledger vouches for) to repeat them
+        # A saved copy of the workbook not yet carried holds reviews the published one lacks.
+        if previous and previous["inputs"] == inputs and not recompute and not uncarried_copies(outbox):
+            kept = _published_outputs(outbox, previous_id, ledger, [f.record for f in files])
+        result = RunResult(run_id=run_id, started_at=started.isoformat(timespec="seconds"), inbox=str(inbox),
+                           config=cfg, files=[f.record for f in files], forms=None, indicators=None,
+                           findings=[], outbox=str(outbox))
+        if kept is not None:
+            _repeat(result, kept, previous_id, previous, inputs, ledger, progress)
+        else:
+            result = _evaluate_and_write(result, files, cfg, executor, previous_id, previous, ledger,
+                                         progress, arrivals)
+        finish(state, result, started, carried=kept is None, keep=keep)
+        return result
+
+
+@dataclass
+class Session:
+    """A run in progress: its outbox, id, ledger, and whether its outputs are published yet."""
+
+    outbox: Path
+    run_id: str
+    ledger: Ledger | None = None
+    published: bool = False
+
+
+@contextlib.contextmanager
+def session(inbox: Path, outbox: Path, run_id: str) -> Iterator[Session]:
+    """The frame of every run: the outbox's lock, the run's JSON-lines log, the leftovers of killed runs
+    removed, the ledger open; a run that ends with an exception is logged `failed` (its outputs never
+    published: the previous ones stand) or, if it had published them, `stopped`."""
     with locked(outbox), json_log(run_dir(outbox, run_id) / LOG_NAME):
         event(logging.INFO, "start", f"开始运行 {run_id}", run_id=run_id, inbox=str(inbox), outbox=str(outbox),
               pid=os.getpid())
         remove_leftovers(outbox)
-        ledger, published = None, False
+        state = Session(outbox, run_id)
         try:
-            ledger = Ledger.open(outbox)
-            files = discover(inbox, cfg.limits)
-            inputs = inputs_fingerprint([f.record for f in files], cfg)
-            arrivals = ledger.arrivals([f.record for f in files], started.isoformat(timespec="seconds"))
-            previous_id = current_run(outbox)
-            previous = ledger.run(previous_id) if previous_id else None
-            kept = None  # (the published run.json, its output hashes the ledger vouches for) to repeat them
-            # A saved copy of the workbook not yet carried holds reviews the published one lacks.
-            if previous and previous["inputs"] == inputs and not recompute and not uncarried_copies(outbox):
-                kept = _published_outputs(outbox, previous_id, ledger, [f.record for f in files])
-            result = RunResult(run_id=run_id, started_at=started.isoformat(timespec="seconds"), inbox=str(inbox),
-                               config=cfg, files=[f.record for f in files], forms=None, indicators=None,
-                               findings=[], outbox=str(outbox))
-            if kept is not None:
-                _repeat(result, kept, previous_id, previous, inputs, ledger, progress)
-            else:
-                result = _evaluate_and_write(result, files, cfg, executor, previous_id, previous, ledger,
-                                             progress, arrivals)
-            check_stop()  # the point of no return: a stop asked for until now ends the run unpublished
-            publish(outbox, run_id)
-            published = True
-            event(logging.INFO, "published", f"已发布：{run_dir(outbox, run_id)}",
-                  changes=result.extra["changes"]["counts"])
-            _tidy(outbox, run_id, result, kept is None, keep)
-            event(logging.INFO, "finished", "运行完成", seconds=round((datetime.now(UTC) - started).total_seconds(), 2),
-                  **result.counts())
-            return result
+            state.ledger = Ledger.open(outbox)
+            yield state
         except BaseException:  # a run stopped by SIGTERM (cli.Terminated) or Ctrl-C is a failed run too
-            if published:  # stopped while tidying up: what it published stands
+            if state.published:  # stopped while tidying up: what it published stands
                 event(logging.WARNING, "stopped", "本次运行的输出已发布；收尾（复核带入标记、清理历史）未完成，"
                       "下次运行补做", exc_info=True)
             else:
                 event(logging.ERROR, "failed", "运行失败，上次的输出保持不变", exc_info=True)
             raise
         finally:
-            if ledger:
-                ledger.close()
+            if state.ledger:
+                state.ledger.close()
+
+
+def finish(state: Session, result: RunResult, started: datetime, *, carried: bool, keep: int | None,
+           names: tuple[str, ...] = PUBLISHED) -> None:
+    """Publish the run's folder (`names` through the pointer), then tidy up: the last steps of every run."""
+    check_stop()  # the point of no return: a stop asked for until now ends the run unpublished
+    publish(state.outbox, state.run_id, names)
+    state.published = True
+    event(logging.INFO, "published", f"已发布：{run_dir(state.outbox, state.run_id)}",
+          changes=result.extra["changes"]["counts"])
+    _tidy(state.outbox, state.run_id, result, carried, keep)
+    event(logging.INFO, "finished", "运行完成", seconds=round((datetime.now(UTC) - started).total_seconds(), 2),
+          **result.counts())
 
 
 def _tidy(outbox: Path, run_id: str, result: RunResult, carried: bool, keep: int | None) -> None:

@@ -13,6 +13,10 @@ so results are identical however the work was spread.
   into one by the CLI, Ctrl-C) kills them instead of waiting for their files.
   A stop whose exception Python swallowed is raised again (`stopping.check_stop`).
 - `dask_executor(address)`: the same function mapped over a Dask cluster.
+
+A run `--by county` (counties.py) spreads whole counties instead of files: `local_spread(n)` over
+the same guarded pool, `dask_spread(address)` over a cluster. A county whose worker died comes back
+as `WorkerLost`, and the run does it again itself, file by file, as a single-county run would.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import resource
 import signal
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
@@ -200,6 +204,13 @@ def _guarded_batch(tasks: list[FileTask], seconds: int) -> list[FileOutcome]:
     return [_guarded(t, seconds) for t in tasks]
 
 
+def lift_cpu_limit() -> None:
+    """End the CPU budget `_guarded` set for the last file: what follows (checking and writing a county)
+    is no file's reading."""
+    _soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    resource.setrlimit(resource.RLIMIT_CPU, (hard, hard))
+
+
 def _guarded(task: FileTask, seconds: int) -> FileOutcome:
     """analyse_file with a CPU budget: the kernel ends a worker stuck inside native code."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -222,20 +233,10 @@ def dask_executor(address: str, connect_timeout: float = 5.0) -> Executor:
     Dask retries for `connect_timeout` seconds (the setting `scheduler_timeout`),
     then the run fails.
     """
-    try:
-        from distributed import Client
-    except ImportError as exc:  # pragma: no cover - depends on the optional extra
-        raise ExecutorError("使用 --executor dask 需要安装可选依赖：pip install 'xlbatch[dask]'") from exc
+    _distributed()
 
     def run(tasks: Sequence[FileTask], meanwhile: Callable[[], None] | None = None) -> list[FileOutcome]:
-        started = time.monotonic()
-        try:
-            client = Client(address, timeout=connect_timeout, set_as_default=False)
-        except ValueError as exc:  # no port, an unknown scheme: Dask says so at once
-            raise ExecutorError(f"Dask 调度器地址无效：{address}（{exc}）；本次运行未处理任何文件") from exc
-        except (OSError, TimeoutError) as exc:
-            raise ExecutorError(_unreachable(address, connect_timeout, time.monotonic() - started, exc)) from exc
-        with client:
+        with _client(address, connect_timeout) as client:
             outcomes, shipped = _ship(tasks)
             futures = client.map(analyse_payload, [payload for _, payload in shipped], pure=False)
             if meanwhile:
@@ -245,6 +246,25 @@ def dask_executor(address: str, connect_timeout: float = 5.0) -> Executor:
             return outcomes
 
     return run
+
+
+def _distributed():
+    try:
+        import distributed
+    except ImportError as exc:  # pragma: no cover - depends on the optional extra
+        raise ExecutorError("使用 --executor dask 需要安装可选依赖：pip install 'xlbatch[dask]'") from exc
+    return distributed
+
+
+def _client(address: str, connect_timeout: float):
+    """A client of the scheduler at `address`, or ExecutorError saying why there is none."""
+    started = time.monotonic()
+    try:
+        return _distributed().Client(address, timeout=connect_timeout, set_as_default=False)
+    except ValueError as exc:  # no port, an unknown scheme: Dask says so at once
+        raise ExecutorError(f"Dask 调度器地址无效：{address}（{exc}）；本次运行未处理任何文件") from exc
+    except (OSError, TimeoutError) as exc:
+        raise ExecutorError(_unreachable(address, connect_timeout, time.monotonic() - started, exc)) from exc
 
 
 def _unreachable(address: str, timeout: float, waited: float, exc: Exception) -> str:
@@ -289,3 +309,65 @@ def _collect(future, task: FileTask) -> FileOutcome:
     except Exception as exc:  # KilledWorker: the file took its worker down every time it was tried
         return FileOutcome(task.rel, task.sha256, finding=file_finding(
             task.rel, ReadError(FILE_UNREADABLE, "cluster_worker_died", error=type(exc).__name__)))
+
+
+# --- spreading whole counties (run --by county) ------------------------------------------------
+
+class WorkerLost(Exception):
+    """The worker doing an item died (a crash in the reader, the memory cap, a lost Dask worker)."""
+
+
+Spread = Callable[[Callable, Sequence], Iterator[tuple[int, object]]]
+"""`spread(work, items)` yields (index, work(item)) as items finish, in any order; a `WorkerLost` in place
+of the result when the worker died. `spread.guarded`: whether `work` runs in a process of its own
+whose CPU time it may limit (the pool), or shares it with others (a Dask worker's threads)."""
+
+
+def local_spread(workers: int, budget: Budget = Budget()) -> Spread:
+    """Items over a pool of `workers` processes guarded as `local_processes`'s are (memory cap, end with
+    the run); a dying worker breaks the pool, and every item not yet done comes back `WorkerLost`."""
+
+    def spread(work: Callable, items: Sequence) -> Iterator[tuple[int, object]]:
+        with _pool(workers, budget, get_context("fork")) as pool:
+            futures = {pool.submit(work, item): i for i, item in enumerate(items)}
+            for future in as_completed(futures):
+                check_stop()
+                try:
+                    result = future.result()
+                except BrokenProcessPool as exc:
+                    result = WorkerLost(str(exc))
+                yield futures[future], result
+
+    spread.guarded = True  # type: ignore[attr-defined]
+    return spread
+
+
+def dask_spread(address: str, connect_timeout: float = 5.0) -> Spread:
+    """Items over a Dask cluster. Dask runs an item again when its worker dies; after
+    `distributed.scheduler.allowed-failures` deaths it gives up (KilledWorker): that item is `WorkerLost`."""
+    _distributed()
+
+    def spread(work: Callable, items: Sequence) -> Iterator[tuple[int, object]]:
+        with _client(address, connect_timeout) as client:
+            futures = client.map(work, list(items), pure=False)
+            index = {future.key: i for i, future in enumerate(futures)}
+            for future in _distributed().as_completed(futures):
+                check_stop()
+                try:
+                    result = future.result()
+                except Exception as exc:
+                    if type(exc).__name__ != "KilledWorker":
+                        raise
+                    result = WorkerLost(str(exc))
+                yield index[future.key], result
+
+    spread.guarded = False  # type: ignore[attr-defined]
+    return spread
+
+
+def in_order(results: Iterable[tuple[int, object]], n: int) -> list:
+    """The results of a spread by index (tests, and callers that need them all)."""
+    out: list = [None] * n
+    for i, result in results:
+        out[i] = result
+    return out

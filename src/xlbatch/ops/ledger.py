@@ -190,6 +190,13 @@ class Ledger:
             "INSERT OR REPLACE INTO outcomes (sha256, path, reader, limits, outcome, used_run, checksum) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)", (*key, blob, run_id, _checksum("outcomes", *key, blob))), again=True)
 
+    def keep(self, tasks: Sequence[FileTask], run_id: str, limits: str) -> None:
+        """Keep the cached outcomes of `tasks` as used by `run_id` without reading them: the files of a county
+        whose outputs a run `--by county` repeats stay cached for the night that county changes."""
+        rows = [(run_id, *_key(t, limits)) for t in tasks]
+        self._safely(lambda: self.db.executemany(
+            "UPDATE outcomes SET used_run=? WHERE sha256=? AND path=? AND reader=? AND limits=?", rows), again=True)
+
     # --- runs and versions -------------------------------------------------------------
 
     def run(self, run_id: str) -> dict | None:

@@ -7,6 +7,8 @@
       run.json          -> .current/run.json
       县级绩效自评汇总报告.docx -> .current/县级绩效自评汇总报告.docx   (the documents, SPEC section 7)
       通知              -> .current/通知                   (a folder: one 整改通知 per unit)
+      counties          -> .current/counties               (run --by county: a folder per county, in
+                                                            place of the report and 通知; counties.py)
       .current          -> runs/20250301T181500Z-3fa2     (the pointer)
       runs/RUN_ID/        the outputs and run.log.jsonl of every run
       ledger.sqlite       every submission version ever seen (ledger.py)
@@ -46,6 +48,8 @@ OUTPUTS = ("consolidated.xlsx", "projects.csv", "anomalies.csv", "run.json")
 # xlbatch that did not write them is still a whole run (`current_run` asks for OUTPUTS only).
 REPORT, NOTICES = "县级绩效自评汇总报告.docx", "通知"
 PUBLISHED = (*OUTPUTS, REPORT, NOTICES)
+COUNTIES = "counties"  # run --by county: runs/RUN_ID/counties/COUNTY/ holds what PUBLISHED names for one county
+BY_COUNTY = (*OUTPUTS, COUNTIES)
 RUNS, CURRENT, LOCK = "runs", ".current", ".xlbatch.lock"
 LOG_NAME = "run.log.jsonl"
 DEFAULT_KEEP = 60
@@ -178,7 +182,7 @@ def write_atomically(path: Path, write):
     return returned
 
 
-def publish(outbox: Path, run_id: str) -> None:
+def publish(outbox: Path, run_id: str, names: tuple[str, ...] = PUBLISHED) -> None:
     """Make runs/RUN_ID the outbox's current run: one atomic rename of the pointer.
 
     Then the published names are (re)made links through the pointer where they
@@ -187,13 +191,19 @@ def publish(outbox: Path, run_id: str) -> None:
     the report). That copy's reviews were carried into this run's workbook; the
     file itself (or a folder put where 通知 links) is kept in this run's folder as
     `replaced-NAME`, so that reviews saved while the run was writing, or edits
-    made to the report draft, are not lost either.
+    made to the report draft, are not lost either. `names`: what this run publishes (PUBLISHED, or
+    BY_COUNTY); a link left by a run of the other kind (通知 after a run --by county) is removed, as
+    it would point at nothing.
     """
     folder = outbox / RUNS / run_id
     fsync_dir(folder)
     fsync_dir(outbox / RUNS)  # the new folder's own entry, before the pointer names it
     _replace_with_link(outbox / CURRENT, f"{RUNS}/{run_id}")
-    for name in PUBLISHED:
+    for name in {*PUBLISHED, *BY_COUNTY} - set(names):
+        path = outbox / name
+        if path.is_symlink() and os.readlink(path) == f"{CURRENT}/{name}":
+            path.unlink()
+    for name in names:
         target = f"{CURRENT}/{name}"
         path = outbox / name
         if not (path.is_symlink() and os.readlink(path) == target):
@@ -246,7 +256,7 @@ def _age(folder: Path) -> tuple[str, int]:
 
 def remove_leftovers(outbox: Path) -> None:
     """Temporary files (and the notices' temporary folder) of runs killed before they could rename them."""
-    for pattern in (".*.tmp", f"{RUNS}/*/.*.tmp"):
+    for pattern in (".*.tmp", f"{RUNS}/*/.*.tmp", f"{RUNS}/*/{COUNTIES}/*/.*.tmp"):
         for path in outbox.glob(pattern):
             if path.is_dir() and not path.is_symlink():
                 shutil.rmtree(path, ignore_errors=True)

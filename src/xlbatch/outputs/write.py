@@ -45,6 +45,13 @@ def write_outputs(result, outbox: Path) -> Path:
     folder = run_dir(outbox, result.run_id)
     # The auditors' 复核状态/复核意见 so far: the shown workbook and the saved copies not yet carried.
     reviews, result.extra["reviews_from"] = gather_reviews(outbox)
+    write_folder(folder, result, reviews)
+    return folder
+
+
+def write_folder(folder: Path, result, reviews: dict) -> None:
+    """Every output of `result` into `folder`, run.json last; `reviews`: the auditors' so far, to carry.
+    A county of a run `--by county` (ops/counties.py) is written so, into a folder of its own."""
     closed = write_atomically(folder / "consolidated.xlsx", lambda tmp: write_workbook(tmp, result, reviews))
     write_atomically(folder / "projects.csv", lambda tmp: write_projects_csv(tmp, result.forms))
     write_atomically(folder / "anomalies.csv", lambda tmp: write_anomalies_csv(tmp, result.findings))
@@ -56,7 +63,6 @@ def write_outputs(result, outbox: Path) -> Path:
     result.extra["outputs"] = {name: {"sha256": sha256_of(folder / name), "bytes": (folder / name).stat().st_size}
                                for name in names}
     write_atomically(folder / "run.json", lambda tmp: write_run_json(tmp, result))  # last: the folder is complete
-    return folder
 
 
 def csv_safe(value) -> str:
