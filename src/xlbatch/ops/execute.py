@@ -351,7 +351,7 @@ def dask_spread(address: str, connect_timeout: float = 5.0) -> Spread:
         with _client(address, connect_timeout) as client:
             futures = client.map(work, list(items), pure=False)
             index = {future.key: i for i, future in enumerate(futures)}
-            for future in _distributed().as_completed(futures):
+            for future in _distributed().as_completed(futures, loop=client.loop):
                 check_stop()
                 try:
                     result = future.result()

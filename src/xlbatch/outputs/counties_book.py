@@ -17,7 +17,7 @@ from pathlib import Path
 
 import xlsxwriter
 
-from ..catalogue import RULES
+from ..checks.rules import CATALOGUE
 from ..models import SEVERITY_NAMES
 from ..ops.outbox import COUNTIES, NOTICES, REPORT
 from .formats import FOOTER, Heading, Styles, print_table, printed_table, run_time, write_num
@@ -43,12 +43,13 @@ def write_summary_book(path: Path, result, loose) -> None:
 
 def _columns(rows: list[dict], grades: list[str]) -> list[tuple[str, str, float]]:
     """(group, title, width) per column of 各县汇总; the group heads a merged cell over its columns."""
-    rules = [code for code in RULES if any(code in r["rules"] for r in rows)]
+    # The catalogue's order (every rule registered: checks.rules imports them all).
+    rules = [rule for rule in CATALOGUE if any(rule.code in r["rules"] for r in rows)]
     return [("", "序号", 5), ("", "县（区）", 16), ("", "文件", 7), ("", "未受理文件", 8), ("", "自评表", 7),
             ("", "计入汇总", 8), ("", "单位", 6), ("", "全年预算数", 13), ("", "全年执行数", 13), ("", "执行率", 9),
             *(("自评等级", g, 6) for g in grades), *(("复算等级", g, 6) for g in grades),
             *(("问题", name, 7) for name in SEVERITY_NAMES.values()),
-            *(("各规则问题数", f"{RULES[code].title}\n{code}", 14) for code in rules),
+            *(("各规则问题数", f"{rule.title}\n{rule.code}", 14) for rule in rules),
             *(("本县文件", title, 10) for title, _ in LINKS), ("", "计算于运行", 24)]
 
 
