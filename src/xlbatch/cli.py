@@ -33,7 +33,7 @@ from rich.text import Text
 
 from .config import Config, ConfigError, load_config
 from .models import SEVERITY_NAMES
-from .ops.execute import ExecutorError
+from .ops.execute import GC_THRESHOLDS, ExecutorError
 from .ops.outbox import DEFAULT_KEEP, OutboxLocked
 from .ops.stopping import request_stop
 from .terminal import HelpFormatter, chinese, wrap
@@ -44,11 +44,7 @@ TEMPLATE = "项目支出绩效自评表（模板）.xlsx"
 
 
 def main(argv: list[str] | None = None) -> int:
-    # A run makes millions of small objects that live until it ends; at the default thresholds
-    # the cycle collector kept re-scanning them, about 1 s of a 5 s run (measured, 1,000 forms),
-    # finding almost nothing. Collections still happen: the youngest generation's 70× less often,
-    # full ones far less.
-    gc.set_threshold(50_000, 20, 100)
+    gc.set_threshold(*GC_THRESHOLDS)  # why: ops/execute.py
     with chinese():  # argparse's own messages too: usage errors, headings, -h
         args = _parser().parse_args(argv)
     try:

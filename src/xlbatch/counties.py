@@ -27,6 +27,7 @@ reader becomes FILE_UNREADABLE there, and the county still counts.
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import json
 import logging
@@ -41,7 +42,7 @@ from .form.analyse import FileOutcome, FileTask, analyse_file
 from .intake.discover import InboxFile, discover, inbox_file, sha256_of
 from .models import IGNORED, OPENED, Arrival, FileRecord, RunResult, new_run_id
 from .nightly import _restore_fates, _written, finish, session
-from .ops.execute import Executor, Spread, WorkerLost, _guarded, lift_cpu_limit
+from .ops.execute import GC_THRESHOLDS, Executor, Spread, WorkerLost, _guarded, lift_cpu_limit
 from .ops.ledger import inputs_fingerprint, limits_key
 from .ops.logs import event
 from .ops.outbox import BY_COUNTY, COUNTIES, RUNS, current_run, fsync_files, run_dir, write_atomically
@@ -102,6 +103,8 @@ def run_counties(inbox: Path, outbox: Path, cfg: Config, spread: Spread, executo
     if cfg.season.roster:
         raise ConfigError("按县汇总（--by county）时不能配置 [season] roster：花名册只属于一个县（区）。"
                           "请去掉该项，或对各县分别运行 xlbatch run")
+    # Absolute: a Dask worker on another machine finds the inbox and the run's folder under the same paths.
+    inbox, outbox = inbox.absolute(), outbox.absolute()
     started = datetime.now(UTC)
     run_id = new_run_id(started)
     with session(inbox, outbox, run_id) as state:
@@ -225,6 +228,7 @@ def do_county(task: CountyTask, executor: Executor | None = None) -> CountyDone:
     from .outputs.write import write_folder
     from .pipeline import evaluate
 
+    gc.set_threshold(*GC_THRESHOLDS)  # as the command line sets it: a Dask worker keeps Python's default
     reader = _Reader(task.cached, executor, task.seconds)
     result = evaluate(task.files, task.cfg, reader, run_id=task.run_id, started_at=task.started_at,
                       inbox=task.folder, arrivals=task.arrivals)
