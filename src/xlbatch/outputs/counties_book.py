@@ -20,7 +20,18 @@ import xlsxwriter
 from ..checks.rules import CATALOGUE
 from ..models import SEVERITY_NAMES
 from ..ops.outbox import COUNTIES, NOTICES, REPORT
-from .formats import FOOTER, Heading, Styles, print_table, printed_table, run_time, write_num
+from .formats import (
+    FOOTER,
+    Heading,
+    Styles,
+    end_list,
+    fit_row,
+    no_print,
+    print_table,
+    printed_table,
+    run_time,
+    write_num,
+)
 
 SUMMARY_SHEET, CHART_SHEET, OTHERS_SHEET, INFO_SHEET = "各县汇总", "图表", "其他文件", "运行说明"
 LINKS = (("县级汇总表", "consolidated.xlsx"), ("汇总报告", REPORT), ("整改通知", NOTICES))
@@ -36,7 +47,7 @@ def write_summary_book(path: Path, result, loose) -> None:
     top, columns = _summary(summary, rows, result, st)
     _charts(book, charts, rows, top, columns, result.config.scoring.grades, st)
     if loose:
-        _others(book.add_worksheet(OTHERS_SHEET), loose, st)
+        _others(book.add_worksheet(OTHERS_SHEET), loose, _heading(result, rows), st)
     _info(book.add_worksheet(INFO_SHEET), result, st)
     book.close()
 
@@ -49,7 +60,9 @@ def _columns(rows: list[dict], grades: list[str]) -> list[tuple[str, str, float]
             ("", "计入汇总", 8), ("", "单位", 6), ("", "全年预算数", 13), ("", "全年执行数", 13), ("", "执行率", 9),
             *(("自评等级", g, 6) for g in grades), *(("复算等级", g, 6) for g in grades),
             *(("问题", name, 7) for name in SEVERITY_NAMES.values()),
-            *(("各规则问题数", f"{rule.title}\n{rule.code}", 14) for rule in rules),
+            # As wide as the code in bold: a code broken over two lines reads as two words.
+            *(("各规则问题数", f"{rule.title}\n{rule.code}", max(12, round(len(rule.code) * 1.2) + 1))
+              for rule in rules),
             *(("本县文件", title, 10) for title, _ in LINKS), ("", "计算于运行", 24)]
 
 
@@ -159,7 +172,13 @@ def _charts(book, ws, rows: list[dict], first: int, columns, grades: list[str], 
     ws.set_footer(FOOTER)
     if not rows:
         ws.write_string(2, 0, "本次运行没有县（区）文件夹。")
+        no_print(ws, 4, 2)
         return
+    # Printed: both charts on one A4 landscape page.
+    ws.set_landscape()
+    ws.set_paper(9)
+    ws.print_area(0, 0, 2 + max(20, len(rows) * 2 + 6), 24)
+    ws.fit_to_pages(1, 1)
     last = first + len(rows) - 1
     rate = book.add_chart({"type": "bar"})
     rate.add_series({"name": "执行率", "categories": [SUMMARY_SHEET, first, 1, last, 1],
@@ -180,14 +199,22 @@ def _charts(book, ws, rows: list[dict], first: int, columns, grades: list[str], 
     ws.insert_chart(2, 12, mix)
 
 
-def _others(ws, loose, st: Styles) -> None:
-    for col, (title, width) in enumerate((("文件", 40), ("状态", 8), ("说明", 70))):
-        ws.write_string(0, col, title, st.header)
+_OTHERS = (("文件", 36), ("说明", 60), ("状态", 8))  # 说明 in the middle: the letterhead's date sits over it
+
+
+def _others(ws, loose, head: Heading, st: Styles) -> None:
+    widths = [w for _, w in _OTHERS]
+    top, plan = printed_table(ws, head.title("其他文件清单").replace("项目支出", "各县（区）项目支出"),
+                              head.facts(unit=False), widths, 1, st)
+    for col, (title, width) in enumerate(_OTHERS):
+        ws.write_string(top, col, title, st.header)
         ws.set_column(col, col, width)
-    for r, record in enumerate(loose, start=1):
-        ws.write_string(r, 0, record.path, st.text)
-        ws.write_string(r, 1, "忽略", st.text)
-        ws.write_string(r, 2, record.message, st.text)
+    for r, record in enumerate(loose, start=top + 1):
+        values = (record.path, record.message, "忽略")
+        for col, value in enumerate(values):
+            ws.write_string(r, col, value, st.boxed["text"])
+        fit_row(ws, r, values, widths)
+    end_list(ws, top, top + 1 + len(loose), plan, len(_OTHERS), "")
 
 
 def _info(ws, result, st: Styles) -> None:
@@ -201,6 +228,7 @@ def _info(ws, result, st: Styles) -> None:
              ("忽略", counts["ignored"]), ("自评表", counts["forms"]), ("问题", counts["findings"])]
     ws.set_column(0, 0, 22)
     ws.set_column(1, 1, 60)
+    no_print(ws, len(facts) + len(rows) + 6, 3)  # for the screen, as the county workbook's 运行说明
     ws.write_string(0, 0, "运行说明", st.title)
     for r, (name, value) in enumerate(facts, start=2):
         ws.write_string(r, 0, name, st.text)
