@@ -26,6 +26,7 @@ reader becomes FILE_UNREADABLE there, and the county still counts.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import gc
 import io
@@ -163,14 +164,17 @@ def _do_counties(stub: RunResult, counties: list[County], spread: Spread, execut
     for t in tasks:
         t.seconds = stub.config.limits.seconds_per_file if getattr(spread, "guarded", False) else 0
     _report(progress, len(done), len(counties))
-    for i, outcome in spread(do_county, tasks):
-        if isinstance(outcome, WorkerLost):
-            event(logging.WARNING, "county_worker_died",
-                  f"处理{tasks[i].name}的工作进程意外退出，改为在本进程中逐个文件重新处理", county=tasks[i].name)
-            outcome = do_county(tasks[i], executor)
-        _remember(ledger, counties, outcome, stub.run_id)
-        done[outcome.name] = outcome
-        _report(progress, len(done), len(counties))
+    # Closed at once however the loop ends: a stopped run (SIGTERM) ends the pool's workers now, not
+    # when its traceback is dropped.
+    with contextlib.closing(spread(do_county, tasks)) as finished:
+        for i, outcome in finished:
+            if isinstance(outcome, WorkerLost):
+                event(logging.WARNING, "county_worker_died",
+                      f"处理{tasks[i].name}的工作进程意外退出，改为在本进程中逐个文件重新处理", county=tasks[i].name)
+                outcome = do_county(tasks[i], executor)
+            _remember(ledger, counties, outcome, stub.run_id)
+            done[outcome.name] = outcome
+            _report(progress, len(done), len(counties))
     return done
 
 
