@@ -7,10 +7,14 @@ import csv
 import json
 import os
 import shutil
+import signal
+import subprocess
 from pathlib import Path
 
 import pytest
 import python_calamine as calamine
+from bench_incremental import build_inbox
+from proctree import descendants, run_command, wait_for_workers, wait_gone
 from sample_inbox import write_sample_inbox
 from seed import seed_form
 
@@ -236,3 +240,34 @@ def test_a_dask_cluster_makes_every_output_the_local_run_makes(province, local, 
         assert _cells(mine / "consolidated.xlsx") == _cells(theirs / "consolidated.xlsx")
         assert sorted(os.listdir(mine / "通知")) == sorted(os.listdir(theirs / "通知"))
         assert (mine / "县级绩效自评汇总报告.docx").is_file()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["kill-9", "SIGTERM"])
+def test_a_province_run_stopped_while_counties_are_written_leaves_the_previous_outputs(province, tmp_path, sig):
+    """Stopped while its county workers run: no process left, nothing published, the next run completes."""
+    inbox, outbox = tmp_path / "inbox", tmp_path / "outbox"
+    shutil.copytree(province, inbox)
+    run(inbox, outbox, Config(), serial, by="county", spread=local_spread(1))
+    before = os.readlink(outbox / ".current"), (outbox / "projects.csv").read_bytes()
+    for county in COUNTIES[1:]:  # more to do: a second or two of work for each county's worker
+        build_inbox(inbox / county / "新增", 40)
+    with open(tmp_path / "stderr", "w+", encoding="utf-8") as stderr:
+        proc = subprocess.Popen(run_command(inbox, outbox, "--by", "county", "--workers", "2"), stderr=stderr)
+        workers = wait_for_workers(proc, 2)
+        assert len(workers) == 2, "the run must be stopped while its county workers run"
+        tree = set(workers) | set(descendants(proc.pid))
+        proc.send_signal(sig)
+        proc.wait(timeout=60)
+        left = wait_gone(tree, 10)
+        for pid in left:
+            os.kill(pid, signal.SIGKILL)
+        assert left == []
+        stderr.seek(0)
+        err = stderr.read()
+    assert (os.readlink(outbox / ".current"), (outbox / "projects.csv").read_bytes()) == before
+    assert proc.returncode == (143 if sig == signal.SIGTERM else -signal.SIGKILL), err
+    after = subprocess.run(run_command(inbox, outbox, "--by", "county", "--workers", "2"), capture_output=True,
+                           text=True)
+    assert after.returncode == 0, after.stderr
+    assert len(_rows(outbox / "projects.csv")) == len(_rows(tmp_path / "outbox" / "runs" / before[0].split("/")[-1]
+                                                             / "projects.csv")) + 80

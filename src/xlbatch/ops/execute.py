@@ -142,6 +142,12 @@ def _pool(workers: int, budget: Budget, ctx) -> Iterator[ProcessPoolExecutor]:
         # Not waiting: the stop may have come while the pool was starting its manager thread, which
         # cannot be joined then. Ending its dead workers, that thread ends by itself.
         manager = pool._executor_manager_thread
+        # A worker killed while it sent its result leaves part of a message in the result pipe: the pool's
+        # thread would wait forever for the rest, and the interpreter waits for that thread at exit
+        # (seen: a SIGTERMed run --by county, whose results are large, hung so after its message). This
+        # process holds the pipe's last writer: closed, the read ends, and the thread finds the pool broken.
+        with contextlib.suppress(OSError, AttributeError):
+            pool._result_queue._writer.close()
         pool.shutdown(wait=False, cancel_futures=True)
         # But a thread that runs is waited for (milliseconds: its workers are dead). Exiting while it
         # closes its wake-up pipe, CPython 3.11's exit hook may write to the closed pipe ("Exception
