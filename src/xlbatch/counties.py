@@ -90,7 +90,7 @@ class CountyDone:
 
     name: str
     files: list[FileRecord]
-    read: dict[str, FileOutcome]  # newly read, for the ledger's cache
+    read: dict[str, FileOutcome | None]  # newly read, for the ledger's cache (then only the names: _remember)
     row: dict  # the summary's row (county_row)
     snapshot: dict  # for the next run's 变更记录 (outputs.changes.snapshot)
     outputs: dict[str, str] = field(default_factory=dict)  # name in the county's folder → sha256
@@ -220,6 +220,8 @@ def _remember(ledger, counties: list[County], outcome: CountyDone, run_id: str) 
         if task.rel in outcome.read and _unchanged_since_hashed(task):
             ledger.store(task, outcome.read[task.rel], run_id, key)
     ledger.commit()
+    # Cached now: keep only the names. Held till the end for 20 counties, the outcomes cost ~0.5 GB.
+    outcome.read = dict.fromkeys(outcome.read)
 
 
 # --- in a worker ---------------------------------------------------------------------------------
