@@ -128,17 +128,29 @@ def _tree_rss(pid: int) -> int:
     return total
 
 
-def measure(cmd: list[str]) -> tuple[float, int]:
-    """Wall seconds and peak resident memory (whole process tree) of `cmd`."""
+def _rss(pid: int) -> int:
+    """Resident memory of the process itself, in bytes (0 once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            return next(int(line.split()[1]) * 1024 for line in fh if line.startswith("VmRSS:"))
+    except (FileNotFoundError, StopIteration):
+        return 0
+
+
+def measure(cmd: list[str], own: bool = False) -> tuple:
+    """Wall seconds and peak resident memory (whole process tree) of `cmd`; with `own`, (seconds, peak of
+    the process itself, peak of its tree)."""
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    peak = 0
+    peak = mine = 0
     stop = threading.Event()
 
     def sample():
-        nonlocal peak
+        nonlocal peak, mine
         while not stop.is_set():
             peak = max(peak, _tree_rss(proc.pid))
+            if own:
+                mine = max(mine, _rss(proc.pid))
             time.sleep(0.02)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -149,7 +161,7 @@ def measure(cmd: list[str]) -> tuple[float, int]:
     sampler.join()
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{err.decode()[-2000:]}")
-    return elapsed, peak
+    return (elapsed, mine, peak) if own else (elapsed, peak)
 
 
 def main() -> None:

@@ -23,15 +23,14 @@ import argparse
 import os
 import random
 import shutil
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from bench import FLOOR, NAIVE, _tree_rss, make_form
+import bench
+from bench import FLOOR, NAIVE, make_form
 
 XLBATCH = str(Path(sys.executable).with_name("xlbatch"))
 
@@ -54,36 +53,9 @@ def generate(inbox: Path, counties: int, forms: int) -> list[Path]:
     return folders
 
 
-def _rss(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/status") as fh:
-            return next(int(line.split()[1]) * 1024 for line in fh if line.startswith("VmRSS:"))
-    except (FileNotFoundError, StopIteration):
-        return 0
-
-
 def measure(cmd: list[str]) -> tuple[float, int, int]:
     """Wall seconds, peak RSS of the process itself and of its whole tree."""
-    started = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    own = tree = 0
-    stop = threading.Event()
-
-    def sample():
-        nonlocal own, tree
-        while not stop.is_set():
-            own, tree = max(own, _rss(proc.pid)), max(tree, _tree_rss(proc.pid))
-            time.sleep(0.02)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    _, err = proc.communicate()
-    elapsed = time.perf_counter() - started
-    stop.set()
-    sampler.join()
-    if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{err.decode()[-3000:]}")
-    return elapsed, own, tree
+    return bench.measure(cmd, own=True)
 
 
 def _run(inbox: Path, outbox: Path, *extra: str) -> list[str]:
