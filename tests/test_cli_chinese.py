@@ -19,7 +19,7 @@ from xlbatch.terminal import MESSAGES, PLURALS, chinese
 
 RUN_USAGE = ["用法：xlbatch run [-h] [--inbox 目录] [--outbox 目录] [--config 文件] [--keep N]",
              "               [--workers N] [--executor {local,dask}] [--scheduler 地址]",
-             "               [--recompute] [-q | -v]"]
+             "               [--by county] [--recompute] [-q | -v]"]
 CHECK_USAGE = ["用法：xlbatch check [-h] [--config 文件] [--format {text,xlsx}] [-o 文件]",
                "                 文件 [文件 ...]"]
 TOP_USAGE = ["用法：xlbatch [-h] [--version] 命令 ..."]
@@ -104,7 +104,7 @@ def test_help_is_chinese_and_fits_80_columns(argv, capsys):
                                                                  "roster", "csv",
                                                                  "text", "xlsx", "local", "dask", "Dask", "toml",
                                                                  "runs", "JSON", "tcp", "inbox", "outbox", "CPU",
-                                                                 "workers"}
+                                                                 "workers", "county"}
     assert words == set(), words
 
 

@@ -129,7 +129,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--executor", choices=("local", "dask"), default="local",
                      help="local：本机进程；dask：分发到 Dask 集群（需 --scheduler）")
     run.add_argument("--scheduler", default=None, metavar="地址", help="Dask 调度器地址，如 tcp://10.0.0.5:8786")
-    run.add_argument("--by", choices=("county",), default=None,
+    run.add_argument("--by", choices=("county",), default=None, metavar="county",
                      help="county：收件箱下每个文件夹是一个县（区），各县分别生成汇总工作簿（并行），另生成各县汇总表")
     run.add_argument("--recompute", action="store_true",
                      help="即使收件箱、配置与程序自上次运行以来均无变化，也重新计算并重新生成全部输出"
