@@ -19,7 +19,7 @@ from sample_inbox import write_sample_inbox
 from seed import seed_form
 
 from xlbatch.config import Config, ConfigError
-from xlbatch.counties import LOOSE
+from xlbatch.counties import LOOSE, run_counties
 from xlbatch.nightly import run
 from xlbatch.ops.execute import local_processes, local_spread, serial
 from xlbatch.outputs.template import write_workbook
@@ -63,7 +63,7 @@ def _rows(path: Path) -> list[dict]:
 @pytest.fixture(scope="module")
 def local(province, tmp_path_factory) -> Path:
     outbox = tmp_path_factory.mktemp("local") / "outbox"
-    run(province, outbox, Config(), local_processes(2), by="county", spread=local_spread(2))
+    run_counties(province, outbox, Config(), local_processes(2), spread=local_spread(2))
     return outbox
 
 
@@ -130,7 +130,7 @@ def test_the_summary_workbook_has_a_row_per_county_with_its_figures_and_links(lo
 
 def test_one_worker_and_two_give_the_same_outputs(province, local, tmp_path):
     one = tmp_path / "one"
-    run(province, one, Config(), serial, by="county", spread=local_spread(1))
+    run_counties(province, one, Config(), serial, spread=local_spread(1))
     for name in ("projects.csv", "anomalies.csv"):
         assert (one / name).read_bytes() == (local / name).read_bytes()
     for county in COUNTIES:
@@ -142,8 +142,8 @@ def test_an_unchanged_county_is_repeated_and_a_changed_one_alone_read_again(prov
     inbox = tmp_path / "inbox"
     shutil.copytree(province, inbox)
     outbox = tmp_path / "outbox"
-    first = run(inbox, outbox, Config(), serial, by="county", spread=local_spread(2))
-    again = run(inbox, outbox, Config(), serial, by="county", spread=local_spread(2))
+    first = run_counties(inbox, outbox, Config(), serial, spread=local_spread(2))
+    again = run_counties(inbox, outbox, Config(), serial, spread=local_spread(2))
     assert again.extra["changes"]["counts"] == {"evaluated": 0, "repeated": 3}
     assert [c["outputs_from"] for c in again.extra["counties"]] == [first.run_id] * 3
     for county in COUNTIES:  # copied, byte for byte
@@ -153,7 +153,7 @@ def test_an_unchanged_county_is_repeated_and_a_changed_one_alone_read_again(prov
     spec = seed_form(project=f"{COUNTIES[1]}项目00", unit=f"{COUNTIES[1]}第1服务中心",
                      funds={"年度资金总额": (10, 10, 9.5), "当年财政拨款": (10, 10, 9.5)})
     write_workbook(changed, [("自评表", spec)])
-    third = run(inbox, outbox, Config(), serial, by="county", spread=local_spread(2))
+    third = run_counties(inbox, outbox, Config(), serial, spread=local_spread(2))
     rows = {c["county"]: c for c in third.extra["counties"]}
     assert rows[COUNTIES[1]]["outputs_from"] == third.run_id and rows[COUNTIES[1]]["read"] == 1
     assert {rows[c]["outputs_from"] for c in (COUNTIES[0], COUNTIES[2])} == {first.run_id}
@@ -180,7 +180,7 @@ def test_a_county_whose_worker_dies_is_done_again_file_by_file_here(province, tm
 
     monkeypatch.setattr(execute, "analyse_file", deadly)
     outbox = tmp_path / "outbox"
-    result = run(province, outbox, Config(), local_processes(1), by="county", spread=local_spread(2))
+    result = run_counties(province, outbox, Config(), local_processes(1), spread=local_spread(2))
     fates = {f.path: (f.status, f.code) for f in result.files}
     for county in COUNTIES[1:]:
         assert fates[f"{county}/{county}第2服务中心/01.xlsx"] == ("rejected", "FILE_UNREADABLE")
@@ -194,14 +194,14 @@ def test_a_roster_cannot_serve_every_county(province, tmp_path):
     roster.write_text("主管部门,实施单位\n教育局,第一中学\n", encoding="utf-8")
     cfg = Config.model_validate({"season": {"roster": str(roster)}})
     with pytest.raises(ConfigError, match="--by county"):
-        run(province, tmp_path / "outbox", cfg, serial, by="county", spread=local_spread(1))
+        run_counties(province, tmp_path / "outbox", cfg, serial, spread=local_spread(1))
 
 
 def test_switching_between_a_county_run_and_a_province_run_leaves_no_dangling_name(province, tmp_path):
     outbox = tmp_path / "outbox"
     run(province / COUNTIES[0], outbox, Config(), serial)
     assert (outbox / "通知").is_dir()
-    run(province, outbox, Config(), serial, by="county", spread=local_spread(1))
+    run_counties(province, outbox, Config(), serial, spread=local_spread(1))
     assert not os.path.lexists(outbox / "通知") and not os.path.lexists(outbox / "县级绩效自评汇总报告.docx")
     assert (outbox / "counties" / COUNTIES[0] / "consolidated.xlsx").is_file()
     run(province / COUNTIES[0], outbox, Config(), serial)
@@ -227,8 +227,8 @@ def test_a_dask_cluster_makes_every_output_the_local_run_makes(province, local, 
 
     outbox = tmp_path / "dask"
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
-        result = run(province, outbox, Config(), local_processes(1), by="county",
-                     spread=dask_spread(cluster.scheduler_address))
+        result = run_counties(province, outbox, Config(), local_processes(1),
+                              spread=dask_spread(cluster.scheduler_address))
     assert result.extra["changes"]["counts"] == {"evaluated": 3, "repeated": 0}
     for name in ("projects.csv", "anomalies.csv"):
         assert (outbox / name).read_bytes() == (local / name).read_bytes()
@@ -247,7 +247,7 @@ def test_a_province_run_stopped_while_counties_are_written_leaves_the_previous_o
     """Stopped while its county workers run: no process left, nothing published, the next run completes."""
     inbox, outbox = tmp_path / "inbox", tmp_path / "outbox"
     shutil.copytree(province, inbox)
-    run(inbox, outbox, Config(), serial, by="county", spread=local_spread(1))
+    run_counties(inbox, outbox, Config(), serial, spread=local_spread(1))
     before = os.readlink(outbox / ".current"), (outbox / "projects.csv").read_bytes()
     for county in COUNTIES[1:]:  # more to do: a second or two of work for each county's worker
         build_inbox(inbox / county / "新增", 40)

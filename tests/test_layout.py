@@ -22,7 +22,8 @@ ALLOWED = {
     "outputs": BASE | {"intake", "form", "checks", "ops"},
     "pipeline": BASE | {"intake", "form", "checks", "ops"},
     "nightly": BASE | {"intake", "form", "checks", "ops", "outputs", "pipeline"},
-    "cli": BASE | {"intake", "form", "checks", "ops", "outputs", "pipeline", "nightly", "terminal"},
+    "counties": BASE | {"intake", "form", "checks", "ops", "outputs", "pipeline", "nightly"},  # run --by county
+    "cli": BASE | {"intake", "form", "checks", "ops", "outputs", "pipeline", "nightly", "counties", "terminal"},
     "terminal": set(),  # argparse in Chinese, text wrapped for a terminal: the command line's, nothing else
 }
 

@@ -9,7 +9,8 @@ The Python API, the same path the command line takes::
     result.forms                                  # one row per accepted form (pandas), scored
 
 `check_files(paths, cfg)` checks files named one by one, as `xlbatch check` does; `run(inbox,
-outbox, cfg)` is the nightly job (outputs, lock, ledger, history), as `xlbatch run` does.
+outbox, cfg)` is the nightly job (outputs, lock, ledger, history), as `xlbatch run` does;
+`run_counties(inbox, outbox, cfg)` a province's, one folder per county, as `xlbatch run --by county`.
 """
 
 from __future__ import annotations
@@ -20,16 +21,18 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .config import Config, ConfigError, load_config
+    from .counties import run_counties
     from .models import RunResult
     from .nightly import run
     from .pipeline import check_files, process
 
-__all__ = ["Config", "ConfigError", "RunResult", "check_files", "load_config", "process", "run", "xlbatch_version"]
+__all__ = ["Config", "ConfigError", "RunResult", "check_files", "load_config", "process", "run", "run_counties",
+           "xlbatch_version"]
 
 # Loaded on first use: `import xlbatch` (and so every `xlbatch` command's start-up and every worker
 # process) stays as light as the command it serves.
 _LAZY = {"Config": "config", "ConfigError": "config", "load_config": "config", "RunResult": "models",
-         "run": "nightly", "check_files": "pipeline", "process": "pipeline"}
+         "run": "nightly", "run_counties": "counties", "check_files": "pipeline", "process": "pipeline"}
 
 
 def __getattr__(name: str):

@@ -201,6 +201,7 @@ def _positive(text: str) -> int:
 
 
 def _run(args) -> int:
+    from .counties import run_counties
     from .nightly import run
 
     cfg = _config(args.config)
@@ -214,8 +215,11 @@ def _run(args) -> int:
     bar = console.is_terminal and not args.quiet
     try:
         with _console_log(console, args, bar), _progress(console, bar) as progress:
-            result = run(inbox, outbox, cfg, executor, keep=args.keep, recompute=args.recompute,
-                         progress=progress, by=args.by, spread=spread)
+            options = {"keep": args.keep, "recompute": args.recompute, "progress": progress}
+            if args.by:
+                result = run_counties(inbox, outbox, cfg, executor, spread=spread, **options)
+            else:
+                result = run(inbox, outbox, cfg, executor, **options)
     except OutboxLocked as exc:
         print(f"xlbatch: {exc}", file=sys.stderr)
         return 3

@@ -32,6 +32,7 @@ import gc
 import io
 import json
 import logging
+import os
 import shutil
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -43,7 +44,7 @@ from .form.analyse import FileOutcome, FileTask, analyse_file
 from .intake.discover import InboxFile, discover, inbox_file, sha256_of
 from .models import IGNORED, OPENED, Arrival, FileRecord, RunResult, new_run_id
 from .nightly import _restore_fates, _written, finish, session
-from .ops.execute import GC_THRESHOLDS, Executor, Spread, WorkerLost, _guarded, lift_cpu_limit
+from .ops.execute import GC_THRESHOLDS, Executor, Spread, WorkerLost, _guarded, lift_cpu_limit, local_spread, serial
 from .ops.ledger import inputs_fingerprint, limits_key
 from .ops.logs import event
 from .ops.outbox import BY_COUNTY, COUNTIES, RUNS, current_run, fsync_files, run_dir, write_atomically
@@ -97,15 +98,19 @@ class CountyDone:
     outputs_from: str = ""  # the run that computed them (this one, or the one a repeat copied)
 
 
-def run_counties(inbox: Path, outbox: Path, cfg: Config, spread: Spread, executor: Executor, *,
-                 keep: int | None = None, recompute: bool = False, progress=None) -> RunResult:
-    """nightly.run with `by="county"`: every county of `inbox` written by `spread`, then the summary.
-    `executor` reads the files of a county done again here (its worker died)."""
+def run_counties(inbox: str | Path, outbox: str | Path, cfg: Config | None = None, executor: Executor = serial, *,
+                 spread: Spread | None = None, keep: int | None = None, recompute: bool = False,
+                 progress=None) -> RunResult:
+    """`xlbatch run --by county`, as nightly.run is `xlbatch run`: every county of `inbox` written by
+    `spread` (default: a worker process per core), then the summary; published in `outbox`. `executor`
+    reads the files of a county done again here (its worker died)."""
+    cfg = cfg if cfg is not None else Config()
+    spread = spread or local_spread(os.cpu_count() or 1)
     if cfg.season.roster:
         raise ConfigError("按县汇总（--by county）时不能配置 [season] roster：花名册只属于一个县（区）。"
                           "请去掉该项，或对各县分别运行 xlbatch run")
     # Absolute: a Dask worker on another machine finds the inbox and the run's folder under the same paths.
-    inbox, outbox = inbox.absolute(), outbox.absolute()
+    inbox, outbox = Path(inbox).absolute(), Path(outbox).absolute()
     started = datetime.now(UTC)
     run_id = new_run_id(started)
     with session(inbox, outbox, run_id) as state:

@@ -40,7 +40,7 @@ from pathlib import Path
 from .config import Config
 from .intake.discover import discover, sha256_of
 from .models import IGNORED, OPENED, FormRecord, RunResult, new_run_id
-from .ops.execute import Executor, Spread, local_spread, serial
+from .ops.execute import Executor, serial
 from .ops.ledger import CachingExecutor, Ledger, inputs_fingerprint
 from .ops.logs import event, json_log
 from .ops.outbox import (
@@ -69,23 +69,16 @@ COPIED = (*(name for name in OUTPUTS if name != "run.json"), REPORT)  # files; a
 
 
 def run(inbox: str | Path, outbox: str | Path, cfg: Config | None = None, executor: Executor = serial, *,
-        keep: int | None = None, recompute: bool = False, progress=None, by: str | None = None,
-        spread: Spread | None = None) -> RunResult:
+        keep: int | None = None, recompute: bool = False, progress=None) -> RunResult:
     """Process the inbox and publish every output in the outbox, as the nightly job does.
 
     OutboxLocked at once if another run holds the outbox. `changes` in run.json
     and the 变更记录 sheet compare with the run the outbox showed before. `keep`
     prunes the history to that many runs (default: outbox.DEFAULT_KEEP).
     `progress(stage, done, total)` is called as the run advances. `cfg` defaults to `Config()`.
-    `by="county"`: one folder of the inbox per county, each county's outputs written by `spread`
-    (default: a worker process per core), and a summary over them (counties.py, SPEC section 8).
+    A province's run, one folder per county, is counties.run_counties (`xlbatch run --by county`).
     """
     inbox, outbox, cfg = Path(inbox), Path(outbox), cfg if cfg is not None else Config()
-    if by == "county":
-        from .counties import run_counties
-
-        return run_counties(inbox, outbox, cfg, spread or local_spread(os.cpu_count() or 1), executor,
-                            keep=keep, recompute=recompute, progress=progress)
     started = datetime.now(UTC)
     run_id = new_run_id(started)
     with session(inbox, outbox, run_id) as state:
