@@ -50,6 +50,8 @@ STAGES = [
     (write, "write_workbook", "write consolidated.xlsx"),
     (write, "write_projects_csv", "write projects.csv"),
     (write, "write_anomalies_csv", "write anomalies.csv"),
+    (write, "write_report", "write the report (.docx, charts)"),
+    (write, "write_notices", "write the notices (通知/*.docx)"),
     (write, "write_run_json", "write run.json"),
     (ledger.Ledger, "record_run", "ledger: record the run"),
     (nightly, "publish", "publish (fsync, rename)"),
