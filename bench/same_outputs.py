@@ -8,17 +8,25 @@ The corpus: the sample inbox, 300 generated forms (bench/bench.py's generator), 
 bench/read_outcomes.py (seed variants, drifted layouts, LibreOffice saves, hostile and mislabelled
 files) as one inbox. A snapshot holds, per inbox: the CSVs byte for byte, run.json without its run id,
 times, durations and outbox path, every published file's name, and every cell value of every sheet of
-consolidated.xlsx as calamine reads it (the anomaly ids, derived from content, stay in).
+consolidated.xlsx as calamine reads it (the anomaly ids, derived from content, stay in), and the parts of
+every package (consolidated.xlsx, the report, each notice) by their SHA-256, so formats, comments, merges
+and the documents' text and pictures are compared too: docProps/core.xml (the time written) is left out,
+consolidated.xlsx's shared strings are compared as a list with 运行说明's volatile values masked, and
+the report's comments without their dates and run id.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import zipfile
+from hashlib import sha256
 from pathlib import Path
+from xml.etree import ElementTree
 
 from python_calamine import CalamineWorkbook
 
@@ -56,14 +64,46 @@ def _cells(path: Path) -> dict:
     return sheets
 
 
+def _parts(path: Path, volatile: set[str] = frozenset()) -> dict:
+    """Each part of a package by its hash; the shared strings as a list, `volatile` ones masked."""
+    out = {}
+    with zipfile.ZipFile(path) as package:
+        for name in sorted(package.namelist()):
+            if name == "docProps/core.xml":
+                continue
+            data = package.read(name)
+            if name == "xl/sharedStrings.xml":
+                ns = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+                strings = ["".join(t.text or "" for t in si.iter(f"{ns}t"))
+                           for si in ElementTree.fromstring(data).iter(f"{ns}si")]
+                out[name] = ["(volatile)" if text in volatile else text for text in strings]
+            else:
+                if name == "word/comments.xml":  # each comment is dated, one names the run
+                    data = re.sub(rb'w:date="[^"]*"', b'w:date=""', data)
+                    data = re.sub(rb"\d{8}T\d{6}Z-[0-9a-f]{4}", b"RUN_ID", data)
+                out[name] = sha256(data).hexdigest()
+    return out
+
+
+def _volatile_strings(path: Path) -> set[str]:
+    book = CalamineWorkbook.from_path(str(path))
+    rows = book.get_sheet_by_name("运行说明").to_python()
+    return {str(value) for row in rows if row[0] in _VOLATILE_ROWS for value in row[1:] if value != ""}
+
+
 def snapshot_outbox(outbox: Path) -> dict:
     snap = {"files": sorted(p.name for p in outbox.iterdir() if p.is_file())}
     for csv in sorted(outbox.glob("*.csv")):
         snap[csv.name] = csv.read_text(encoding="utf-8-sig")
     run = _strip(json.loads((outbox / "run.json").read_text(encoding="utf-8")))
-    run["outputs"].pop("consolidated.xlsx")  # its hash covers 运行说明's clock times; its cells are compared
+    # The packages' hashes cover clock times (运行说明, core.xml, the zip's own): their parts are compared.
+    run["outputs"] = {name: v for name, v in run["outputs"].items() if not name.endswith((".xlsx", ".docx"))}
     snap["run.json"] = run
     snap["consolidated.xlsx"] = _cells(outbox / "consolidated.xlsx")
+    book = outbox / "consolidated.xlsx"
+    packages = [book, *outbox.glob("*.docx"), *sorted(outbox.glob("通知/*.docx"))]
+    snap["parts"] = {str(p.relative_to(outbox)): _parts(p, _volatile_strings(book) if p == book else set())
+                     for p in packages}
     return snap
 
 
