@@ -29,6 +29,7 @@ import xlbatch.checks.validate as validate  # noqa: E402
 import xlbatch.form.normalize as normalize  # noqa: E402
 import xlbatch.nightly as nightly  # noqa: E402
 import xlbatch.ops.ledger as ledger  # noqa: E402
+import xlbatch.outputs.aside as aside  # noqa: E402
 import xlbatch.outputs.changes as changes  # noqa: E402
 import xlbatch.outputs.write as write  # noqa: E402
 from xlbatch.config import Config  # noqa: E402
@@ -50,8 +51,7 @@ STAGES = [
     (write, "write_workbook", "write consolidated.xlsx"),
     (write, "write_projects_csv", "write projects.csv"),
     (write, "write_anomalies_csv", "write anomalies.csv"),
-    (write, "write_report", "write the report (.docx, charts)"),
-    (write, "write_notices", "write the notices (通知/*.docx)"),
+    (aside.Aside, "result", "wait for the report and notices (child)"),
     (write, "write_run_json", "write run.json"),
     (ledger.Ledger, "record_run", "ledger: record the run"),
     (nightly, "publish", "publish (fsync, rename)"),
