@@ -11,8 +11,8 @@ times, durations and outbox path, every published file's name, and every cell va
 consolidated.xlsx as calamine reads it (the anomaly ids, derived from content, stay in), and the parts of
 every package (consolidated.xlsx, the report, each notice) by their SHA-256, so formats, comments, merges
 and the documents' text and pictures are compared too: docProps/core.xml (the time written) is left out,
-consolidated.xlsx's shared strings are compared as a list with 运行说明's volatile values masked, and
-the report's comments without their dates and run id.
+consolidated.xlsx's string cells are compared by their text (运行说明's volatile values masked), and the
+report's comments without their dates and run id.
 """
 
 from __future__ import annotations
@@ -65,24 +65,37 @@ def _cells(path: Path) -> dict:
 
 
 def _parts(path: Path, volatile: set[str] = frozenset()) -> dict:
-    """Each part of a package by its hash; the shared strings as a list, `volatile` ones masked."""
+    """Each part of a package by its hash. A workbook's cells name their shared strings by index, and
+    two clock times that fall in the same second share one: so each string cell is compared by its
+    text (`volatile` ones masked) and the shared strings as a list without the volatile ones."""
     out = {}
     with zipfile.ZipFile(path) as package:
-        for name in sorted(package.namelist()):
+        names = package.namelist()
+        strings = _shared_strings(package.read("xl/sharedStrings.xml")) if "xl/sharedStrings.xml" in names else []
+
+        def text(match) -> bytes:
+            value = strings[int(match[2])]
+            return match[1] + b"<v>" + ("(volatile)" if value in volatile else value).encode() + b"</v>"
+
+        for name in sorted(names):
             if name == "docProps/core.xml":
                 continue
             data = package.read(name)
             if name == "xl/sharedStrings.xml":
-                ns = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-                strings = ["".join(t.text or "" for t in si.iter(f"{ns}t"))
-                           for si in ElementTree.fromstring(data).iter(f"{ns}si")]
-                out[name] = ["(volatile)" if text in volatile else text for text in strings]
-            else:
-                if name == "word/comments.xml":  # each comment is dated, one names the run
-                    data = re.sub(rb'w:date="[^"]*"', b'w:date=""', data)
-                    data = re.sub(rb"\d{8}T\d{6}Z-[0-9a-f]{4}", b"RUN_ID", data)
-                out[name] = sha256(data).hexdigest()
+                out[name] = [value for value in strings if value not in volatile]
+                continue
+            if name.startswith("xl/worksheets/sheet"):
+                data = re.sub(rb'(<c [^>]*t="s"[^>]*>)<v>(\d+)</v>', text, data)
+            if name == "word/comments.xml":  # each comment is dated, one names the run
+                data = re.sub(rb'w:date="[^"]*"', b'w:date=""', data)
+                data = re.sub(rb"\d{8}T\d{6}Z-[0-9a-f]{4}", b"RUN_ID", data)
+            out[name] = sha256(data).hexdigest()
     return out
+
+
+def _shared_strings(data: bytes) -> list[str]:
+    ns = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    return ["".join(t.text or "" for t in si.iter(f"{ns}t")) for si in ElementTree.fromstring(data).iter(f"{ns}si")]
 
 
 def _volatile_strings(path: Path) -> set[str]:
