@@ -7,8 +7,11 @@ does: same collector thresholds, worker pool) and prints the seconds spent in
 each stage. To time them, this script loads the stages' modules (pandas,
 pandera, XlsxWriter) before the run, so "imports before the run" holds what
 the CLI loads while its workers read, and "reading" shows the reading alone.
-Make an inbox with `python bench/bench.py --keep DIR` (DIR/inbox). It asserts
-nothing.
+The report and the notices are written in a child process while this one
+writes the workbook and the CSVs (outputs/aside.py): "wait for the report and
+notices" is how long the run waited for them after that, 0 when the workbook
+took longer. Make an inbox with `python bench/bench.py --keep DIR` (DIR/inbox).
+bench/floors.py compares the whole run with its floors. It asserts nothing.
 """
 
 from __future__ import annotations

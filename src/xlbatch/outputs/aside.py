@@ -17,6 +17,7 @@ when this process stops with an exception.
 from __future__ import annotations
 
 import contextlib
+import gc
 import multiprocessing
 import os
 import pickle
@@ -37,7 +38,13 @@ class Aside:
             return
         read, write = os.pipe()
         parent = os.getpid()
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except OSError:  # no process to be had (a limit on processes, no memory): in place, as before
+            os.close(read)
+            os.close(write)
+            self.value = work()
+            return
         if pid == 0:
             os.close(read)
             _child(work, write, parent)  # never returns
@@ -76,6 +83,7 @@ def _child(work: Callable[[], object], fd: int, parent: int) -> None:
         from ..ops.execute import _end_with_parent
 
         _end_with_parent(parent)
+        gc.freeze()  # what the child inherited is never its garbage: its collections need not scan it
         answer = (True, work())
     except BaseException as exc:  # every failure goes back to the parent, which raises it
         exc.add_note("".join(traceback.format_exception(exc)).rstrip())
