@@ -54,8 +54,13 @@ class Aside:
     def result(self):
         if self.pid is None:
             return self.value
-        with os.fdopen(self.fd, "rb") as fh:
-            data = fh.read()
+        try:
+            with os.fdopen(self.fd, "rb", closefd=False) as fh:
+                data = fh.read()
+        except BaseException:  # stopped while waiting (SIGTERM, Ctrl-C): the child goes too
+            self.cancel()
+            raise
+        os.close(self.fd)
         _, status = os.waitpid(self.pid, 0)
         self.pid = None
         if not data:  # killed before it could answer
