@@ -8,17 +8,25 @@ The corpus: the sample inbox, 300 generated forms (bench/bench.py's generator), 
 bench/read_outcomes.py (seed variants, drifted layouts, LibreOffice saves, hostile and mislabelled
 files) as one inbox. A snapshot holds, per inbox: the CSVs byte for byte, run.json without its run id,
 times, durations and outbox path, every published file's name, and every cell value of every sheet of
-consolidated.xlsx as calamine reads it (the anomaly ids, derived from content, stay in).
+consolidated.xlsx as calamine reads it (the anomaly ids, derived from content, stay in), and the parts of
+every package (consolidated.xlsx, the report, each notice) by their SHA-256, so formats, comments, merges
+and the documents' text and pictures are compared too: docProps/core.xml (the time written) is left out,
+consolidated.xlsx's string cells are compared by their text (运行说明's volatile values masked), and the
+report's comments without their dates and run id.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import zipfile
+from hashlib import sha256
 from pathlib import Path
+from xml.etree import ElementTree
 
 from python_calamine import CalamineWorkbook
 
@@ -56,14 +64,59 @@ def _cells(path: Path) -> dict:
     return sheets
 
 
+def _parts(path: Path, volatile: set[str] = frozenset()) -> dict:
+    """Each part of a package by its hash. A workbook's cells name their shared strings by index, and
+    two clock times that fall in the same second share one: so each string cell is compared by its
+    text (`volatile` ones masked) and the shared strings as a list without the volatile ones."""
+    out = {}
+    with zipfile.ZipFile(path) as package:
+        names = package.namelist()
+        strings = _shared_strings(package.read("xl/sharedStrings.xml")) if "xl/sharedStrings.xml" in names else []
+
+        def text(match) -> bytes:
+            value = strings[int(match[2])]
+            return match[1] + b"<v>" + ("(volatile)" if value in volatile else value).encode() + b"</v>"
+
+        for name in sorted(names):
+            if name == "docProps/core.xml":
+                continue
+            data = package.read(name)
+            if name == "xl/sharedStrings.xml":
+                out[name] = [value for value in strings if value not in volatile]
+                continue
+            if name.startswith("xl/worksheets/sheet"):
+                data = re.sub(rb'(<c [^>]*t="s"[^>]*>)<v>(\d+)</v>', text, data)
+            if name == "word/comments.xml":  # each comment is dated, one names the run
+                data = re.sub(rb'w:date="[^"]*"', b'w:date=""', data)
+                data = re.sub(rb"\d{8}T\d{6}Z-[0-9a-f]{4}", b"RUN_ID", data)
+            out[name] = sha256(data).hexdigest()
+    return out
+
+
+def _shared_strings(data: bytes) -> list[str]:
+    ns = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    return ["".join(t.text or "" for t in si.iter(f"{ns}t")) for si in ElementTree.fromstring(data).iter(f"{ns}si")]
+
+
+def _volatile_strings(path: Path) -> set[str]:
+    book = CalamineWorkbook.from_path(str(path))
+    rows = book.get_sheet_by_name("运行说明").to_python()
+    return {str(value) for row in rows if row[0] in _VOLATILE_ROWS for value in row[1:] if value != ""}
+
+
 def snapshot_outbox(outbox: Path) -> dict:
     snap = {"files": sorted(p.name for p in outbox.iterdir() if p.is_file())}
     for csv in sorted(outbox.glob("*.csv")):
         snap[csv.name] = csv.read_text(encoding="utf-8-sig")
     run = _strip(json.loads((outbox / "run.json").read_text(encoding="utf-8")))
-    run["outputs"].pop("consolidated.xlsx")  # its hash covers 运行说明's clock times; its cells are compared
+    # The packages' hashes cover clock times (运行说明, core.xml, the zip's own): their parts are compared.
+    run["outputs"] = {name: v for name, v in run["outputs"].items() if not name.endswith((".xlsx", ".docx"))}
     snap["run.json"] = run
     snap["consolidated.xlsx"] = _cells(outbox / "consolidated.xlsx")
+    book = outbox / "consolidated.xlsx"
+    packages = [book, *outbox.glob("*.docx"), *sorted(outbox.glob("通知/*.docx"))]
+    snap["parts"] = {str(p.relative_to(outbox)): _parts(p, _volatile_strings(book) if p == book else set())
+                     for p in packages}
     return snap
 
 

@@ -7,8 +7,11 @@ does: same collector thresholds, worker pool) and prints the seconds spent in
 each stage. To time them, this script loads the stages' modules (pandas,
 pandera, XlsxWriter) before the run, so "imports before the run" holds what
 the CLI loads while its workers read, and "reading" shows the reading alone.
-Make an inbox with `python bench/bench.py --keep DIR` (DIR/inbox). It asserts
-nothing.
+The report and the notices are written in a child process while this one
+writes the workbook and the CSVs (outputs/aside.py): "wait for the report and
+notices" is how long the run waited for them after that, 0 when the workbook
+took longer. Make an inbox with `python bench/bench.py --keep DIR` (DIR/inbox).
+bench/floors.py compares the whole run with its floors. It asserts nothing.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import xlbatch.checks.validate as validate  # noqa: E402
 import xlbatch.form.normalize as normalize  # noqa: E402
 import xlbatch.nightly as nightly  # noqa: E402
 import xlbatch.ops.ledger as ledger  # noqa: E402
+import xlbatch.outputs.aside as aside  # noqa: E402
 import xlbatch.outputs.changes as changes  # noqa: E402
 import xlbatch.outputs.write as write  # noqa: E402
 from xlbatch.config import Config  # noqa: E402
@@ -50,6 +54,7 @@ STAGES = [
     (write, "write_workbook", "write consolidated.xlsx"),
     (write, "write_projects_csv", "write projects.csv"),
     (write, "write_anomalies_csv", "write anomalies.csv"),
+    (aside.Aside, "result", "wait for the report and notices (child)"),
     (write, "write_run_json", "write run.json"),
     (ledger.Ledger, "record_run", "ledger: record the run"),
     (nightly, "publish", "publish (fsync, rename)"),

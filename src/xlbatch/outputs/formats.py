@@ -206,8 +206,12 @@ LINE_PT = 15  # the height of one line of 11 pt text
 def wrapped_lines(text, width: float, margin: int = 1) -> int:
     """How many lines `text` takes wrapped in a column `width` wide, `margin` characters kept free; each
     line break starts a line of its own."""
-    parts = str(text or "").split("\n")
-    return sum(max(1, math.ceil(display_width(p) / max(width - margin, 1))) for p in parts)
+    text, room = str(text or ""), max(width - margin, 1)
+    if "\n" not in text:
+        # Most cells are short: a character is at most 2.5 columns wide (display_width: 4 UTF-8 bytes),
+        # so a text within 2.5 × its length of the room is one line, without measuring it.
+        return 1 if 5 * len(text) <= 2 * room else max(1, math.ceil(display_width(text) / room))
+    return sum(max(1, math.ceil(display_width(p) / room)) for p in text.split("\n"))
 
 
 def display_width(text) -> int:

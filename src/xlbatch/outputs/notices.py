@@ -190,10 +190,11 @@ def safe_stem(unit: str) -> str:
 
 # --- writing ------------------------------------------------------------------------------
 
-def write_notices(run_folder: Path, result, year: int | None) -> list[str]:
-    """Write every notice into run_folder/通知/ (the folder renamed into place whole, empty when no
-    unit has findings); returns the names written, as "通知/NAME.docx"."""
-    final, tmp = run_folder / NOTICES, run_folder / f".{NOTICES}.tmp"
+def write_notices_unplaced(run_folder: Path, result, year: int | None) -> list[str]:
+    """Write every notice into the temporary folder run_folder/.通知.tmp/, flushed to disk, which
+    `place_notices` then renames to 通知/ whole (empty when no unit has findings); returns the names
+    written, as "通知/NAME.docx"."""
+    tmp = run_folder / f".{NOTICES}.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
     notices = gather(result)
@@ -204,10 +205,15 @@ def write_notices(run_folder: Path, result, year: int | None) -> list[str]:
         write_notice(doc, tmp / name, notice, issuer, when, year)
     fsync_files([tmp / name for name in names])
     fsync_dir(tmp)
+    return sorted(f"{NOTICES}/{name}" for name in names)
+
+
+def place_notices(run_folder: Path) -> None:
+    """The folder `write_notices_unplaced` wrote renamed to run_folder/通知/ whole."""
+    final, tmp = run_folder / NOTICES, run_folder / f".{NOTICES}.tmp"
     if final.exists():
         shutil.rmtree(final)
     os.replace(tmp, final)
-    return sorted(f"{NOTICES}/{name}" for name in names)
 
 
 def write_notice(doc, path: Path, notice: Notice, issuer: str, when: datetime, year: int | None) -> None:

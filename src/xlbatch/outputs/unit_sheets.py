@@ -109,12 +109,18 @@ class _Grid:
     def flush(self, ws, flags: dict[tuple[int, int], list[Finding]], fills: dict[tuple[int, int], list[Finding]],
               st: Styles) -> None:
         """Write every cell: a cell in `flags` gets its fill and a comment, one in `fills` the fill only."""
+        kinds, merged = st.kinds, self.merged
         for (row, col), (value, kind) in sorted(self.cells.items()):
-            here = flags.pop((row, col), [])
-            fmt = _Grid._format(kind, here + fills.pop((row, col), []), st)
-            if (row, col) in self.merged:
-                ws.merge_range(row, col, row, self.merged[(row, col)], None, fmt)
-            _Grid._write(ws, row, col, value, kind, fmt, here)
+            # Most cells are neither flagged nor filled, nor merged, and hold text: the short way for them.
+            here = flags.pop((row, col), []) if flags else []
+            filled = fills.pop((row, col), []) if fills else []
+            fmt = _Grid._format(kind, here + filled, st) if here or filled else kinds[kind]
+            if (row, col) in merged:
+                ws.merge_range(row, col, row, merged[(row, col)], None, fmt)
+            if here or type(value) is not str:
+                _Grid._write(ws, row, col, value, kind, fmt, here)
+            else:
+                ws.write_string(row, col, value, fmt)
         for (row, col), here in flags.items():  # a flagged cell that held nothing
             _Grid._write(ws, row, col, None, "text", _Grid._format("text", here, st), here)
         for (row, col), here in fills.items():

@@ -106,7 +106,17 @@ def write_workbook(path: Path, result, reviews: dict[str, Review]) -> dict[str, 
         write_season(sheets[SEASON_SHEET], result, book)
     sheets[FOCUS_SHEET].activate()
     book.close()
+    _release(book)
     return closed
+
+
+def _release(book) -> None:
+    """Let the written workbook be freed as soon as it is dropped. Each worksheet keeps a bound method
+    of its workbook (XlsxWriter's workbook_add_format), so workbook and worksheets form a cycle, and
+    their cells (300,000 objects for 1,000 forms) waited for a full collection: at the interpreter's
+    exit, 0.4 s of the run. Without that one link, reference counting frees them at once."""
+    for ws in book.worksheets():
+        ws.workbook_add_format = None
 
 
 def _reasons(reports):

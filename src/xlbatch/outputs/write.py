@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -22,9 +23,10 @@ from .. import xlbatch_version
 from ..checks.rules import CATALOGUE, explain
 from ..form.normalize import records
 from ..intake.discover import sha256_of
-from ..ops.outbox import REPORT, run_dir, write_atomically
+from ..ops.outbox import REPORT, fsync_file, run_dir, write_atomically
+from .aside import Aside
 from .formats import run_year
-from .notices import write_notices
+from .notices import place_notices, write_notices_unplaced
 from .report import write_report
 from .reviews import gather_reviews
 from .workbook import write_workbook
@@ -51,18 +53,44 @@ def write_outputs(result, outbox: Path) -> Path:
 
 def write_folder(folder: Path, result, reviews: dict) -> None:
     """Every output of `result` into `folder`, run.json last; `reviews`: the auditors' so far, to carry.
-    A county of a run `--by county` (ops/counties.py) is written so, into a folder of its own."""
-    closed = write_atomically(folder / "consolidated.xlsx", lambda tmp: write_workbook(tmp, result, reviews))
-    write_atomically(folder / "projects.csv", lambda tmp: write_projects_csv(tmp, result.forms))
-    write_atomically(folder / "anomalies.csv", lambda tmp: write_anomalies_csv(tmp, result.findings))
-    write_atomically(folder / REPORT, lambda tmp: write_report(tmp, result))
-    notices = write_notices(folder, result, run_year(result))
+    A county of a run `--by county` (counties.py) is written so, into a folder of its own."""
+    # The report and the notices in a child process while this one writes the workbook (aside.py).
+    documents = Aside(lambda: _write_documents(folder, result))
+    try:
+        closed = write_atomically(folder / "consolidated.xlsx", lambda tmp: write_workbook(tmp, result, reviews))
+        write_atomically(folder / "projects.csv", lambda tmp: write_projects_csv(tmp, result.forms))
+        write_atomically(folder / "anomalies.csv", lambda tmp: write_anomalies_csv(tmp, result.findings))
+    except BaseException:
+        documents.cancel()
+        raise
+    notices = documents.result()
+    _place_documents(folder)
     result.extra["closed_reviews"] = len(closed)
     # What a later run checks before repeating these outputs (nightly.py), and what anyone can verify.
     names = ("consolidated.xlsx", "projects.csv", "anomalies.csv", REPORT, *notices)
     result.extra["outputs"] = {name: {"sha256": sha256_of(folder / name), "bytes": (folder / name).stat().st_size}
                                for name in names}
     write_atomically(folder / "run.json", lambda tmp: write_run_json(tmp, result))  # last: the folder is complete
+
+
+def _write_documents(folder: Path, result) -> list[str]:
+    """县级绩效自评汇总报告.docx and 通知/ under their temporary names, flushed to disk; returns the
+    notices' names. `_place_documents` renames them, in this process: every rename into the run's
+    folder is made by the run's own process, in the order the outputs have always been placed."""
+    report = _unplaced(folder / REPORT)
+    write_report(report, result)
+    fsync_file(report)
+    return write_notices_unplaced(folder, result, run_year(result))
+
+
+def _place_documents(folder: Path) -> None:
+    os.replace(_unplaced(folder / REPORT), folder / REPORT)
+    place_notices(folder)
+
+
+def _unplaced(path: Path) -> Path:
+    """The temporary name `write_atomically` would write `path` under (the next run removes leftovers)."""
+    return path.with_name(f".{path.name}.tmp")
 
 
 def csv_safe(value) -> str:
