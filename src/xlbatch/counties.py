@@ -221,9 +221,8 @@ def _remember(ledger, counties: list[County], outcome: CountyDone, run_id: str) 
 
     county = next(c for c in counties if c.name == outcome.name)
     key = _limits(county)
-    for task in county.tasks:
-        if task.rel in outcome.read and _unchanged_since_hashed(task):
-            ledger.store(task, outcome.read[task.rel], run_id, key)
+    ledger.store([(task, outcome.read[task.rel]) for task in county.tasks
+                  if task.rel in outcome.read and _unchanged_since_hashed(task)], run_id, key)
     ledger.commit()
     # Cached now: keep only the names. Held till the end for 20 counties, the outcomes cost ~0.5 GB.
     outcome.read = dict.fromkeys(outcome.read)

@@ -178,7 +178,7 @@ def _evaluate_and_write(stub: RunResult, files, cfg: Config, executor: Executor,
     charts.use_private_cache(Path(stub.outbox) / ".matplotlib")  # before matplotlib loads
     # The writer and the change report (pandas, XlsxWriter, python-docx, matplotlib) load while the workers read.
     result = evaluate(files, cfg, reader, run_id=stub.run_id, started_at=stub.started_at, inbox=stub.inbox,
-                      progress=progress, preload=("xlbatch.outputs.changes", "xlbatch.outputs.write", *charts.MODULES),
+                      progress=progress, preload=("xlbatch.outputs.changes", "xlbatch.outputs.write"),
                       arrivals=arrivals)
     from .outputs.changes import compare, snapshot
     from .outputs.write import write_outputs

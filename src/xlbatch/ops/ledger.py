@@ -184,11 +184,15 @@ class Ledger:
                         (run_id, *key))
         return outcome
 
-    def store(self, task: FileTask, outcome: FileOutcome, run_id: str, limits: str) -> None:
-        key, blob = _key(task, limits), pickle.dumps(outcome, protocol=5)
-        self._safely(lambda: self.db.execute(
+    def store(self, done: Sequence[tuple[FileTask, FileOutcome]], run_id: str, limits: str) -> None:
+        """Cache the outcomes of the files just read, in one statement (one by one cost 0.2 s a 1,000)."""
+        rows = []
+        for task, outcome in done:
+            key, blob = _key(task, limits), pickle.dumps(outcome, protocol=5)
+            rows.append((*key, blob, run_id, _checksum("outcomes", *key, blob)))
+        self._safely(lambda: self.db.executemany(
             "INSERT OR REPLACE INTO outcomes (sha256, path, reader, limits, outcome, used_run, checksum) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)", (*key, blob, run_id, _checksum("outcomes", *key, blob))), again=True)
+            "VALUES (?, ?, ?, ?, ?, ?, ?)", rows), again=True)
 
     def keep(self, tasks: Sequence[FileTask], run_id: str, limits: str) -> None:
         """Keep the cached outcomes of `tasks` as used by `run_id` without reading them: the files of a county
@@ -343,15 +347,17 @@ class CachingExecutor:
             results = self.inner(todo, on_done=lambda n: self._report(reused + n, len(tasks)), meanwhile=meanwhile)
         else:
             results = self.inner(todo, meanwhile=meanwhile)
+        fresh = []
         for i, outcome in zip(missing, results, strict=True):
             outcomes[i] = outcome
             if _unchanged_since_hashed(tasks[i]):
-                self.ledger.store(tasks[i], outcome, self.run_id, key)
+                fresh.append((tasks[i], outcome))
             else:  # replaced while we read it: what was judged may not be the bytes hashed
                 event(logging.WARNING, "changed_while_read", f"文件在读取过程中被替换，本次结果不缓存：{tasks[i].rel}",
                       path=tasks[i].rel)
             event(logging.DEBUG, "read", f"已读取：{tasks[i].rel}", path=tasks[i].rel,
                   forms=len(outcome.forms), rejected=outcome.finding.rule if outcome.finding else "")
+        self.ledger.store(fresh, self.run_id, key)
         self._report(len(tasks), len(tasks))
         self.ledger.commit()
         return outcomes

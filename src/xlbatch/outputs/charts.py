@@ -19,11 +19,9 @@ from io import BytesIO
 from pathlib import Path
 from typing import NamedTuple
 
-# What a full run imports while its workers read the files (nightly.py): nothing of matplotlib now. The
-# report is drawn in a child process forked for the documents while the run writes the workbook
-# (write.py, aside.py): loaded there (0.3 s), matplotlib costs the run nothing, where loaded in the run's
-# own process it took a core from the workers reading the files.
-MODULES: tuple[str, ...] = ()
+# matplotlib is not loaded while the workers read: the report is drawn in a child process forked for the
+# documents while the run writes the workbook (write.py, aside.py); loaded there (0.3 s), it costs the run
+# nothing, where loaded in the run's own process it took a core from the workers reading the files.
 
 # Fonts with Chinese glyphs, the most likely on a Linux server first, then Windows and macOS.
 PREFERRED = ("WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "Noto Sans CJK SC", "Noto Sans SC",
