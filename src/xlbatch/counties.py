@@ -29,7 +29,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import gc
-import io
 import json
 import logging
 import os
@@ -169,18 +168,30 @@ def _do_counties(stub: RunResult, counties: list[County], spread: Spread, execut
     for t in tasks:
         t.seconds = stub.config.limits.seconds_per_file if getattr(spread, "guarded", False) else 0
     _report(progress, len(done), len(counties))
+    if len(tasks) == 1 and getattr(spread, "guarded", False):
+        # A county alone (one changed tonight) is done here, as a single-county run is: its files read by
+        # the run's worker processes, its documents written beside its workbook (outputs/aside.py). In a
+        # worker of the pool it would have one core. On a cluster it goes to the cluster all the same.
+        _gather([(0, do_county(tasks[0], executor))], tasks, done, counties, executor, ledger, stub, progress)
+        return done
     # Closed at once however the loop ends: a stopped run (SIGTERM) ends the pool's workers now, not
     # when its traceback is dropped.
     with contextlib.closing(spread(do_county, tasks)) as finished:
-        for i, outcome in finished:
-            if isinstance(outcome, WorkerLost):
-                event(logging.WARNING, "county_worker_died",
-                      f"处理{tasks[i].name}的工作进程意外退出，改为在本进程中逐个文件重新处理", county=tasks[i].name)
-                outcome = do_county(tasks[i], executor)
-            _remember(ledger, counties, outcome, stub.run_id)
-            done[outcome.name] = outcome
-            _report(progress, len(done), len(counties))
+        _gather(finished, tasks, done, counties, executor, ledger, stub, progress)
     return done
+
+
+def _gather(finished, tasks: list[CountyTask], done: dict[str, CountyDone], counties: list[County],
+            executor: Executor, ledger, stub: RunResult, progress) -> None:
+    """Each county as it finishes: done again here if its worker died, its reading cached, counted."""
+    for i, outcome in finished:
+        if isinstance(outcome, WorkerLost):
+            event(logging.WARNING, "county_worker_died",
+                  f"处理{tasks[i].name}的工作进程意外退出，改为在本进程中逐个文件重新处理", county=tasks[i].name)
+            outcome = do_county(tasks[i], executor)
+        _remember(ledger, counties, outcome, stub.run_id)
+        done[outcome.name] = outcome
+        _report(progress, len(done), len(counties))
 
 
 def _report(progress, done: int, total: int) -> None:
@@ -392,26 +403,24 @@ def _counts(files: list[FileRecord], order: list[CountyDone]) -> dict[str, int]:
 def _combine(path: Path, folder: Path, order: list[CountyDone], name: str, paths: tuple[str, ...]) -> None:
     """One CSV over all counties: each county's rows as its own CSV has them, `county` first, the
     source paths made relative to the whole inbox (COUNTY/...)."""
-    from .outputs.write import csv_safe
+    from .outputs.write import ANOMALY_COLUMNS, PROJECT_COLUMNS, csv_safe
 
+    header = PROJECT_COLUMNS if name == "projects.csv" else ANOMALY_COLUMNS
+    where = [header.index(column) for column in paths]
     with path.open("w", encoding="utf-8-sig", newline="") as fh:
-        writer = None
+        writer = csv.writer(fh)
+        writer.writerow(["county", *header])
         for d in order:
-            text = (folder / COUNTIES / d.name / name).read_text(encoding="utf-8-sig")
-            reader = csv.DictReader(io.StringIO(text))
-            if writer is None:
-                writer = csv.DictWriter(fh, fieldnames=["county", *(reader.fieldnames or [])])
-                writer.writeheader()
-            for row in reader:
-                for column in paths:
-                    if row[column]:
-                        row[column] = csv_safe(f"{d.name}/{_unguarded(row[column])}")
-                writer.writerow({"county": csv_safe(d.name), **row})
-        if writer is None:  # no county at all: the header alone
-            from .outputs.write import ANOMALY_COLUMNS, PROJECT_COLUMNS
-
-            columns = PROJECT_COLUMNS if name == "projects.csv" else ANOMALY_COLUMNS
-            csv.writer(fh).writerow(["county", *columns])
+            with (folder / COUNTIES / d.name / name).open(encoding="utf-8-sig", newline="") as source:
+                rows = csv.reader(source)
+                if next(rows, None) != header:  # written by this code a moment ago, or copied and checked
+                    raise RuntimeError(f"{d.name} 的 {name} 表头与规定的列不符")
+                county = csv_safe(d.name)
+                for row in rows:
+                    for i in where:
+                        if row[i]:
+                            row[i] = csv_safe(f"{d.name}/{_unguarded(row[i])}")
+                    writer.writerow([county, *row])
 
 
 def _unguarded(text: str) -> str:
