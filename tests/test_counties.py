@@ -146,7 +146,7 @@ def test_an_unchanged_county_is_repeated_and_a_changed_one_alone_read_again(prov
     again = run_counties(inbox, outbox, Config(), serial, spread=local_spread(2))
     assert again.extra["changes"]["counts"] == {"evaluated": 0, "repeated": 3}
     assert [c["outputs_from"] for c in again.extra["counties"]] == [first.run_id] * 3
-    for county in COUNTIES:  # copied, byte for byte
+    for county in COUNTIES:  # repeated as written, byte for byte
         assert (outbox / "runs" / again.run_id / "counties" / county / "consolidated.xlsx").read_bytes() == \
             (outbox / "runs" / first.run_id / "counties" / county / "consolidated.xlsx").read_bytes()
     changed = inbox / COUNTIES[1] / f"{COUNTIES[1]}第1服务中心" / "00.xlsx"
@@ -271,3 +271,23 @@ def test_a_province_run_stopped_while_counties_are_written_leaves_the_previous_o
     assert after.returncode == 0, after.stderr
     assert len(_rows(outbox / "projects.csv")) == len(_rows(tmp_path / "outbox" / "runs" / before[0].split("/")[-1]
                                                              / "projects.csv")) + 80
+
+
+def test_reviews_saved_into_a_county_workbook_are_carried_and_the_earlier_run_keeps_its_own(province, tmp_path):
+    """An auditor saves 复核状态 into counties/COUNTY/consolidated.xlsx as Excel does (a new file renamed over
+    the name): that county is done again and carries the review. The run before, whose file the repeated
+    run shares (a second name), keeps what it wrote."""
+    from test_reviews import _save_review, _shown
+
+    outbox = tmp_path / "outbox"
+    first = run_counties(province, outbox, Config(), serial, spread=local_spread(1))
+    written = (outbox / "runs" / first.run_id / "counties" / COUNTIES[1] / "consolidated.xlsx").read_bytes()
+    run_counties(province, outbox, Config(), serial, spread=local_spread(1))  # every county repeated
+    county = outbox / "counties" / COUNTIES[1]
+    anomaly = _save_review(county, "LOW_EXECUTION", "已核实", "年底集中支付")
+    third = run_counties(province, outbox, Config(), serial, spread=local_spread(1))
+    rows = {c["county"]: c["outputs_from"] for c in third.extra["counties"]}
+    assert rows[COUNTIES[1]] == third.run_id  # done again, to carry the review
+    assert {rows[c] for c in (COUNTIES[0], COUNTIES[2])} == {first.run_id}
+    assert _shown(county)[anomaly] == ("已核实", "年底集中支付")
+    assert (outbox / "runs" / first.run_id / "counties" / COUNTIES[1] / "consolidated.xlsx").read_bytes() == written

@@ -46,7 +46,17 @@ from .nightly import _restore_fates, _written, finish, session
 from .ops.execute import GC_THRESHOLDS, Executor, Spread, WorkerLost, _guarded, lift_cpu_limit, local_spread, serial
 from .ops.ledger import inputs_fingerprint, limits_key
 from .ops.logs import event
-from .ops.outbox import BY_COUNTY, COUNTIES, RUNS, current_run, fsync_files, run_dir, write_atomically
+from .ops.outbox import (
+    BY_COUNTY,
+    COUNTIES,
+    NOTICES,
+    RUNS,
+    current_run,
+    fsync_dir,
+    fsync_files,
+    run_dir,
+    write_atomically,
+)
 from .pipeline import _task as file_task
 
 LOOSE = "不在任何县（区）的文件夹中，未处理：按县汇总时，收件箱下的每个文件夹是一个县（区）"
@@ -332,11 +342,7 @@ def _repeat(county: County, outbox: Path, previous_id: str, run_id: str, old: di
         names = _written(source)
         if not mine or set(names) != set(mine) or any(sha256_of(source / n) != mine[n] for n in names):
             return None
-        shutil.copytree(source, target, ignore=shutil.ignore_patterns("~$*", ".*"), dirs_exist_ok=True)
-        if any(sha256_of(target / n) != mine[n] for n in names):  # changed while copied: do it again
-            shutil.rmtree(target, ignore_errors=True)
-            return None
-        fsync_files([target / n for n in names])
+        _link(source, target, names)
         shown = json.loads((target / "run.json").read_text(encoding="utf-8"))
         files = [f.record for f in county.files]
         _restore_fates(files, shown["files"])
@@ -345,6 +351,23 @@ def _repeat(county: County, outbox: Path, previous_id: str, run_id: str, old: di
         return None
     return CountyDone(county.name, files, {}, old["row"], old["snapshot"], mine,
                       old.get("outputs_from") or previous_id)
+
+
+def _link(source: Path, target: Path, names: list[str]) -> None:
+    """Each of `names` in `target` as a second name of the file in `source`: no copy of a county's 4 MB,
+    and no second hashing (the same file was just hashed). A program saving over a published file
+    replaces it (a rename): the earlier run keeps its own. Copied where the filesystem has no links."""
+    (target / NOTICES).mkdir(parents=True, exist_ok=True)
+    copied = []
+    for name in names:
+        try:
+            os.link(source / name, target / name)
+        except OSError:
+            shutil.copyfile(source / name, target / name)
+            copied.append(target / name)
+    fsync_files(copied)
+    fsync_dir(target / NOTICES)
+    fsync_dir(target)
 
 
 # --- the run's own outputs -------------------------------------------------------------------------
