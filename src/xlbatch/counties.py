@@ -395,7 +395,7 @@ def _summarise(stub: RunResult, counties: list[County], loose: list[FileRecord],
     names = ("consolidated.xlsx", "projects.csv", "anomalies.csv")
     result.extra["outputs"] = {n: {"sha256": sha256_of(folder / n), "bytes": (folder / n).stat().st_size}
                                for n in names}
-    from .outputs.write import write_run_json
+    from .outputs.files import write_run_json
 
     write_atomically(folder / "run.json", lambda tmp: write_run_json(tmp, result))
     outputs = {n: result.extra["outputs"][n]["sha256"] for n in names}
@@ -426,7 +426,7 @@ def _counts(files: list[FileRecord], order: list[CountyDone]) -> dict[str, int]:
 def _combine(path: Path, folder: Path, order: list[CountyDone], name: str, paths: tuple[str, ...]) -> None:
     """One CSV over all counties: each county's rows as its own CSV has them, `county` first, the
     source paths made relative to the whole inbox (COUNTY/...)."""
-    from .outputs.write import ANOMALY_COLUMNS, PROJECT_COLUMNS, csv_safe
+    from .outputs.files import ANOMALY_COLUMNS, PROJECT_COLUMNS, csv_safe
 
     header = PROJECT_COLUMNS if name == "projects.csv" else ANOMALY_COLUMNS
     where = [header.index(column) for column in paths]
@@ -448,6 +448,6 @@ def _combine(path: Path, folder: Path, order: list[CountyDone], name: str, paths
 
 def _unguarded(text: str) -> str:
     """A path as it was before write.csv_safe guarded it: prefixed with its county, it needs no guard."""
-    from .outputs.write import _FORMULA_START
+    from .outputs.files import _FORMULA_START
 
     return text[1:] if text.startswith("'") and text[1:].startswith(_FORMULA_START) else text

@@ -296,10 +296,18 @@ class Ledger:
         return out
 
     def _last_run_since(self, since: datetime) -> datetime | None:
-        rows = self.db.execute(f"SELECT {', '.join(_RUN_COLUMNS)}, checksum FROM runs").fetchall()
-        starts = [datetime.fromisoformat(values[1]) for row in rows
-                  if (values := self._verified("runs", row, (row[0],), 1)) is not None]
-        return max((start for start in starts if start >= since), default=None)
+        # Newest first, each run's whole row read (and verified) only until one is found: a row holds
+        # the run's snapshot (a province's: megabytes), and the runs of a season are many.
+        starts = self.db.execute("SELECT run_id, started_at FROM runs").fetchall()
+        for run_id, _started in sorted(starts, key=lambda r: str(r[1]), reverse=True):
+            row = self.db.execute(f"SELECT {', '.join(_RUN_COLUMNS)}, checksum FROM runs WHERE run_id=?",
+                                  (run_id,)).fetchone()
+            values = self._verified("runs", row, (run_id,), 1)
+            if values is None:
+                continue
+            start = datetime.fromisoformat(values[1])
+            return start if start >= since else None
+        return None
 
     def outputs(self, run_id: str) -> dict[str, str]:
         """The sha256 of each output `run_id` wrote, as recorded when it wrote them (verified rows only)."""

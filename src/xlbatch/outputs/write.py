@@ -12,34 +12,22 @@ that Excel would take for a formula gets a leading apostrophe.
 from __future__ import annotations
 
 import csv
-import json
 import math
 import os
 from pathlib import Path
 
 import pandas as pd
 
-from .. import xlbatch_version
-from ..checks.rules import CATALOGUE, explain
 from ..form.normalize import records
 from ..intake.discover import sha256_of
 from ..ops.outbox import REPORT, fsync_file, run_dir, write_atomically
 from .aside import Aside
+from .files import ANOMALY_COLUMNS, PROJECT_COLUMNS, csv_safe, write_run_json
 from .formats import run_year
 from .notices import place_notices, write_notices_unplaced
 from .report import write_report
 from .reviews import gather_reviews
 from .workbook import write_workbook
-
-PROJECT_COLUMNS = [
-    "source_file", "sheet", "department", "unit", "project", "year", "budget_initial",
-    "budget_full_year", "executed", "execution_rate", "budget_weight", "budget_score_reported",
-    "budget_score", "total_reported", "total_score", "grade", "grade_reported", "anomaly_count",
-    "superseded_by",
-]
-ANOMALY_COLUMNS = ["anomaly_id", "severity", "rule", "source_file", "sheet", "cell", "unit",
-                   "project", "message", "value", "expected"]
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def write_outputs(result, outbox: Path) -> Path:
@@ -93,12 +81,6 @@ def _unplaced(path: Path) -> Path:
     return path.with_name(f".{path.name}.tmp")
 
 
-def csv_safe(value) -> str:
-    """Text that Excel would evaluate as a formula gets a leading apostrophe."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
 def write_projects_csv(path: Path, forms: pd.DataFrame) -> None:
     rows = []
     for f in records(forms):
@@ -126,24 +108,6 @@ def _write_csv(path: Path, columns, rows, text_columns: set[str]) -> None:
         for row in rows:
             writer.writerow({k: csv_safe(v) if k in text_columns else _blank(v)
                              for k, v in row.items()})
-
-
-def write_run_json(path: Path, result) -> None:
-    data = {
-        "run_id": result.run_id,
-        "xlbatch_version": xlbatch_version(),
-        "started_at": result.started_at,
-        "finished_at": result.finished_at,
-        "inbox": result.inbox,
-        "outbox": result.outbox,
-        "counts": result.counts(),
-        "config": result.config.model_dump(),
-        "rules": [{"code": r.code, "severity": r.severity, "title": r.title,
-                   "description": explain(r, result.config)} for r in CATALOGUE],
-        "files": [f.to_json() for f in result.files],
-        **result.extra,
-    }
-    path.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
 
 
 def _round(value, digits: int):
