@@ -397,7 +397,7 @@ def _summarise(stub: RunResult, counties: list[County], loose: list[FileRecord],
                                for n in names}
     from .outputs.files import write_run_json
 
-    write_atomically(folder / "run.json", lambda tmp: write_run_json(tmp, result))
+    write_atomically(folder / "run.json", lambda tmp: write_run_json(tmp, result, indent=None))
     outputs = {n: result.extra["outputs"][n]["sha256"] for n in names}
     outputs["run.json"] = sha256_of(folder / "run.json")
     for d in order:

@@ -28,7 +28,9 @@ def csv_safe(value) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
-def write_run_json(path: Path, result) -> None:
+def write_run_json(path: Path, result, indent: int | None = 2) -> None:
+    """run.json; `indent` None for a province's (tens of thousands of files): json's C encoder then
+    writes it, 10× faster than the Python one an indent needs."""
     data = {
         "run_id": result.run_id,
         "xlbatch_version": xlbatch_version(),
@@ -43,4 +45,4 @@ def write_run_json(path: Path, result) -> None:
         "files": [f.to_json() for f in result.files],
         **result.extra,
     }
-    path.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=indent), encoding="utf-8")
