@@ -291,3 +291,40 @@ def test_reviews_saved_into_a_county_workbook_are_carried_and_the_earlier_run_ke
     assert {rows[c] for c in (COUNTIES[0], COUNTIES[2])} == {first.run_id}
     assert _shown(county)[anomaly] == ("已核实", "年底集中支付")
     assert (outbox / "runs" / first.run_id / "counties" / COUNTIES[1] / "consolidated.xlsx").read_bytes() == written
+
+
+def test_a_dask_worker_killed_while_it_writes_a_county_costs_a_retry_not_the_run(province, local, tmp_path):
+    """A worker process dies (kill -9) while it writes a county: Dask does that county again (on the other
+    worker, or on the one its nanny restarts) and the run's outputs are those of an undisturbed run."""
+    import threading
+    import time
+
+    from distributed import LocalCluster
+
+    from xlbatch.ops.execute import dask_spread
+
+    outbox = tmp_path / "dask"
+    killed = []
+
+    def kill_when_writing(pids):
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not killed:
+            if any((outbox / "runs").glob("*/counties/*")):  # a worker has begun writing a county
+                os.kill(pids[0], signal.SIGKILL)
+                killed.append(pids[0])
+            time.sleep(0.005)
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
+        pids = [nanny.process.process.pid for nanny in cluster.workers.values()]
+        watcher = threading.Thread(target=kill_when_writing, args=(pids,), daemon=True)
+        watcher.start()
+        result = run_counties(province, outbox, Config(), local_processes(1),
+                              spread=dask_spread(cluster.scheduler_address))
+        watcher.join(timeout=1)
+    assert killed, "the worker must be killed while the run writes"
+    assert result.extra["changes"]["counts"] == {"evaluated": 3, "repeated": 0}
+    for name in ("projects.csv", "anomalies.csv"):
+        assert (outbox / name).read_bytes() == (local / name).read_bytes()
+    for county in COUNTIES:
+        assert _cells(outbox / "counties" / county / "consolidated.xlsx") == \
+            _cells(local / "counties" / county / "consolidated.xlsx")
