@@ -43,7 +43,7 @@ from .form.analyse import FileOutcome, FileTask, analyse_file
 from .intake.discover import InboxFile, discover, inbox_file, sha256_of
 from .models import IGNORED, OPENED, Arrival, FileRecord, RunResult, new_run_id
 from .nightly import _restore_fates, _written, finish, session
-from .ops.execute import GC_THRESHOLDS, Executor, Spread, WorkerLost, _guarded, lift_cpu_limit, local_spread, serial
+from .ops.execute import GC_THRESHOLDS, Executor, Spread, WorkerLost, guarded, lift_cpu_limit, local_spread, serial
 from .ops.ledger import inputs_fingerprint, limits_key
 from .ops.logs import event
 from .ops.outbox import (
@@ -295,7 +295,7 @@ class _Reader:
         else:
             if meanwhile:
                 meanwhile()
-            fresh = [_guarded(t, self.seconds) if self.seconds else analyse_file(t) for t in todo]
+            fresh = [guarded(t, self.seconds) if self.seconds else analyse_file(t) for t in todo]
             if self.seconds:
                 lift_cpu_limit()
         self.read = {t.rel: o for t, o in zip(todo, fresh, strict=True)}

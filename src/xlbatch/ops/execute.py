@@ -162,7 +162,7 @@ def _isolated(task: FileTask, budget: Budget, ctx) -> FileOutcome:
     """Run one task alone in a fresh process; a second death is the file's fault."""
     with _pool(1, budget, ctx) as pool:
         try:
-            return pool.submit(_guarded, task, budget.seconds_per_file).result()
+            return pool.submit(guarded, task, budget.seconds_per_file).result()
         except BrokenProcessPool:
             return FileOutcome(task.rel, task.sha256, finding=file_finding(task.rel, ReadError(
                 FILE_UNREADABLE, "worker_died", memory_mb=budget.memory_mb, seconds=budget.seconds_per_file)))
@@ -212,17 +212,17 @@ def _limit_memory(extra_mb: int) -> None:
 
 
 def _guarded_batch(tasks: list[FileTask], seconds: int) -> list[FileOutcome]:
-    return [_guarded(t, seconds) for t in tasks]
+    return [guarded(t, seconds) for t in tasks]
 
 
 def lift_cpu_limit() -> None:
-    """End the CPU budget `_guarded` set for the last file: what follows (checking and writing a county)
+    """End the CPU budget `guarded` set for the last file: what follows (checking and writing a county)
     is no file's reading."""
     _soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
     resource.setrlimit(resource.RLIMIT_CPU, (hard, hard))
 
 
-def _guarded(task: FileTask, seconds: int) -> FileOutcome:
+def guarded(task: FileTask, seconds: int) -> FileOutcome:
     """analyse_file with a CPU budget: the kernel ends a worker stuck inside native code."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
     used = int(usage.ru_utime + usage.ru_stime) + 1
