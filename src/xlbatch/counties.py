@@ -42,7 +42,7 @@ from .config import Config, ConfigError
 from .form.analyse import FileOutcome, FileTask, analyse_file
 from .intake.discover import InboxFile, discover, inbox_file, sha256_of
 from .models import IGNORED, OPENED, Arrival, FileRecord, RunResult, new_run_id
-from .nightly import _restore_fates, _written, finish, session
+from .nightly import finish, restore_fates, session, written_outputs
 from .ops.execute import GC_THRESHOLDS, Executor, Spread, WorkerLost, guarded, lift_cpu_limit, local_spread, serial
 from .ops.ledger import inputs_fingerprint, limits_key
 from .ops.logs import event
@@ -339,13 +339,13 @@ def _repeat(county: County, outbox: Path, previous_id: str, run_id: str, old: di
     source = outbox / RUNS / previous_id / COUNTIES / county.name
     target = run_dir(outbox, run_id) / COUNTIES / county.name
     try:
-        names = _written(source)
+        names = written_outputs(source)
         if not mine or set(names) != set(mine) or any(sha256_of(source / n) != mine[n] for n in names):
             return None
         _link(source, target, names)
         shown = json.loads((target / "run.json").read_text(encoding="utf-8"))
         files = [f.record for f in county.files]
-        _restore_fates(files, shown["files"])
+        restore_fates(files, shown["files"])
     except (OSError, ValueError, KeyError, TypeError):
         shutil.rmtree(target, ignore_errors=True)
         return None

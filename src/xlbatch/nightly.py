@@ -206,7 +206,7 @@ def _hashes(folder: Path, names=OUTPUTS) -> dict[str, str]:
     return {name: sha256_of(folder / name) for name in names}
 
 
-def _written(folder: Path) -> list[str]:
+def written_outputs(folder: Path) -> list[str]:
     """Every output a run folder holds, notices by name ("通知/UNIT.docx"); OSError when one is missing."""
     # Word's lock file (~$NAME.docx) beside a notice open from the share is no output.
     notices = sorted(f"{NOTICES}/{p.name}" for p in (folder / NOTICES).iterdir() if not p.name.startswith(("~$", ".")))
@@ -226,7 +226,7 @@ def _published_outputs(outbox: Path, run_id: str, ledger: Ledger, files) -> tupl
     recorded, folder = ledger.outputs(run_id), outbox / "runs" / run_id
     try:
         # A run of an xlbatch that wrote no report or notices never matches: this run writes them.
-        names = _written(folder)
+        names = written_outputs(folder)
         if set(recorded) != set(names) or _hashes(folder, names) != recorded:
             return None
         shown = outbox / "consolidated.xlsx"  # usually a link to the file just hashed
@@ -250,12 +250,12 @@ def _repeat(result: RunResult, kept: tuple[dict, dict], previous_id: str, previo
     for name in COPIED:
         write_atomically(folder / name, lambda tmp, name=name: shutil.copyfile(source / name, tmp))
     _copy_folder(source / NOTICES, folder / NOTICES)
-    copied = [name for name in _written(folder) if name != "run.json"]
+    copied = [name for name in written_outputs(folder) if name != "run.json"]
     hashes = _hashes(folder, copied)
     if hashes != {name: recorded[name] for name in recorded if name != "run.json"}:
         raise RuntimeError(f"运行 {previous_id} 的输出在复制过程中被改动，本次运行未发布")  # changed since checked
     origin = shown.get("outputs_from") or previous_id
-    _restore_fates(result.files, shown["files"])
+    restore_fates(result.files, shown["files"])
     nothing = {"new": 0, "changed": 0, "withdrawn": 0, "forms_changed": 0}
     result.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
     result.extra.update(
@@ -283,7 +283,7 @@ def _copy_folder(source: Path, target: Path) -> None:
     os.replace(tmp, target)
 
 
-def _restore_fates(files, recorded: list[dict]) -> None:
+def restore_fates(files, recorded: list[dict]) -> None:
     """Each file's status, reason and forms as the run that computed the outputs found them (same bytes)."""
     by_path = {entry["path"]: entry for entry in recorded}
     for record in files:
