@@ -29,7 +29,7 @@ import resource
 import signal
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
@@ -375,10 +375,3 @@ def dask_spread(address: str, connect_timeout: float = 5.0) -> Spread:
     spread.guarded = False  # type: ignore[attr-defined]
     return spread
 
-
-def in_order(results: Iterable[tuple[int, object]], n: int) -> list:
-    """The results of a spread by index (tests, and callers that need them all)."""
-    out: list = [None] * n
-    for i, result in results:
-        out[i] = result
-    return out
