@@ -91,7 +91,7 @@ class CountyTask:
     shown: str  # outbox/counties/COUNTY: its published outputs, whose reviews are carried
     previous: str | None  # the run its 变更记录 compares with, and that run's snapshot of the county
     before: dict | None
-    seconds: int = 0  # CPU seconds per file read, in a process of its own; 0: no limit set (Dask)
+    seconds: int  # CPU seconds per file read, in a process of its own; 0: no limit set (Dask)
 
 
 @dataclass
@@ -161,6 +161,8 @@ def _do_counties(stub: RunResult, counties: list[County], spread: Spread, execut
     arrivals = _arrivals(counties, ledger, stub.started_at)
     done: dict[str, CountyDone] = {}
     tasks: list[CountyTask] = []
+    # A worker of the pool is a process of its own: its CPU time per file may be limited, a Dask worker's not.
+    seconds = stub.config.limits.seconds_per_file if getattr(spread, "guarded", False) else 0
     for county in counties:
         old = before.get(county.name)
         if old and old["inputs"] == county.inputs and not recompute:
@@ -169,14 +171,12 @@ def _do_counties(stub: RunResult, counties: list[County], spread: Spread, execut
                 ledger.keep(county.tasks, stub.run_id, _limits(county))
                 done[county.name] = repeated
                 continue
-        tasks.append(_task(county, stub, arrivals[county.name], ledger, previous_id, old))
+        tasks.append(_task(county, stub, arrivals[county.name], ledger, previous_id, old, seconds))
     event(logging.INFO, "counties", f"{len(counties)} 个县（区）：{len(done)} 个沿用上次的输出，"
           f"{len(tasks)} 个重新计算", counties=len(counties), repeated=sorted(done),
           evaluated=[t.name for t in tasks])
     # The largest first: two workers end together rather than one waiting on the last big county.
     tasks.sort(key=lambda t: -len(t.files))
-    for t in tasks:
-        t.seconds = stub.config.limits.seconds_per_file if getattr(spread, "guarded", False) else 0
     _report(progress, len(done), len(counties))
     if len(tasks) == 1 and getattr(spread, "guarded", False):
         # A county alone (one changed tonight) is done here, as a single-county run is: its files read by
@@ -223,7 +223,7 @@ def _limits(county: County) -> str:
 
 
 def _task(county: County, stub: RunResult, arrivals: dict, ledger, previous_id: str | None,
-          old: dict | None) -> CountyTask:
+          old: dict | None, seconds: int) -> CountyTask:
     key = _limits(county)
     cached = {}
     for task in county.tasks:
@@ -233,17 +233,17 @@ def _task(county: County, stub: RunResult, arrivals: dict, ledger, previous_id: 
     outbox = Path(stub.outbox)
     return CountyTask(county.name, str(county.folder), county.files, county.cfg, stub.run_id, stub.started_at,
                       arrivals, cached, str(run_dir(outbox, stub.run_id) / COUNTIES / county.name),
-                      str(outbox / COUNTIES / county.name), previous_id, old and old["snapshot"])
+                      str(outbox / COUNTIES / county.name), previous_id, old and old["snapshot"], seconds)
 
 
 def _remember(ledger, counties: list[County], outcome: CountyDone, run_id: str) -> None:
     """Cache what the county's worker read (a file replaced while it was read is not cached)."""
-    from .ops.ledger import _unchanged_since_hashed
+    from .ops.ledger import unchanged_since_hashed
 
     county = next(c for c in counties if c.name == outcome.name)
     key = _limits(county)
     ledger.store([(task, outcome.read[task.rel]) for task in county.tasks
-                  if task.rel in outcome.read and _unchanged_since_hashed(task)], run_id, key)
+                  if task.rel in outcome.read and unchanged_since_hashed(task)], run_id, key)
     ledger.commit()
     # Cached now: keep only the names. Held till the end for 20 counties, the outcomes cost ~0.5 GB.
     outcome.read = dict.fromkeys(outcome.read)

@@ -358,7 +358,7 @@ class CachingExecutor:
         fresh = []
         for i, outcome in zip(missing, results, strict=True):
             outcomes[i] = outcome
-            if _unchanged_since_hashed(tasks[i]):
+            if unchanged_since_hashed(tasks[i]):
                 fresh.append((tasks[i], outcome))
             else:  # replaced while we read it: what was judged may not be the bytes hashed
                 event(logging.WARNING, "changed_while_read", f"文件在读取过程中被替换，本次结果不缓存：{tasks[i].rel}",
@@ -379,7 +379,7 @@ def _key(task: FileTask, limits: str) -> tuple[str, str, str, str]:
     return task.sha256, task.rel, reader_fingerprint(), limits
 
 
-def _unchanged_since_hashed(task: FileTask) -> bool:
+def unchanged_since_hashed(task: FileTask) -> bool:
     """The file still has the size and mtime it had when discover hashed it (for a member of a package:
     the archive holding it)."""
     try:

@@ -70,7 +70,7 @@ def _summary(ws, rows: list[dict], result, st: Styles) -> tuple[int, list]:
     grades = result.config.scoring.grades
     columns = _columns(rows, grades)
     head = _heading(result, rows)
-    top, plan = printed_table(ws, head.title("汇总表").replace("项目支出", "各县（区）项目支出"), head.facts(),
+    top, plan = printed_table(ws, _title(head, "汇总表"), head.facts(),
                               [w for _, _, w in columns], 2, st)
     _header(ws, top, columns, st)
     first = top + 2
@@ -91,6 +91,12 @@ def _heading(result, rows: list[dict]) -> Heading:
     year = season.year or (min(y for y, n in years.items() if n == max(years.values())) if years else None)
     started = run_time(result)
     return Heading("", year, season.issuer, f"{started.year}年{started.month}月{started.day}日")
+
+
+def _title(head: Heading, what: str) -> str:
+    """2024年度各县（区）项目支出绩效自评汇总表: the county workbook's title (Heading.title), of every county."""
+    year = f"{head.year}年度" if head.year else ""
+    return f"{year}各县（区）项目支出绩效自评{what}"
 
 
 def _header(ws, top: int, columns, st: Styles) -> None:
@@ -204,7 +210,7 @@ _OTHERS = (("文件", 36), ("说明", 60), ("状态", 8))  # 说明 in the middl
 
 def _others(ws, loose, head: Heading, st: Styles) -> None:
     widths = [w for _, w in _OTHERS]
-    top, plan = printed_table(ws, head.title("其他文件清单").replace("项目支出", "各县（区）项目支出"),
+    top, plan = printed_table(ws, _title(head, "其他文件清单"),
                               head.facts(unit=False), widths, 1, st)
     for col, (title, width) in enumerate(_OTHERS):
         ws.write_string(top, col, title, st.header)
