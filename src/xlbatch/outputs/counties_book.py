@@ -81,6 +81,8 @@ def _summary(ws, rows: list[dict], result, st: Styles) -> tuple[int, list]:
     ws.freeze_panes(first, 2)
     ws.autofilter(top + 1, 0, total - 1, len(columns) - 1)
     print_table(ws, plan, top + 1, 2)
+    # 计算于运行 (a run id) is for the screen: on paper it took a page of its own.
+    ws.print_area(0, 0, total, len(columns) - 2)
     ws.set_footer(FOOTER)
     return first, columns
 
